@@ -1,0 +1,10 @@
+// The tokenizer area's public surface: import from 'src/tokenizer/index.ts'.
+export * from './types.ts'
+export { createTokenizer, withSpecialTokens, fingerprintOf } from './tokenizer.ts'
+export { trainBpe } from './train.ts'
+export { loadTokenizer, saveTokenizer, readGpt2Files, readHfTokenizerJson, VOCAB_FILE, MERGES_FILE, HF_FILE } from './files.ts'
+export type { TokenizerFormat } from './files.ts'
+export { formatPrompt, formatExample, formatPromptText, createChatTemplate } from './chat.ts'
+export type { ChatExample, ChatPromptOptions } from './chat.ts'
+export { GPT2_PATTERN, pretokenize } from './pretokenize.ts'
+export { checkTokenizerMatches } from './match.ts'
