@@ -65,6 +65,8 @@ export type JobResult = {
   logTail: string[]
   /** Human explanation when the job did not complete. */
   message?: string
+  /** Full log on disk (local runner). */
+  logFile?: string
 }
 
 export type RunOptions = {
