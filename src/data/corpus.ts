@@ -14,7 +14,7 @@ import { createProgress } from '../util/progress.ts'
 import { sha256Hex, splitOfHash, type Split } from './hash.ts'
 import { normalizeText } from './normalize.ts'
 import { createDeduper } from './dedup.ts'
-import { SOURCES, readSource, type RowProblem, type SourceSpec } from './sources.ts'
+import { SOURCES, readSource, type RowProblem, type SourceDoc, type SourceSpec } from './sources.ts'
 import { renderDatasheetMarkdown, type Datasheet, type SourceStats } from './datasheet.ts'
 
 export type CorpusDoc = { id: string; source: string; license: string; title: string; text: string; sha256: string }
@@ -76,7 +76,7 @@ export async function collectCorpus(opts: CorpusOptions): Promise<CorpusResult> 
         if (of) splitById.set(d.id, of.split)
         continue
       }
-      const split = splitOfHash(d.group ? sha256Hex(d.group) : sha256, valFraction)
+      const split = docSplit(d, sha256, spec.valFraction ?? valFraction)
       const doc: CorpusDoc = { id: d.id, source: d.source, license: d.license, title: d.title.trim(), text, sha256 }
       offered.push({ split })
       splitById.set(d.id, split)
@@ -103,7 +103,7 @@ export async function collectCorpus(opts: CorpusOptions): Promise<CorpusResult> 
   const datasheet: Datasheet = {
     name: 'instruct3 web3 corpus',
     description: 'Deduplicated web3 text (standards, governance, DeFi docs, exploits, weakness registries) for pretraining.',
-    split: { method: 'sha256 of normalised text (or of the group key: incident and its PoC share one) -> first 32 bits / 2^32 < valFraction => val', valFraction },
+    split: { method: 'sha256 of normalised text (or of the group key: incident and its PoC share one) -> first 32 bits / 2^32 < valFraction => val; duplicates follow their kept copy; per-source overrides: ' + (sources.filter((s) => s.valFraction !== undefined).map((s) => `${s.name}=${s.valFraction}`).join(', ') || 'none'), valFraction },
     dedup: {
       exact: 'sha256 of lower-cased, whitespace-collapsed text; first copy kept',
       near: `MinHash (64 hashes, word 5-shingles), LSH 16 bands x 4 rows, estimated Jaccard >= ${opts.nearDupThreshold ?? 0.8}; first copy kept`,
@@ -120,6 +120,11 @@ export async function collectCorpus(opts: CorpusOptions): Promise<CorpusResult> 
     problems: problems.slice(0, 100).map((p) => ({ ...p, file: relative(opts.dataDir, p.file) })),
   }
   return { train, val, splitById, datasheet, problems }
+}
+
+/** The split of one document: by its group key when it has one, else by the hash of its normalised text. */
+export function docSplit(d: SourceDoc, textSha256: string, valFraction: number): Split {
+  return splitOfHash(d.group ? sha256Hex(d.group) : textSha256, valFraction)
 }
 
 function* jsonlChunks(docs: CorpusDoc[]): Generator<Uint8Array> {
