@@ -40,3 +40,27 @@ export type ReadOptions = { timeoutMs?: number; signal?: AbortSignal }
 export type StoreConfig =
   | { kind: 'helia'; dir: string; listen?: string[]; offline?: boolean }
   | { kind: 'kubo'; apiUrl: string }
+
+/** Extra read options for block access: `offline` forbids any network fetch (used by `has`). */
+export type BlockReadOptions = ReadOptions & { offline?: boolean }
+
+/**
+ * Block-level access that both backends offer on top of ContentStore (CAR import/export, DAG walks).
+ * `getBlock` always re-hashes the bytes against the CID; `putBlock` trusts the caller to have verified them.
+ */
+export interface BlockAccess {
+  getBlock(cid: CID, opts?: BlockReadOptions): Promise<Uint8Array>
+  putBlock(cid: CID, bytes: Uint8Array): Promise<void>
+  hasBlock(cid: CID): Promise<boolean>
+}
+
+/** What `createStore` returns: the ContentStore plus block access. */
+export interface Store extends ContentStore, BlockAccess {}
+
+/** The embedded Helia node also speaks libp2p: its peer id, listen addresses, and an explicit dial. */
+export interface HeliaStore extends Store {
+  readonly kind: 'helia'
+  readonly peerId: string
+  multiaddrs(): string[]
+  dial(multiaddr: string, opts?: { signal?: AbortSignal }): Promise<void>
+}
