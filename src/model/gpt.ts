@@ -1,0 +1,185 @@
+/**
+ * The GPT-2 model: pre-LayerNorm blocks, learned positions, causal self-attention, tanh GELU,
+ * weight-tied LM head. Parameters are a flat record keyed by their Hugging Face GPT-2 names
+ * (the mapping is spelled out once, in `paramShapes`), with Conv1D weights in [in, out] layout,
+ * so a checkpoint is just this record written as safetensors.
+ *
+ * Ownership (jax-js): every function here consumes the arrays it is given, once each, as jax-js
+ * requires; `.ref` marks a second use. Shapes are in comments: B batch, T time, C = nEmbd,
+ * H heads, D = C / H, V vocab.
+ */
+import { np, nn, random, type JArray } from './jax.ts'
+import type { GPTConfig } from './config.ts'
+import { createRng } from './rng.ts'
+
+export type Params = Record<string, JArray>
+/** Host-side parameters (for init, checkpoints and tests). */
+export type HostParams = Record<string, Float32Array>
+
+/** Every parameter's HF GPT-2 name and shape, in checkpoint order. */
+export function paramShapes(c: GPTConfig): Array<[string, number[]]> {
+  const C = c.nEmbd
+  const out: Array<[string, number[]]> = [
+    ['transformer.wte.weight', [c.vocabSize, C]],
+    ['transformer.wpe.weight', [c.nCtx, C]],
+  ]
+  for (let i = 0; i < c.nLayer; i++) {
+    const h = `transformer.h.${i}`
+    out.push(
+      [`${h}.ln_1.weight`, [C]],
+      [`${h}.ln_1.bias`, [C]],
+      [`${h}.attn.c_attn.weight`, [C, 3 * C]],
+      [`${h}.attn.c_attn.bias`, [3 * C]],
+      [`${h}.attn.c_proj.weight`, [C, C]],
+      [`${h}.attn.c_proj.bias`, [C]],
+      [`${h}.ln_2.weight`, [C]],
+      [`${h}.ln_2.bias`, [C]],
+      [`${h}.mlp.c_fc.weight`, [C, 4 * C]],
+      [`${h}.mlp.c_fc.bias`, [4 * C]],
+      [`${h}.mlp.c_proj.weight`, [4 * C, C]],
+      [`${h}.mlp.c_proj.bias`, [C]],
+    )
+  }
+  out.push(['transformer.ln_f.weight', [C]], ['transformer.ln_f.bias', [C]])
+  return out
+}
+
+/**
+ * GPT-2 init: N(0, 0.02) for weights and embeddings, residual projections (attn.c_proj, mlp.c_proj)
+ * scaled by 1/sqrt(2 * nLayer), zeros for biases, ones for LayerNorm gains. Deterministic in `seed`,
+ * computed on the host so it does not depend on the engine's RNG.
+ */
+export function initParams(c: GPTConfig, seed: number): HostParams {
+  const rng = createRng(seed)
+  const out: HostParams = {}
+  const residStd = 0.02 / Math.sqrt(2 * c.nLayer)
+  for (const [name, shape] of paramShapes(c)) {
+    const n = shape.reduce((a, b) => a * b, 1)
+    const a = new Float32Array(n)
+    if (name.endsWith('ln_1.weight') || name.endsWith('ln_2.weight') || name.endsWith('ln_f.weight')) a.fill(1)
+    else if (name.endsWith('.bias')) a.fill(0)
+    else {
+      const std = name.endsWith('c_proj.weight') ? residStd : 0.02
+      for (let i = 0; i < n; i++) a[i] = rng.normal() * std
+    }
+    out[name] = a
+  }
+  return out
+}
+
+/** Upload host parameters to the engine. */
+export function toDevice(c: GPTConfig, host: HostParams): Params {
+  const p: Params = {}
+  for (const [name, shape] of paramShapes(c)) p[name] = np.array(host[name]).reshape(shape)
+  return p
+}
+
+/** Download parameters (does not consume them). */
+export function toHost(c: GPTConfig, p: Params): HostParams {
+  const out: HostParams = {}
+  for (const [name] of paramShapes(c)) out[name] = new Float32Array(p[name].ref.dataSync() as Float32Array)
+  return out
+}
+
+export function layerNorm(x: JArray, g: JArray, b: JArray, eps: number): JArray {
+  // x: [..., C]
+  const mu = x.ref.mean(-1, { keepdims: true })
+  const xc = x.sub(mu)
+  const v = np.square(xc.ref).mean(-1, { keepdims: true })
+  return xc.mul(np.reciprocal(np.sqrt(v.add(eps)))).mul(g).add(b)
+}
+
+/** x @ W + b for x [..., in], W [in, out] (Conv1D layout). */
+function linear(x: JArray, w: JArray, b: JArray): JArray {
+  const shape = x.shape
+  const n = shape[shape.length - 1]
+  const rows = shape.slice(0, -1)
+  const y = np.matmul(x.reshape([-1, n]), w).add(b)
+  return y.reshape([...rows, -1])
+}
+
+export type ForwardOptions = {
+  /** PRNG key for dropout (training only); omit for deterministic forward. */
+  dropoutKey?: JArray
+}
+
+function dropout(x: JArray, rate: number, key: JArray | undefined): JArray {
+  if (!key || rate <= 0) {
+    key?.dispose()
+    return x
+  }
+  const keep = random.bernoulli(key, 1 - rate, x.shape)
+  return np.where(keep, x.div(1 - rate), 0)
+}
+
+/**
+ * Transformer trunk: tokens [B, T] (int32) -> final hidden states [B, T, C] after ln_f.
+ * Consumes every parameter except `transformer.wte.weight`, which is returned to the caller
+ * (still owned) for the tied LM head.
+ */
+export function trunk(p: Params, idx: JArray, c: GPTConfig, opts: ForwardOptions = {}): { h: JArray; wte: JArray } {
+  const [B, T] = idx.shape
+  const H = c.nHead
+  const D = c.nEmbd / H
+  const wte = p['transformer.wte.weight']
+  const keys = opts.dropoutKey ? random.split(opts.dropoutKey, 1 + 2 * c.nLayer) : undefined
+  const keyAt = (i: number) => (keys ? keys.ref.slice(i) : undefined)
+
+  let x = np.take(wte.ref, idx, 0) // [B, T, C]
+  x = x.add(p['transformer.wpe.weight'].slice([0, T])) // + [T, C]
+  x = dropout(x, c.dropout, keyAt(0))
+
+  for (let i = 0; i < c.nLayer; i++) {
+    const h = `transformer.h.${i}`
+    // attention
+    const a = layerNorm(x.ref, p[`${h}.ln_1.weight`], p[`${h}.ln_1.bias`], c.layerNormEps)
+    const qkv = linear(a, p[`${h}.attn.c_attn.weight`], p[`${h}.attn.c_attn.bias`]).reshape([B, T, 3, H, D])
+    const q = qkv.ref.slice([], [], 0) // [B, T, H, D]
+    const k = qkv.ref.slice([], [], 1)
+    const v = qkv.slice([], [], 2)
+    const y = nn.dotProductAttention(q, k, v, { isCausal: true }).reshape([B, T, c.nEmbd])
+    const ao = linear(y, p[`${h}.attn.c_proj.weight`], p[`${h}.attn.c_proj.bias`])
+    x = x.add(dropout(ao, c.dropout, keyAt(1 + 2 * i)))
+    // MLP
+    const m = layerNorm(x.ref, p[`${h}.ln_2.weight`], p[`${h}.ln_2.bias`], c.layerNormEps)
+    const f = nn.gelu(linear(m, p[`${h}.mlp.c_fc.weight`], p[`${h}.mlp.c_fc.bias`]), { approximate: true })
+    const mo = linear(f, p[`${h}.mlp.c_proj.weight`], p[`${h}.mlp.c_proj.bias`])
+    x = x.add(dropout(mo, c.dropout, keyAt(2 + 2 * i)))
+  }
+  keys?.dispose()
+  const hOut = layerNorm(x, p['transformer.ln_f.weight'], p['transformer.ln_f.bias'], c.layerNormEps)
+  return { h: hOut, wte }
+}
+
+/** Tied LM head: hidden [B, T, C] @ wte^T -> logits [B, T, V]. */
+export function lmHead(h: JArray, wte: JArray): JArray {
+  const [B, T, C] = h.shape
+  return np.matmul(h.reshape([B * T, C]), wte.transpose()).reshape([B, T, -1])
+}
+
+/** Full forward: tokens [B, T] -> logits [B, T, V]. */
+export function forward(p: Params, idx: JArray, c: GPTConfig, opts: ForwardOptions = {}): JArray {
+  const { h, wte } = trunk(p, idx, c, opts)
+  return lmHead(h, wte)
+}
+
+/**
+ * Per-token log-probabilities of `targets` under `logits`: [B, T, V], [B, T] -> [B, T].
+ * logp(y) = logit_y - logsumexp(logits).
+ */
+export function tokenLogProbs(logits: JArray, targets: JArray): JArray {
+  const lse = nn.logsumexp(logits.ref, -1) // [B, T]
+  const picked = np.takeAlongAxis(logits, targets.reshape([...targets.shape, 1]), -1).reshape(targets.shape)
+  return picked.sub(lse)
+}
+
+/**
+ * Mean next-token cross-entropy over positions where mask = 1.
+ * idx [B, T] inputs, targets [B, T], mask [B, T] float32.
+ */
+export function lmLoss(p: Params, idx: JArray, targets: JArray, mask: JArray, c: GPTConfig, opts: ForwardOptions = {}): JArray {
+  const logits = forward(p, idx, c, opts)
+  const lp = tokenLogProbs(logits, targets) // [B, T]
+  const denom = np.maximum(mask.ref.sum(), 1)
+  return lp.mul(mask).sum().neg().div(denom)
+}
