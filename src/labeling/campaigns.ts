@@ -1,0 +1,197 @@
+import { randomBytes } from 'node:crypto'
+import { readJsonl } from '../util/jsonl.ts'
+import { Instruct3Error } from '../util/errors.ts'
+import { contentHash } from './canonical.ts'
+import { checkRanking, MAX_RANK_K, MIN_RANK_K, type TaskKind } from './content.ts'
+import { ApiError } from './errors.ts'
+import type { LabelingContext, Principal } from './context.ts'
+import type { CampaignsTable } from './db/schema.ts'
+
+export type GoldItem = { prompt: string; responses: string[]; ranking: number[] }
+
+export type CampaignSpec = {
+  name: string
+  /** A prompts JSONL file on the server ({prompt} per line, or a JSON string per line) ... */
+  promptsPath?: string
+  /** ... or the prompts inline. */
+  prompts?: string[]
+  /** Policy checkpoint the ranking outputs are sampled from: a path or a CID, stored as given. */
+  policy: string
+  kinds?: TaskKind[]
+  /** Outputs per ranking task (4..9). */
+  k?: number
+  /** Labelers per ranking task (>= 3). */
+  overlap?: number
+  /** Labelers per demonstration task. */
+  demoOverlap?: number
+  leaseSeconds?: number
+  /** Every Nth task a labeler gets is a gold task (when one is left they have not seen). */
+  goldEvery?: number
+  /** Gold ranking tasks with known answers (JSONL path or inline): {prompt, responses (K), ranking}. */
+  goldPath?: string
+  gold?: GoldItem[]
+  chainCampaignId?: string | null
+}
+
+const bad = (msg: string, field: string) => new ApiError(400, msg, { code: 'EBADCAMPAIGN', details: { field } })
+
+async function readPrompts(path: string): Promise<string[]> {
+  const out: string[] = []
+  try {
+    for await (const row of readJsonl<unknown>(path)) {
+      const v = row.value
+      const p = typeof v === 'string' ? v : v && typeof v === 'object' ? (v as { prompt?: unknown }).prompt : undefined
+      if (typeof p !== 'string' || p.trim() === '') throw new ApiError(400, 'each line needs a non-empty "prompt" string', { details: { file: path, line: row.line, field: 'prompt' } })
+      out.push(p)
+    }
+  } catch (err) {
+    if (err instanceof ApiError) throw err
+    if (err instanceof Instruct3Error) throw new ApiError(400, err.message, { details: err.details })
+    throw err
+  }
+  return out
+}
+
+async function readGold(path: string): Promise<GoldItem[]> {
+  const out: GoldItem[] = []
+  for await (const row of readJsonl<GoldItem>(path)) out.push(row.value)
+  return out
+}
+
+/** Create a campaign and all its tasks (ranking outputs sampled now, from the injected sampler). */
+export async function createCampaign(ctx: LabelingContext, by: Principal, spec: CampaignSpec, onProgress?: (done: number, total: number) => void): Promise<CampaignsTable> {
+  if (typeof spec.name !== 'string' || !spec.name.trim()) throw bad('name is required', 'name')
+  if (typeof spec.policy !== 'string' || !spec.policy.trim()) throw bad('policy (checkpoint path or CID) is required', 'policy')
+  const kinds = spec.kinds ?? ['demonstration', 'ranking']
+  if (!Array.isArray(kinds) || kinds.length === 0 || kinds.some((k) => k !== 'demonstration' && k !== 'ranking')) throw bad('kinds must be a non-empty list of "demonstration" | "ranking" (review tasks are created from demonstrations)', 'kinds')
+  const k = spec.k ?? 4
+  if (!Number.isInteger(k) || k < MIN_RANK_K || k > MAX_RANK_K) throw bad(`k must be ${MIN_RANK_K}..${MAX_RANK_K}`, 'k')
+  const overlap = spec.overlap ?? 3
+  if (!Number.isInteger(overlap) || overlap < 3) throw bad('overlap must be an integer >= 3 (each ranking task goes to at least 3 labelers)', 'overlap')
+  const demoOverlap = spec.demoOverlap ?? 1
+  if (!Number.isInteger(demoOverlap) || demoOverlap < 1) throw bad('demoOverlap must be >= 1', 'demoOverlap')
+  const leaseMs = Math.round((spec.leaseSeconds ?? 900) * 1000)
+  if (!(leaseMs >= 1000)) throw bad('leaseSeconds must be >= 1', 'leaseSeconds')
+  const goldEvery = spec.goldEvery ?? 5
+  if (!Number.isInteger(goldEvery) || goldEvery < 2) throw bad('goldEvery must be an integer >= 2', 'goldEvery')
+  let prompts: string[]
+  if (spec.promptsPath) prompts = await readPrompts(spec.promptsPath)
+  else if (Array.isArray(spec.prompts) && spec.prompts.every((p) => typeof p === 'string' && p.trim())) prompts = spec.prompts
+  else throw bad('give promptsPath (a JSONL file on the server) or prompts (non-empty strings)', 'prompts')
+  if (prompts.length === 0) throw bad('no prompts', 'prompts')
+  const gold = spec.goldPath ? await readGold(spec.goldPath) : (spec.gold ?? [])
+  gold.forEach((g, i) => {
+    if (typeof g?.prompt !== 'string' || !Array.isArray(g.responses) || g.responses.length !== k || g.responses.some((r) => typeof r !== 'string'))
+      throw bad(`gold item ${i} needs a prompt and exactly k=${k} string responses`, `gold[${i}]`)
+    try {
+      checkRanking(g.ranking, k, `gold[${i}].ranking`)
+    } catch (e) {
+      throw bad((e as Error).message, `gold[${i}].ranking`)
+    }
+  })
+
+  const id = 'c_' + randomBytes(6).toString('hex')
+  const now = ctx.now()
+  const campaign: CampaignsTable = {
+    id,
+    name: spec.name.trim(),
+    status: 'open',
+    policy: spec.policy.trim(),
+    prompts_source: spec.promptsPath ?? 'inline',
+    k,
+    overlap,
+    demo_overlap: demoOverlap,
+    lease_ms: leaseMs,
+    gold_every: goldEvery,
+    kinds: kinds.join(','),
+    created_by: by.address,
+    created_at: now,
+    chain_campaign_id: spec.chainCampaignId ?? null,
+  }
+  // Sample first (slow, async), then write everything in one transaction.
+  type NewTask = { kind: TaskKind; prompt: string; payload: Record<string, unknown>; overlap: number; gold: string | null }
+  const tasks: NewTask[] = []
+  const total = prompts.length * kinds.length
+  let done = 0
+  for (const prompt of prompts) {
+    if (kinds.includes('demonstration')) {
+      tasks.push({ kind: 'demonstration', prompt, payload: { prompt }, overlap: demoOverlap, gold: null })
+      onProgress?.(++done, total)
+    }
+    if (kinds.includes('ranking')) {
+      const outputs = await ctx.sampler(prompt, k)
+      if (!Array.isArray(outputs) || outputs.length !== k || outputs.some((o) => typeof o !== 'string'))
+        throw new Instruct3Error(`response sampler returned ${Array.isArray(outputs) ? outputs.length : typeof outputs} outputs, expected ${k} strings`, { code: 'ESAMPLER' })
+      tasks.push({ kind: 'ranking', prompt, payload: { prompt, outputs }, overlap, gold: null })
+      onProgress?.(++done, total)
+    }
+  }
+  // Gold tasks look exactly like ranking tasks to labelers; every labeler may get each one once.
+  for (const g of gold) tasks.push({ kind: 'ranking', prompt: g.prompt, payload: { prompt: g.prompt, outputs: g.responses }, overlap: 1_000_000, gold: JSON.stringify({ ranking: g.ranking }) })
+  await ctx.db.transaction().execute(async (trx) => {
+    await trx.insertInto('campaigns').values(campaign).execute()
+    for (let i = 0; i < tasks.length; i += 200) {
+      await trx
+        .insertInto('tasks')
+        .values(
+          tasks.slice(i, i + 200).map((t) => ({
+            campaign_id: id,
+            kind: t.kind,
+            prompt: t.prompt,
+            payload: JSON.stringify(t.payload),
+            task_hash: taskHash(id, t.kind, t.payload),
+            overlap: t.overlap,
+            gold: t.gold,
+            target_label_id: null,
+            target_labeler: null,
+            created_at: now,
+          })),
+        )
+        .execute()
+    }
+  })
+  return campaign
+}
+
+/** What a label commits to about its task: campaign, kind and everything shown to the labeler. */
+export function taskHash(campaign: string, kind: string, payload: Record<string, unknown>): `0x${string}` {
+  return contentHash({ campaign, kind, ...payload })
+}
+
+export async function getCampaign(ctx: LabelingContext, id: string): Promise<CampaignsTable> {
+  const c = await ctx.db.selectFrom('campaigns').selectAll().where('id', '=', id).executeTakeFirst()
+  if (!c) throw new ApiError(404, `no campaign ${JSON.stringify(id)}`, { code: 'ENOCAMPAIGN' })
+  return c
+}
+
+export async function listCampaigns(ctx: LabelingContext): Promise<CampaignsTable[]> {
+  return ctx.db.selectFrom('campaigns').selectAll().orderBy('created_at', 'desc').execute()
+}
+
+export async function setCampaignStatus(ctx: LabelingContext, id: string, status: 'open' | 'closed'): Promise<CampaignsTable> {
+  await getCampaign(ctx, id)
+  await ctx.db.updateTable('campaigns').set({ status }).where('id', '=', id).execute()
+  return getCampaign(ctx, id)
+}
+
+/** Progress: tasks and labels per kind (gold excluded from tasks, included as a separate count). */
+export async function campaignProgress(ctx: LabelingContext, id: string) {
+  const tasks = await ctx.db
+    .selectFrom('tasks')
+    .select(['kind', (eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.sum<number>('overlap').as('slots')])
+    .where('campaign_id', '=', id)
+    .where('gold', 'is', null)
+    .groupBy('kind')
+    .execute()
+  const labels = await ctx.db
+    .selectFrom('labels')
+    .select(['kind', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('campaign_id', '=', id)
+    .groupBy('kind')
+    .execute()
+  const gold = await ctx.db.selectFrom('tasks').select((eb) => eb.fn.countAll<number>().as('n')).where('campaign_id', '=', id).where('gold', 'is not', null).executeTakeFirst()
+  const out: Record<string, { tasks: number; slots: number; labels: number }> = {}
+  for (const t of tasks) out[t.kind] = { tasks: Number(t.n), slots: Number(t.slots), labels: 0 }
+  for (const l of labels) (out[l.kind] ??= { tasks: 0, slots: 0, labels: 0 }).labels = Number(l.n)
+  return { byKind: out, goldTasks: Number(gold?.n ?? 0) }
+}

@@ -1,0 +1,30 @@
+import type { Kysely } from 'kysely'
+import type { Database, Dialect } from './db/schema.ts'
+import type { ResponseSampler } from './sampler.ts'
+
+export type Role = 'requester' | 'labeler' | 'reviewer'
+export const ROLES: readonly Role[] = ['requester', 'labeler', 'reviewer']
+
+/** Everything the service functions share; built once by createLabelingService. */
+export type LabelingContext = {
+  db: Kysely<Database>
+  dialect: Dialect
+  /** Milliseconds since the epoch; injectable so tests can expire leases and sessions. */
+  now: () => number
+  /** EIP-712 domain chain id for label signatures. */
+  chainId: number
+  sampler: ResponseSampler
+  /** Addresses (lowercase) that get the requester / reviewer role at sign-in. */
+  requesters: Set<string>
+  reviewers: Set<string>
+  /** Demo mode: every signed-in address gets every role. Never in production. */
+  openRoles: boolean
+  sessionTtlMs: number
+  nonceTtlMs: number
+}
+
+export type Principal = { address: `0x${string}`; roles: Role[] }
+
+export function parseRoles(s: string): Role[] {
+  return s.split(',').filter((r): r is Role => (ROLES as readonly string[]).includes(r))
+}

@@ -1,0 +1,47 @@
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
+import { mkdirSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import type { Database, LabelingDb } from './schema.ts'
+import { migrate } from './migrations.ts'
+
+export type ConnectOptions = {
+  /**
+   * SQLite `synchronous` pragma. NORMAL (default) in WAL mode: a commit is in the OS page cache
+   * (written to the WAL with write(2)) before it returns, so an acknowledged submission survives
+   * SIGKILL of the server; only an OS crash or power loss can lose the last commits. FULL also
+   * fsyncs the WAL at every commit and survives power loss, at a throughput cost.
+   */
+  synchronous?: 'NORMAL' | 'FULL'
+}
+
+/**
+ * Open the labeling database: a SQLite file (better-sqlite3, WAL) or `postgres://...` (pg pool),
+ * behind one Kysely query layer, and bring its schema up to date.
+ */
+export async function openLabelingDb(url: string, opts: ConnectOptions = {}): Promise<LabelingDb> {
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    const pg = await import('pg')
+    const Pool = pg.default.Pool
+    const types = pg.default.types
+    // int8 (bigint) columns hold millisecond times and counts that fit in a double.
+    const pool = new Pool({
+      connectionString: url,
+      max: 10,
+      types: { getTypeParser: (oid: number, format?: string) => (oid === 20 ? (v: string) => Number(v) : types.getTypeParser(oid, format as 'text')) },
+    })
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+    await migrate(db, 'postgres')
+    return { db, dialect: 'postgres', close: () => db.destroy() }
+  }
+  const { default: SQLite } = await import('better-sqlite3')
+  const file = url === ':memory:' ? url : resolve(url.replace(/^sqlite:(\/\/)?/, ''))
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
+  const sqlite = new SQLite(file)
+  sqlite.pragma('journal_mode = WAL')
+  sqlite.pragma(`synchronous = ${opts.synchronous ?? 'NORMAL'}`)
+  sqlite.pragma('busy_timeout = 5000')
+  sqlite.pragma('foreign_keys = ON')
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
+  await migrate(db, 'sqlite')
+  return { db, dialect: 'sqlite', close: () => db.destroy() }
+}

@@ -1,0 +1,110 @@
+import type { Kysely } from 'kysely'
+import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration'
+import { Instruct3Error } from '../../util/errors.ts'
+import type { Dialect } from './schema.ts'
+
+/**
+ * Schema migrations, in code (no files to ship), applied in order by Kysely's Migrator, which
+ * records them in its own table and takes a lock, so two servers starting at once do not race.
+ * Append new migrations; never edit an applied one.
+ */
+function migrations(dialect: Dialect): Record<string, Migration> {
+  const id = dialect === 'postgres' ? 'serial' : 'integer'
+  const time = 'bigint'
+  return {
+    '0001_init': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('users')
+          .addColumn('address', 'text', (c) => c.primaryKey())
+          .addColumn('roles', 'text', (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull())
+          .execute()
+        await db.schema
+          .createTable('nonces')
+          .addColumn('nonce', 'text', (c) => c.primaryKey())
+          .addColumn('expires_at', time, (c) => c.notNull())
+          .addColumn('used_at', time)
+          .execute()
+        await db.schema
+          .createTable('sessions')
+          .addColumn('token_hash', 'text', (c) => c.primaryKey())
+          .addColumn('address', 'text', (c) => c.notNull())
+          .addColumn('expires_at', time, (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull())
+          .execute()
+        await db.schema
+          .createTable('campaigns')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('policy', 'text', (c) => c.notNull())
+          .addColumn('prompts_source', 'text', (c) => c.notNull())
+          .addColumn('k', 'integer', (c) => c.notNull())
+          .addColumn('overlap', 'integer', (c) => c.notNull())
+          .addColumn('demo_overlap', 'integer', (c) => c.notNull())
+          .addColumn('lease_ms', time, (c) => c.notNull())
+          .addColumn('gold_every', 'integer', (c) => c.notNull())
+          .addColumn('kinds', 'text', (c) => c.notNull())
+          .addColumn('created_by', 'text', (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('chain_campaign_id', 'text')
+          .execute()
+        await db.schema
+          .createTable('tasks')
+          .addColumn('id', id, (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+          .addColumn('campaign_id', 'text', (c) => c.notNull().references('campaigns.id'))
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('prompt', 'text', (c) => c.notNull())
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('task_hash', 'text', (c) => c.notNull())
+          .addColumn('overlap', 'integer', (c) => c.notNull())
+          .addColumn('gold', 'text')
+          .addColumn('target_label_id', 'integer')
+          .addColumn('target_labeler', 'text')
+          .addColumn('created_at', time, (c) => c.notNull())
+          .execute()
+        await db.schema.createIndex('tasks_campaign_kind').on('tasks').columns(['campaign_id', 'kind', 'id']).execute()
+        await db.schema
+          .createTable('assignments')
+          .addColumn('id', id, (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+          .addColumn('task_id', 'integer', (c) => c.notNull().references('tasks.id'))
+          .addColumn('campaign_id', 'text', (c) => c.notNull())
+          .addColumn('labeler', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('assigned_at', time, (c) => c.notNull())
+          .addColumn('lease_expires_at', time, (c) => c.notNull())
+          .addColumn('submitted_at', time)
+          .addUniqueConstraint('assignments_task_labeler', ['task_id', 'labeler'])
+          .execute()
+        await db.schema.createIndex('assignments_labeler').on('assignments').columns(['labeler', 'campaign_id']).execute()
+        await db.schema
+          .createTable('labels')
+          .addColumn('id', id, (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+          .addColumn('campaign_id', 'text', (c) => c.notNull())
+          .addColumn('task_id', 'integer', (c) => c.notNull().references('tasks.id'))
+          .addColumn('assignment_id', 'integer', (c) => c.notNull().unique().references('assignments.id'))
+          .addColumn('labeler', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('content', 'text', (c) => c.notNull())
+          .addColumn('label_hash', 'text', (c) => c.notNull().unique())
+          .addColumn('signature', 'text', (c) => c.notNull())
+          .addColumn('idempotency_key', 'text', (c) => c.notNull())
+          .addColumn('assigned_at', time, (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addUniqueConstraint('labels_labeler_idem', ['labeler', 'idempotency_key'])
+          .execute()
+        await db.schema.createIndex('labels_campaign').on('labels').columns(['campaign_id', 'id']).execute()
+      },
+    },
+  }
+}
+
+export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) }
+  const { error, results } = await new Migrator({ db, provider, migrationTableName: 'labeling_migrations', migrationLockTableName: 'labeling_migrations_lock' }).migrateToLatest()
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName
+    throw new Instruct3Error(`labeling database migration failed${failed ? ` at ${failed}` : ''}: ${(error as Error).message}`, { code: 'EMIGRATE', cause: error })
+  }
+}

@@ -1,0 +1,301 @@
+import { createServer, type Server } from 'node:http'
+import { existsSync, readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import type { AddressInfo } from 'node:net'
+import { Hono, type Context } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { getCookie, setCookie, deleteCookie } from 'hono/cookie'
+import { getRequestListener } from '@hono/node-server'
+import { serveStatic } from '@hono/node-server/serve-static'
+import { getConnInfo } from '@hono/node-server/conninfo'
+import { packageRoot, dataDir } from '../util/paths.ts'
+import { openLabelingDb } from './db/connect.ts'
+import type { LabelingDb } from './db/schema.ts'
+import { ApiError } from './errors.ts'
+import { createJsonLogger, silentLogger, type Logger } from './log.ts'
+import { createRateLimiter } from './ratelimit.ts'
+import { createDeterministicSampler, type ResponseSampler } from './sampler.ts'
+import type { LabelingContext, Principal, Role } from './context.ts'
+import { authenticate, grantRoles, issueNonce, requireRole, sha256, signIn, signOut } from './auth.ts'
+import { campaignProgress, createCampaign, getCampaign, listCampaigns, setCampaignStatus, type CampaignSpec } from './campaigns.ts'
+import { claimTasks } from './tasks.ts'
+import { submitLabel } from './labels.ts'
+import { loadCampaignQuality } from './report.ts'
+import { exportCampaign } from './export.ts'
+import { FLAGS, type TaskKind } from './content.ts'
+import { labelDomain, LABEL_TYPES } from './signature.ts'
+import { DEFAULT_SPAM, type SpamThresholds } from './quality.ts'
+
+/** Earnings and badges come from the chain side later; until then the API field is null/empty. */
+export type RewardsLookup = (address: string) => Promise<{ earnings: string | null; badges: string[] }>
+
+export type LabelingServerOptions = {
+  /** An open database, or a URL/path for openLabelingDb (SQLite file or postgres://). */
+  db: LabelingDb | string
+  sampler?: ResponseSampler
+  chainId?: number
+  /** SIWE domains (host[:port]) accepted; default: 127.0.0.1:PORT and localhost:PORT once listening. */
+  domains?: string[]
+  requesters?: string[]
+  reviewers?: string[]
+  /** Demo only: every signed-in address gets every role. */
+  openRoles?: boolean
+  now?: () => number
+  sessionTtlMs?: number
+  nonceTtlMs?: number
+  /** Maximum request body in bytes (413 beyond). Default 64 KiB. */
+  bodyLimit?: number
+  /** Per-client token bucket; false disables. Default 50/s, burst 100 (sign-in: 5/s, burst 20 per IP). */
+  rateLimit?: { perSecond: number; burst: number } | false
+  logger?: Logger | false
+  /** Log every request (one JSON line each). Default true. */
+  logRequests?: boolean
+  /** Built web app to serve at / (default web/dist in the package). */
+  webDir?: string
+  /** Where POST /api/campaigns/:id/export writes (default $INSTRUCT3_HOME/label-exports). */
+  exportDir?: string
+  addToStore?: (dir: string) => Promise<string>
+  rewards?: RewardsLookup
+  spam?: SpamThresholds
+}
+
+export type LabelingServer = {
+  app: Hono
+  ctx: LabelingContext
+  db: LabelingDb
+  listen(port?: number, host?: string): Promise<{ url: string; port: number; server: Server }>
+  close(): Promise<void>
+}
+
+const COOKIE = 'i3_session'
+
+export async function createLabelingServer(opts: LabelingServerOptions): Promise<LabelingServer> {
+  const ldb = typeof opts.db === 'string' ? await openLabelingDb(opts.db) : opts.db
+  const log = opts.logger === false ? silentLogger : (opts.logger ?? createJsonLogger())
+  const lower = (xs?: string[]) => new Set((xs ?? []).map((x) => x.toLowerCase()))
+  const ctx: LabelingContext = {
+    db: ldb.db,
+    dialect: ldb.dialect,
+    now: opts.now ?? Date.now,
+    chainId: opts.chainId ?? 31337,
+    sampler: opts.sampler ?? createDeterministicSampler(),
+    requesters: lower(opts.requesters),
+    reviewers: lower(opts.reviewers),
+    openRoles: opts.openRoles ?? false,
+    sessionTtlMs: opts.sessionTtlMs ?? 12 * 3600_000,
+    nonceTtlMs: opts.nonceTtlMs ?? 10 * 60_000,
+  }
+  const domains = new Set(opts.domains ?? [])
+  let listenPort = 0
+  const spam = opts.spam ?? DEFAULT_SPAM
+  const limiter = opts.rateLimit === false ? null : createRateLimiter(opts.rateLimit ?? { perSecond: 50, burst: 100 })
+  const authLimiter = opts.rateLimit === false ? null : createRateLimiter({ perSecond: 5, burst: 20 })
+  const webDir = resolve(opts.webDir ?? join(packageRoot, 'web', 'dist'))
+  const exportRoot = resolve(opts.exportDir ?? join(dataDir(), 'label-exports'))
+  const logRequests = opts.logRequests ?? true
+
+  const app = new Hono()
+  const clientIp = (c: Context) => {
+    try {
+      return getConnInfo(c).remote.address ?? 'unknown'
+    } catch {
+      return 'unknown'
+    }
+  }
+
+  app.use('*', async (c, next) => {
+    const t0 = performance.now()
+    await next()
+    if (logRequests || c.res.status >= 500) log[c.res.status >= 500 ? 'error' : 'info']('request', { method: c.req.method, path: c.req.path, status: c.res.status, ms: +(performance.now() - t0).toFixed(2), ip: clientIp(c) })
+  })
+  app.use(
+    '/api/*',
+    bodyLimit({ maxSize: opts.bodyLimit ?? 64 * 1024, onError: (c) => c.json({ error: { code: 'ETOOLARGE', message: `request body larger than ${opts.bodyLimit ?? 64 * 1024} bytes` } }, 413) }),
+  )
+  app.use('/api/*', async (c, next) => {
+    if (c.req.method === 'POST' && !(c.req.header('content-type') ?? '').startsWith('application/json'))
+      return c.json({ error: { code: 'EUNSUPPORTED', message: 'POST bodies must be application/json' } }, 415)
+    const isAuth = c.req.path.startsWith('/api/auth/')
+    const lim = isAuth ? authLimiter : limiter
+    if (lim) {
+      const cookie = getCookie(c, COOKIE)
+      const key = isAuth || !cookie ? 'ip:' + clientIp(c) : 's:' + cookie
+      const r = lim.take(key)
+      if (!r.ok) {
+        c.header('Retry-After', String(r.retryAfterS))
+        return c.json({ error: { code: 'ERATELIMIT', message: 'too many requests; slow down' } }, 429)
+      }
+    }
+    await next()
+  })
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return c.json({ error: { code: err.code, message: err.message, details: err.details } }, err.status as 400)
+    log.error('unhandled', { path: c.req.path, err: String((err as Error)?.stack ?? err) })
+    return c.json({ error: { code: 'EINTERNAL', message: 'internal error' } }, 500)
+  })
+
+  const body = async (c: Context): Promise<Record<string, unknown>> => {
+    let v: unknown
+    try {
+      v = await c.req.json()
+    } catch {
+      throw new ApiError(400, 'body is not valid JSON', { code: 'EBADJSON' })
+    }
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ApiError(400, 'body must be a JSON object', { code: 'EBADJSON' })
+    return v as Record<string, unknown>
+  }
+  const who = (c: Context): Promise<Principal> => authenticate(ctx, getCookie(c, COOKIE))
+  const expectDomain = (c: Context) => {
+    const url = new URL(c.req.url)
+    const allowed = domains.size ? domains : new Set([`127.0.0.1:${listenPort}`, `localhost:${listenPort}`])
+    // The message's domain must be one we serve; which one is taken from the message (checked below).
+    return { allowed, proto: url.protocol }
+  }
+
+  app.get('/api/health', (c) => c.json({ ok: true, dialect: ctx.dialect }))
+  app.get('/api/config', (c) => c.json({ chainId: ctx.chainId, eip712: { domain: labelDomain(ctx.chainId), types: LABEL_TYPES, primaryType: 'Label' }, flags: FLAGS, openRoles: ctx.openRoles }))
+
+  app.get('/api/auth/nonce', async (c) => c.json(await issueNonce(ctx)))
+  app.post('/api/auth/verify', async (c) => {
+    const b = await body(c)
+    const { allowed, proto } = expectDomain(c)
+    const m = typeof b.message === 'string' ? /^(\S+) wants you to sign in/.exec(b.message) : null
+    const domain = m && allowed.has(m[1]) ? m[1] : [...allowed][0]
+    const r = await signIn(ctx, { message: b.message, signature: b.signature }, { domain, origin: `${proto}//${domain}` })
+    setCookie(c, COOKIE, r.token, { httpOnly: true, sameSite: 'Strict', path: '/', secure: proto === 'https:', maxAge: Math.max(1, Math.floor((r.expiresAt - ctx.now()) / 1000)) })
+    return c.json({ address: r.principal.address, roles: r.principal.roles, expiresAt: r.expiresAt })
+  })
+  app.post('/api/auth/logout', async (c) => {
+    await signOut(ctx, getCookie(c, COOKIE))
+    deleteCookie(c, COOKIE, { path: '/' })
+    return c.json({ ok: true })
+  })
+  app.get('/api/me', async (c) => c.json(await who(c)))
+  app.get('/api/me/stats', async (c) => {
+    const p = await who(c)
+    const campaigns = await listCampaigns(ctx)
+    const per = []
+    for (const camp of campaigns) {
+      const { quality, labels } = await loadCampaignQuality(ctx, camp.id, spam)
+      const q = quality.labelers.find((l) => l.address === p.address)
+      if (q) per.push({ campaign: camp.id, name: camp.name, ...q, spamLabels: labels.filter((l) => l.labeler === p.address && quality.spam.has(l.id)).length })
+    }
+    const rewards = opts.rewards ? await opts.rewards(p.address) : { earnings: null, badges: [] }
+    return c.json({ address: p.address, roles: p.roles, campaigns: per, ...rewards })
+  })
+  app.post('/api/users/:address/roles', async (c) => {
+    const p = await who(c)
+    requireRole(p, 'requester')
+    const b = await body(c)
+    if (!Array.isArray(b.roles) || b.roles.some((r) => !['requester', 'labeler', 'reviewer'].includes(r as string))) throw new ApiError(400, 'roles must be a list of requester | labeler | reviewer')
+    let roles: Role[]
+    try {
+      roles = await grantRoles(ctx, c.req.param('address'), b.roles as Role[])
+    } catch (e) {
+      if (e instanceof ApiError) throw e
+      throw new ApiError(400, 'not a valid address', { details: { field: 'address' } })
+    }
+    return c.json({ address: c.req.param('address').toLowerCase(), roles })
+  })
+
+  app.get('/api/campaigns', async (c) => {
+    await who(c)
+    return c.json({ campaigns: await listCampaigns(ctx) })
+  })
+  app.post('/api/campaigns', async (c) => {
+    const p = await who(c)
+    requireRole(p, 'requester')
+    const camp = await createCampaign(ctx, p, (await body(c)) as unknown as CampaignSpec)
+    log.info('campaign created', { campaign: camp.id, by: p.address })
+    return c.json({ campaign: camp }, 201)
+  })
+  app.get('/api/campaigns/:id', async (c) => {
+    await who(c)
+    const camp = await getCampaign(ctx, c.req.param('id'))
+    return c.json({ campaign: camp, progress: await campaignProgress(ctx, camp.id) })
+  })
+  app.post('/api/campaigns/:id/close', async (c) => {
+    const p = await who(c)
+    requireRole(p, 'requester')
+    return c.json({ campaign: await setCampaignStatus(ctx, c.req.param('id'), 'closed') })
+  })
+  app.post('/api/campaigns/:id/tasks/claim', async (c) => {
+    const p = await who(c)
+    const b = await body(c)
+    const kinds = Array.isArray(b.kinds) ? (b.kinds.filter((k) => ['demonstration', 'ranking', 'review'].includes(k as string)) as TaskKind[]) : undefined
+    return c.json({ tasks: await claimTasks(ctx, p, c.req.param('id'), { count: typeof b.count === 'number' ? b.count : 1, kinds }) })
+  })
+  app.get('/api/campaigns/:id/quality', async (c) => {
+    const p = await who(c)
+    requireRole(p, 'requester')
+    const id = c.req.param('id')
+    const { quality } = await loadCampaignQuality(ctx, id, spam)
+    return c.json({
+      progress: await campaignProgress(ctx, id),
+      meanAgreement: quality.meanAgreement,
+      labelers: quality.labelers,
+      spamLabels: quality.spam.size,
+      acceptedLabels: quality.accepted.size,
+    })
+  })
+  app.post('/api/campaigns/:id/export', async (c) => {
+    const p = await who(c)
+    requireRole(p, 'requester')
+    const id = c.req.param('id')
+    await getCampaign(ctx, id)
+    const r = await exportCampaign(ctx, id, join(exportRoot, id), { spam, ...(opts.addToStore ? { addToStore: opts.addToStore } : {}) })
+    log.info('campaign exported', { campaign: id, dir: r.dir, root: r.manifest.merkleRoot })
+    return c.json({ dir: r.dir, files: r.files, merkleRoot: r.manifest.merkleRoot, labelCount: r.manifest.labelCount, datasetCid: r.manifest.datasetCid, counts: r.counts })
+  })
+  app.post('/api/labels', async (c) => {
+    const p = await who(c)
+    const b = await body(c)
+    const r = await submitLabel(ctx, p, { taskId: b.taskId, idempotencyKey: b.idempotencyKey, label: b.label, signature: b.signature })
+    return c.json(r, r.duplicate ? 200 : 201)
+  })
+  app.get('/api/labels/:hash', async (c) => {
+    const p = await who(c)
+    const row = await ctx.db.selectFrom('labels').selectAll().where('label_hash', '=', c.req.param('hash').toLowerCase()).executeTakeFirst()
+    if (!row || (row.labeler !== p.address && !p.roles.includes('requester'))) throw new ApiError(404, 'no such label (or not yours)', { code: 'ENOLABEL' })
+    return c.json({ id: row.id, labelHash: row.label_hash, labeler: row.labeler, kind: row.kind, taskId: row.task_id, campaign: row.campaign_id, content: JSON.parse(row.content), signature: row.signature, chainId: ctx.chainId })
+  })
+  app.all('/api/*', (c) => c.json({ error: { code: 'ENOTFOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404))
+
+  // The web app: static files, and index.html for client-side routes.
+  if (existsSync(join(webDir, 'index.html'))) {
+    const indexHtml = readFileSync(join(webDir, 'index.html'), 'utf8')
+    app.use('/*', serveStatic({ root: webDir }))
+    app.get('*', (c) => c.html(indexHtml))
+  } else {
+    app.get('/', (c) => c.text('instruct3 labeling API (web app not built: run `npm run bench -- label` or the web test, or `npx vite build web`)'))
+  }
+
+  let server: Server | null = null
+  return {
+    app,
+    ctx,
+    db: ldb,
+    async listen(port = 0, host = '127.0.0.1') {
+      server = createServer(getRequestListener(app.fetch))
+      server.keepAliveTimeout = 65_000
+      await new Promise<void>((res, rej) => {
+        server!.once('error', rej)
+        server!.listen(port, host, () => res())
+      })
+      listenPort = (server.address() as AddressInfo).port
+      const url = `http://${host.includes(':') ? `[${host}]` : host}:${listenPort}`
+      log.info('listening', { url, db: ldb.dialect })
+      return { url, port: listenPort, server }
+    },
+    async close() {
+      if (server) {
+        server.closeAllConnections()
+        await new Promise<void>((res) => server!.close(() => res()))
+        server = null
+      }
+      await ldb.close()
+    },
+  }
+}
+
+export { sha256 }
