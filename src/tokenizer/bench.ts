@@ -1,8 +1,12 @@
-import { readdirSync, statSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { gunzipSync } from 'node:zlib'
 import { readJsonl } from '../util/jsonl.ts'
-import { sharedDataDir } from '../util/paths.ts'
+import { packageRoot, sharedDataDir } from '../util/paths.ts'
+import { loadTokenizer } from './files.ts'
 import { trainBpe } from './train.ts'
+import type { Tokenizer } from './types.ts'
 
 /**
  * Tokenizer benchmark: `node src/tokenizer/bench.ts [--mb 20] [--vocab 8192]` (or, once registered,
@@ -60,6 +64,42 @@ export async function run(args: string[]): Promise<void> {
   let ok = true
   for (let i = 0; i < all.length; i++) if (tok.decode(all[i]) !== sample[i]) ok = false
   console.log(`decode: ${((performance.now() - d1) / 1000).toFixed(2)} s (encode again ${((d1 - d0) / 1000).toFixed(2)} s); round trip ${ok ? 'exact' : 'FAILED'}`)
+  await compareGpt2(sample)
+}
+
+/** GPT-2 encode speed: ours (real GPT-2 files from the test fixtures) vs js-tiktoken (devDependency), same texts. */
+async function compareGpt2(sample: string[]): Promise<void> {
+  let ref: { encode(t: string, a: string[], d: string[]): number[] }
+  try {
+    const { getEncoding } = await import('js-tiktoken')
+    ref = getEncoding('gpt2')
+  } catch {
+    console.log('gpt2 baseline: js-tiktoken not installed, skipped')
+    return
+  }
+  const fx = join(packageRoot, 'test', 'fixtures', 'tokenizer')
+  const dir = mkdtempSync(join(tmpdir(), 'instruct3-bench-'))
+  let ours: Tokenizer
+  try {
+    writeFileSync(join(dir, 'vocab.json'), gunzipSync(readFileSync(join(fx, 'gpt2-vocab.json.gz'))))
+    writeFileSync(join(dir, 'merges.txt'), gunzipSync(readFileSync(join(fx, 'gpt2-merges.txt.gz'))))
+    ours = loadTokenizer(dir)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+  const time = (f: (t: string) => number[]) => {
+    const t0 = performance.now()
+    let n = 0
+    for (const t of sample) n += f(t).length
+    return { n, s: (performance.now() - t0) / 1000 }
+  }
+  const a = time((t) => ours.encode(t))
+  const b = time((t) => ref.encode(t, [], []))
+  let same = true
+  for (const t of sample.slice(0, 200)) if (JSON.stringify(ours.encode(t)) !== JSON.stringify(ref.encode(t, [], []))) same = false
+  console.log(
+    `gpt2 encode: instruct3 ${Math.round(a.n / a.s).toLocaleString('en')} tokens/s, js-tiktoken ${Math.round(b.n / b.s).toLocaleString('en')} tokens/s, ratio ${(b.s / a.s).toFixed(2)}x; ids ${same && a.n === b.n ? 'identical' : 'DIFFER'}`,
+  )
 }
 
 /** String fields of every JSONL row under the shared data folder, until maxChars. */
