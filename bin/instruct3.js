@@ -5,5 +5,12 @@ if (major < 22 || (major === 22 && minor < 18)) {
   console.error(`instruct3 needs Node >= 22.18 (this is ${process.version}).`)
   process.exit(1)
 }
+// `--threads N` picks the tensor engine's WASM worker pool size; it must be known before the engine
+// loads, so it is read here (and declared in the CLI for --help).
+const i = process.argv.findIndex((a) => a === '--threads' || a.startsWith('--threads='))
+if (i >= 0) {
+  const v = process.argv[i].includes('=') ? process.argv[i].split('=')[1] : process.argv[i + 1]
+  if (v !== undefined) process.env.INSTRUCT3_THREADS = v
+}
 const { main } = await import('../src/cli/main.ts')
 await main()
