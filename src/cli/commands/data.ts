@@ -1,11 +1,13 @@
 import type { Command } from 'commander'
 import { join, resolve } from 'node:path'
 import { dataDir, sharedDataDir } from '../../util/paths.ts'
+import { Instruct3Error } from '../../util/errors.ts'
 
 /** `corpus`, `tasks` and `ingest` subcommands (the data area). Heavy modules load lazily. */
 export function register(program: Command): void {
   registerCorpus(program)
   registerTasks(program)
+  registerIngest(program)
 }
 
 function registerCorpus(program: Command): void {
@@ -55,5 +57,45 @@ function registerTasks(program: Command): void {
       console.log(`synthetic comparisons: ${r.datasheet.comparisons.train} train / ${r.datasheet.comparisons.val} val; hh-rlhf: ${r.datasheet.hh.train} train / ${r.datasheet.hh.val} val`)
       console.log(`${((performance.now() - t0) / 1000).toFixed(1)} s -> ${resolve(o.out)}`)
       for (const p of r.problems.slice(0, 10)) console.error(`warning: ${p.file}:${p.line}: ${p.message}`)
+    })
+}
+
+function registerIngest(program: Command): void {
+  const ingest = program.command('ingest').description('ingest web3 sources (chain, governance, security) into datasets and prompt sets')
+  ingest
+    .command('chain')
+    .description('blocks, transactions, receipts and logs over JSON-RPC into JSONL, with decoded events and explain-transaction prompts (resumable)')
+    .requiredOption('--rpc <url>', 'JSON-RPC endpoint (http/https)')
+    .requiredOption('--from <n>', 'first block')
+    .requiredOption('--to <n>', 'last block (inclusive) or "latest"')
+    .option('--abi <file...>', 'extra ABI files (JSON array or artifact with "abi") whose events are decoded too')
+    .option('--out <dir>', 'output folder (holds a cursor: rerun the same command to resume)', join(dataDir(), 'chain'))
+    .option('--chunk <n>', 'blocks per part file (memory bound)', '25')
+    .option('--concurrency <n>', 'blocks in flight', '4')
+    .option('--batch <n>', 'JSON-RPC requests per HTTP batch', '100')
+    .option('--retries <n>', 'retries per request (exponential backoff)', '5')
+    .option('--quiet', 'no progress output')
+    .action(async (o: { rpc: string; from: string; to: string; abi?: string[]; out: string; chunk: string; concurrency: string; batch: string; retries: string; quiet?: boolean }) => {
+      const { ingestChain, loadAbiFile } = await import('../../data/chain/ingest.ts')
+      const int = (v: string, name: string) => {
+        const n = Number(v)
+        if (!Number.isInteger(n) || n < 0) throw new Instruct3Error(`--${name} must be a non-negative integer, got "${v}"`, { details: { field: name } })
+        return n
+      }
+      const r = await ingestChain({
+        rpcUrl: o.rpc,
+        from: int(o.from, 'from'),
+        to: o.to === 'latest' ? 'latest' : int(o.to, 'to'),
+        outDir: resolve(o.out),
+        abis: (o.abi ?? []).map((f) => loadAbiFile(resolve(f))),
+        chunkBlocks: Math.max(1, int(o.chunk, 'chunk')),
+        concurrency: Math.max(1, int(o.concurrency, 'concurrency')),
+        batchSize: Math.max(1, int(o.batch, 'batch')),
+        retryCount: int(o.retries, 'retries'),
+        quiet: o.quiet,
+      })
+      const s = r.cursor.stats
+      console.log(`ingested blocks ${r.cursor.from}..${r.cursor.to}: ${s.blocks} blocks, ${s.transactions} txs, ${s.logs} logs, ${s.events} decoded events in ${r.seconds.toFixed(1)} s` +
+        (r.prompts ? `; prompts ${r.prompts.train} train / ${r.prompts.val} val` : '') + ` -> ${resolve(o.out)}`)
     })
 }
