@@ -46,7 +46,7 @@ async function readPrompts(path: string): Promise<string[]> {
     }
   } catch (err) {
     if (err instanceof ApiError) throw err
-    if (err instanceof Instruct3Error) throw new ApiError(400, err.message, { details: err.details })
+    if (err instanceof Instruct3Error) throw new ApiError(400, err.shortMessage, { details: err.details })
     throw err
   }
   return out

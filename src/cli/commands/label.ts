@@ -1,3 +1,152 @@
+import { join } from 'node:path'
 import type { Command } from 'commander'
+import { dataDir } from '../../util/paths.ts'
+import { Instruct3Error } from '../../util/errors.ts'
+import { createProgress } from '../../util/progress.ts'
+import { createLabelingServer } from '../../labeling/server.ts'
+import { openLabelingDb } from '../../labeling/db/connect.ts'
+import { exportCampaign } from '../../labeling/export.ts'
+import { createCampaign } from '../../labeling/campaigns.ts'
+import { createDeterministicSampler, type ResponseSampler } from '../../labeling/sampler.ts'
+import type { LabelingContext } from '../../labeling/context.ts'
 
-export function register(_program: Command): void {}
+const defaultDb = () => join(dataDir(), 'labeling.sqlite')
+const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').filter(Boolean)]
+
+/** A store hook for exports: adds the dataset directory to the project's content store. */
+async function storeHook(storeDir?: string): Promise<(dir: string) => Promise<string>> {
+  const { defaultStore } = await import('../../store/index.ts')
+  return async (dir) => {
+    const store = await defaultStore(storeDir)
+    try {
+      return (await store.addDirectory(dir, { pin: true })).toString()
+    } finally {
+      await store.close()
+    }
+  }
+}
+
+/** A sampler module exports `createSampler(policy: string): ResponseSampler | Promise<ResponseSampler>`. */
+async function loadSampler(mod: string | undefined, policy: string): Promise<ResponseSampler> {
+  if (!mod) return createDeterministicSampler()
+  const m = (await import(join(process.cwd(), mod))) as { createSampler?: (p: string) => ResponseSampler | Promise<ResponseSampler> }
+  if (typeof m.createSampler !== 'function') throw new Instruct3Error('sampler module must export createSampler(policy)', { details: { file: mod } })
+  return m.createSampler(policy)
+}
+
+function offlineCtx(db: Awaited<ReturnType<typeof openLabelingDb>>, sampler: ResponseSampler, chainId: number): LabelingContext {
+  return { db: db.db, dialect: db.dialect, now: Date.now, chainId, sampler, requesters: new Set(), reviewers: new Set(), openRoles: false, sessionTtlMs: 0, nonceTtlMs: 0 }
+}
+
+export function register(program: Command): void {
+  const label = program.command('label').description('Labeling service: signed demonstrations, rankings and reviews; quality; dataset export')
+
+  label
+    .command('serve')
+    .description('Run the labeling API and web app (SIWE sign-in, campaigns, tasks, signed labels)')
+    .option('--db <url>', 'SQLite file or postgres://user:pass@host/db', defaultDb())
+    .option('--port <n>', 'port (0 = any free port)', '8787')
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--chain-id <n>', 'EIP-712 / SIWE chain id', '31337')
+    .option('--domain <host:port...>', 'SIWE domains accepted (default: 127.0.0.1:PORT and localhost:PORT)')
+    .option('--requester <address>', 'address(es) with the requester role (repeat or comma-separate)', list, [])
+    .option('--reviewer <address>', 'address(es) with the reviewer role', list, [])
+    .option('--open-roles', 'demo only: every signed-in wallet gets every role', false)
+    .option('--demo', 'demo: open roles and a sample campaign with deterministic outputs', false)
+    .option('--sampler <module>', 'module exporting createSampler(policy) for ranking outputs (default: deterministic demo sampler)')
+    .option('--export-dir <dir>', 'where dashboard exports are written', join(dataDir(), 'label-exports'))
+    .option('--add-to-store', 'add dashboard exports to the content store (Helia under the data dir)', false)
+    .option('--no-rate-limit', 'disable per-client rate limits')
+    .option('--quiet-requests', 'do not log every request', false)
+    .action(async (o) => {
+      const sampler = await loadSampler(o.sampler, 'serve')
+      const srv = await createLabelingServer({
+        db: o.db,
+        sampler,
+        chainId: Number(o.chainId),
+        ...(o.domain ? { domains: o.domain } : {}),
+        requesters: o.requester,
+        reviewers: o.reviewer,
+        openRoles: o.openRoles || o.demo,
+        exportDir: o.exportDir,
+        ...(o.addToStore ? { addToStore: await storeHook() } : {}),
+        ...(o.rateLimit === false ? { rateLimit: false as const } : {}),
+        logRequests: !o.quietRequests,
+      })
+      if (o.demo) {
+        const n = await srv.ctx.db.selectFrom('campaigns').select('id').executeTakeFirst()
+        if (!n)
+          await createCampaign(srv.ctx, { address: '0x0000000000000000000000000000000000000000', roles: ['requester'] }, {
+            name: 'demo: web3 questions',
+            policy: 'demo/deterministic-sampler',
+            prompts: ['Explain what a reentrancy attack is and how to prevent it.', 'Summarise EIP-1559 in two sentences.', 'What weakness does SWC-107 describe?', 'Why do DAOs put a timelock on governance actions?'],
+            k: 4,
+            gold: [{ prompt: 'What is a private key?', responses: ['A secret number that controls an account; whoever holds it can sign for it.', 'A password you can reset by email.', 'The public address.', 'I cannot help with that.'], ranking: [0, 2, 1, 3] }],
+          })
+      }
+      const { url } = await srv.listen(Number(o.port), o.host)
+      console.log(`labeling server at ${url} (db: ${srv.db.dialect})`)
+      const stop = async () => {
+        await srv.close()
+        process.exit(0)
+      }
+      process.once('SIGINT', stop)
+      process.once('SIGTERM', stop)
+    })
+
+  label
+    .command('create')
+    .description('Create a campaign from a prompts JSONL file and a policy checkpoint (path or CID)')
+    .requiredOption('--prompts <file>', 'prompts JSONL ({"prompt": ...} per line)')
+    .requiredOption('--policy <ref>', 'policy checkpoint path or CID (outputs for ranking tasks are sampled from it)')
+    .option('--name <name>', 'campaign name', 'campaign')
+    .option('--db <url>', 'SQLite file or postgres://...', defaultDb())
+    .option('--k <n>', 'outputs per ranking task (4..9)', '4')
+    .option('--overlap <n>', 'labelers per ranking task (>= 3)', '3')
+    .option('--kinds <list>', 'task kinds: demonstration,ranking', 'demonstration,ranking')
+    .option('--gold <file>', 'gold ranking tasks JSONL ({prompt, responses, ranking})')
+    .option('--sampler <module>', 'module exporting createSampler(policy)')
+    .option('--chain-campaign-id <id>', 'on-chain campaign id, if created on chain')
+    .option('--requester <address>', 'recorded as the creator', '0x0000000000000000000000000000000000000000')
+    .action(async (o) => {
+      const db = await openLabelingDb(o.db)
+      try {
+        const sampler = await loadSampler(o.sampler, o.policy)
+        const ctx = offlineCtx(db, sampler, 31337)
+        const holder: { bar?: ReturnType<typeof createProgress> } = {}
+        const c = await createCampaign(
+          ctx,
+          { address: o.requester.toLowerCase(), roles: ['requester'] },
+          { name: o.name, promptsPath: o.prompts, policy: o.policy, k: Number(o.k), overlap: Number(o.overlap), kinds: o.kinds.split(','), ...(o.gold ? { goldPath: o.gold } : {}), chainCampaignId: o.chainCampaignId ?? null },
+          (done, total) => (holder.bar ??= createProgress({ label: 'sampling', total, unit: 'tasks' })).set(done),
+        )
+        holder.bar?.done()
+        console.log(c.id)
+      } finally {
+        await db.close()
+      }
+    })
+
+  label
+    .command('export')
+    .description('Export a campaign: demonstrations.jsonl, comparisons.jsonl, labels.jsonl (signed) and batch.json (Merkle root + proofs)')
+    .requiredOption('--campaign <id>', 'campaign id')
+    .requiredOption('--out <dir>', 'output directory (replaced atomically)')
+    .option('--db <url>', 'SQLite file or postgres://...', defaultDb())
+    .option('--chain-id <n>', 'EIP-712 chain id the labels were signed for', '31337')
+    .option('--add-to-store', 'add the dataset files to the content store and record the CID', false)
+    .option('--store-dir <dir>', 'data dir of the content store (default: the project data dir)')
+    .action(async (o) => {
+      const db = await openLabelingDb(o.db)
+      try {
+        const ctx = offlineCtx(db, createDeterministicSampler(), Number(o.chainId))
+        const r = await exportCampaign(ctx, o.campaign, o.out, o.addToStore ? { addToStore: await storeHook(o.storeDir) } : {})
+        for (const f of r.files) console.log(f)
+        console.log(`labels ${r.counts.labels}, demonstrations ${r.counts.demonstrations}, comparisons ${r.counts.comparisons}`)
+        console.log(`merkleRoot ${r.manifest.merkleRoot}`)
+        if (r.manifest.datasetCid) console.log(`datasetCid ${r.manifest.datasetCid}`)
+      } finally {
+        await db.close()
+      }
+    })
+}
