@@ -8,7 +8,7 @@ import { createStore } from '../../src/store/index.ts'
 import type { Store } from '../../src/store/types.ts'
 import { Instruct3Error } from '../../src/util/errors.ts'
 import { startKuboStandin, type KuboStandin } from './kubo-standin.ts'
-import { bytesOf, catAll, listTree, makeDataset, tempDir } from './helpers.ts'
+import { bytesOf, catAll, corruptHeliaBlock, listTree, makeDataset, tempDir } from './helpers.ts'
 
 // The same behaviour is required of both backends: the embedded Helia node and Kubo over RPC
 // (here a local stand-in speaking Kubo's RPC API, since no Kubo binary runs on this machine).
@@ -162,21 +162,3 @@ describe('both backends', () => {
     await assert.rejects(createStore({ kind: 'kubo', apiUrl: 'not a url' }), isErr('ECONFIG'))
   })
 })
-
-/** blockstore-fs keeps each block in a file named after its multihash; flip its last byte. */
-async function corruptHeliaBlock(blocksDir: string, cid: CID): Promise<void> {
-  const { base32upper } = await import('multiformats/bases/base32')
-  const name = base32upper.encode(cid.multihash.bytes) // blockstore-fs names files by the base32upper multihash
-  const hits: string[] = []
-  const walk = async (d: string) => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      if (e.isDirectory()) await walk(join(d, e.name))
-      else if (e.name.startsWith(name)) hits.push(join(d, e.name))
-    }
-  }
-  await walk(blocksDir)
-  assert.equal(hits.length, 1, `block file for ${cid} in ${blocksDir}`)
-  const b = await readFile(hits[0])
-  b[b.length - 1] ^= 0xff
-  await writeFile(hits[0], b)
-}

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, readdir, writeFile, mkdir } from 'node:fs/promises'
+import { mkdtemp, rm, readdir, readFile, writeFile, mkdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { CID } from 'multiformats/cid'
@@ -49,4 +49,23 @@ export async function listTree(dir: string): Promise<string[]> {
   }
   await walk('')
   return out.sort()
+}
+
+/** blockstore-fs keeps each block in a file named after its multihash; flip its last byte. */
+export async function corruptHeliaBlock(blocksDir: string, cid: CID, how: 'flip' | 'delete' = 'flip'): Promise<void> {
+  const { base32upper } = await import('multiformats/bases/base32')
+  const name = base32upper.encode(cid.multihash.bytes) // blockstore-fs names files by the base32upper multihash
+  const hits: string[] = []
+  const walk = async (d: string) => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      if (e.isDirectory()) await walk(join(d, e.name))
+      else if (e.name.startsWith(name)) hits.push(join(d, e.name))
+    }
+  }
+  await walk(blocksDir)
+  if (hits.length !== 1) throw new Error(`expected one block file for ${cid} in ${blocksDir}, found ${hits.length}`)
+  if (how === 'delete') return rm(hits[0])
+  const b = await readFile(hits[0])
+  b[b.length - 1] ^= 0xff
+  await writeFile(hits[0], b)
 }
