@@ -1,0 +1,13 @@
+// instruct3's on-chain incentives: escrowed labeling campaigns, quality-weighted pay, soulbound badges.
+export { startAnvil, anvilBinary, type Anvil, type AnvilOptions } from './anvil.ts'
+export { createChainClients, devAccount, accountFromKey, DEV_ROLES, ANVIL_MNEMONIC, type ChainClients } from './client.ts'
+export { createChainContext, sendTx, type ChainContext } from './context.ts'
+export { deployContracts, type DeployOptions } from './deploy.ts'
+export { readDeployment, writeDeployment, deploymentPath, type Deployment } from './deployment.ts'
+export * from './campaign.ts'
+export * from './fraud.ts'
+export * from './badges.ts'
+export * from './settle.ts'
+export { readBatchFile, parseBatch, type SettlementBatch, type BatchLabeler, type BatchLabel } from './batch.ts'
+export { getLabelerOnchainStatus, type LabelerOnchainStatus, type LabelerCampaignStatus } from './status.ts'
+export { chainError } from './errors.ts'
