@@ -1,0 +1,63 @@
+/**
+ * Child process for the worker-pool test: trains a small GPT a few steps and prints one JSON line
+ * {threads, mode, workers, kernelMessages, losses}. INSTRUCT3_THREADS (read when src/model/jax.ts is
+ * first imported) picks single-threaded WASM or the worker pool.
+ *   node test/model/train-child.ts <steps> trainable   createTrainable (sync reads: loss.item())
+ *   node test/model/train-child.ts <steps> async       jit(valueAndGrad) + SGD, read with `await data()`
+ * jax-js 0.1.25 hands kernels to its pool only when results are read asynchronously (data(),
+ * blockUntilReady()); dataSync()/item() run every pending kernel on the calling thread.
+ */
+import { np, jit, valueAndGrad, tree, requestedThreads, type JArray } from '../../src/model/jax.ts'
+import { createTrainable, toBatch } from '../../src/model/trainable.ts'
+import { lmObjective } from '../../src/model/objectives.ts'
+import { initParams, lmLoss, toDevice, type Params } from '../../src/model/gpt.ts'
+import { randomLmBatch, tinyConfig } from './helpers.ts'
+
+// Count the pool's workers and the kernels sent to them: jax-js creates its workers lazily, through the
+// global Worker that src/model/threads.ts installed, so wrapping it here (after import, before the first
+// kernel) sees them all.
+let workers = 0
+let kernelMessages = 0
+const G = globalThis as { Worker?: new (...a: unknown[]) => { postMessage(d: unknown): void } }
+if (G.Worker) {
+  const Base = G.Worker
+  G.Worker = class extends Base {
+    constructor(...a: unknown[]) {
+      super(...a)
+      workers++
+    }
+    override postMessage(d: unknown): void {
+      if ((d as { type?: string }).type === 'kernel') kernelMessages++
+      super.postMessage(d)
+    }
+  }
+}
+
+const steps = Number(process.argv[2] ?? 4)
+const mode = process.argv[3] ?? 'trainable'
+const c = tinyConfig({ vocabSize: 64, nCtx: 32, nEmbd: 64, nLayer: 2, nHead: 2 })
+const losses: number[] = []
+if (mode === 'trainable') {
+  const tr = createTrainable({ config: c, params: initParams(c, 21), objective: lmObjective })
+  for (let s = 0; s < steps; s++) {
+    losses.push(tr.accumulate(randomLmBatch(c, 8, 32, 100 + s)).loss)
+    tr.update(3e-3)
+  }
+  tr.dispose()
+} else {
+  const lg = jit(valueAndGrad((p: Params, x: JArray, y: JArray, m: JArray) => lmLoss(p, x, y, m, c)))
+  const sgd = jit((p: Params, g: Params) => {
+    const o: Params = {}
+    for (const k of Object.keys(p)) o[k] = p[k].sub(g[k].mul(0.5))
+    return o
+  })
+  let p = toDevice(c, initParams(c, 21))
+  for (let s = 0; s < steps; s++) {
+    const b = toBatch(randomLmBatch(c, 8, 32, 100 + s))
+    const [loss, g] = lg(tree.ref(p), b.inputs, b.targets, b.mask) as unknown as [JArray, Params]
+    p = sgd(p, g) as Params
+    losses.push(((await loss.data()) as Float32Array)[0])
+  }
+  tree.dispose(p)
+}
+process.stdout.write(JSON.stringify({ threads: requestedThreads, mode, workers, kernelMessages, losses }) + '\n')
