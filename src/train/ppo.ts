@@ -1,0 +1,507 @@
+/**
+ * PPO-ptx, InstructGPT's RL step (Ouyang et al. 2022; Ziegler et al. 2019; details as in TRL's PPOTrainer
+ * and Huang et al. 2024, "The N+ implementation details of RLHF with PPO").
+ *
+ * One iteration:
+ *  1. rollouts: a batch of prompts, responses sampled from the policy with the KV-cache generator
+ *     (per-row prompt lengths, stop at EOS, at most `maxNewTokens`);
+ *  2. scoring (no gradients): policy and frozen reference log-probs of the sampled tokens (`tokenScore`),
+ *     per-token KL (k1 = logp - ref, k3 = exp(ref - logp) - (ref - logp) - 1; one enters the reward,
+ *     both are logged), the reward model's score at the last token (minus `missingEosPenalty` for rows
+ *     that did not end with EOS), values from the value model;
+ *  3. rewards = -klCoef * kl per token + score at the last response token; GAE (gamma, lambda);
+ *     advantages whitened over all response tokens; returns = advantages + values;
+ *  4. `ppoEpochs` passes over shuffled minibatches: policy step on the clipped surrogate plus
+ *     ptxCoef * pretraining LM loss (`ppoPolicyObjective`), value step on the clipped value loss
+ *     (`ppoValueObjective`);
+ *  5. KL controller update (fixed, or Ziegler's adaptive one), metrics row, guard rails, checkpoint.
+ *
+ * Metrics use TRL's names (see docs/rlhf.md); checkpoints (policy + value + optimizer moments + state)
+ * are written atomically each `checkpointEvery` iterations and a rerun resumes from the last one.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { Instruct3Error } from '../util/errors.ts'
+import { writeDirAtomic, writeFileAtomicSync } from '../util/atomic.ts'
+import { createProgress } from '../util/progress.ts'
+import { loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from '../model/checkpoint.ts'
+import { createTrainable, createScorer, uploadParams, type HostBatch, type Trainable } from '../model/trainable.ts'
+import { ppoPolicyObjective, ppoValueObjective, rewardScore, tokenScore, valueScore } from '../model/objectives.ts'
+import { createGenerator } from '../model/generate.ts'
+import { tree } from '../model/jax.ts'
+import type { GPTConfig } from '../model/config.ts'
+import type { HostParams, Params } from '../model/gpt.ts'
+import { createRng, type Rng } from '../model/rng.ts'
+import { loadTokenizer, formatPrompt, type Tokenizer } from '../tokenizer/index.ts'
+import { loadPrompts } from '../data/formats.ts'
+import { createMetricsLog, type MetricsRow } from './metrics.ts'
+import { bucketLength, scoreBatch, shuffled } from './collate.ts'
+import { randomWindows } from './lmdata.ts'
+import { gae, whiten } from './rl/advantages.ts'
+import { klK1, klK3, createAdaptiveKlController, createFixedKlController, type KlEstimator, type KlController } from './rl/kl.ts'
+import { createGuards, defaultGuardConfig, type GuardConfig, type GuardTrip } from './rl/guards.ts'
+import { layoutOf, sequenceBatch, gatherRows, scatterRows, selectRows, type Rollout } from './rl/rollout.ts'
+
+/** Where rewards come from: a trained reward model, or a scripted scorer (tests, toy tasks). */
+export type RewardSource = { modelDir: string } | { fn: (promptIds: number[], responseIds: number[]) => number }
+
+export type PpoConfig = {
+  /** Initial policy: the SFT model directory. */
+  policyDir: string
+  /** Frozen reference for the KL penalty (default: policyDir). */
+  refDir?: string
+  reward: RewardSource
+  /** Value model init (default: the reward model's directory; with a scripted reward, the policy plus a zero head). */
+  valueDir?: string
+  /** Prompts as token ids (already in the chat template), or a prompts JSONL wrapped in the chat template. */
+  prompts: number[][] | string
+  /** Pretraining token stream for the ptx loss (none: plain PPO). */
+  ptxTokens?: Int32Array
+  outDir: string
+  /** PPO iterations (rollout + optimisation rounds). */
+  iterations: number
+  /** Prompts (= sampled responses) per iteration. */
+  rolloutBatch: number
+  /** Sequences per PPO minibatch (rolloutBatch must be a multiple). */
+  miniBatch: number
+  ppoEpochs: number
+  maxNewTokens: number
+  temperature: number
+  topK?: number
+  topP?: number
+  gamma: number
+  lambda: number
+  clipRange: number
+  clipRangeValue: number
+  kl: {
+    /** Initial (or fixed) KL coefficient beta. */
+    coef: number
+    /** The estimator that enters the reward (both are logged). */
+    estimator: KlEstimator
+    /** Ziegler et al.'s adaptive controller: target KL (nats per sequence) and horizon (sequences). */
+    adaptive?: { target: number; horizon: number }
+  }
+  /** Subtracted from the score of rows that did not end with EOS (TRL's missing_eos_penalty). */
+  missingEosPenalty?: number
+  /** gamma_ptx: weight of the pretraining LM loss in the policy loss (ignored without ptxTokens). */
+  ptxCoef: number
+  /** Pretraining windows per minibatch, and their length (default: the rollout length T). */
+  ptxBatch: number
+  ptxLength?: number
+  /** Whiten the per-token rewards before GAE (TRL's whiten_rewards, off by default). */
+  whitenRewards: boolean
+  policyLr: number
+  valueLr: number
+  gradClip: number
+  guards: GuardConfig
+  /** Write a resumable checkpoint every N iterations (0 = never, only the final outputs). */
+  checkpointEvery: number
+  seed: number
+  /** Token ids when the policy directory carries no tokenizer (prompts given as ids). */
+  tokens?: { eosId: number; padId: number }
+  quiet?: boolean
+  /** Called with each iteration's metrics row. */
+  onIteration?(row: MetricsRow): void
+}
+
+export const defaultPpoConfig: Omit<PpoConfig, 'policyDir' | 'reward' | 'prompts' | 'outDir'> = {
+  iterations: 20,
+  rolloutBatch: 16,
+  miniBatch: 8,
+  ppoEpochs: 4,
+  maxNewTokens: 48,
+  temperature: 1,
+  gamma: 1,
+  lambda: 0.95,
+  clipRange: 0.2,
+  clipRangeValue: 0.2,
+  kl: { coef: 0.05, estimator: 'k1' },
+  ptxCoef: 1,
+  ptxBatch: 4,
+  whitenRewards: false,
+  policyLr: 5e-5,
+  valueLr: 1e-4,
+  gradClip: 1,
+  guards: defaultGuardConfig,
+  checkpointEvery: 5,
+  seed: 1,
+}
+
+export type PpoResult = {
+  modelDir: string
+  valueDir: string
+  metricsFile: string
+  summaryFile: string
+  history: MetricsRow[]
+  resumedFrom: number | null
+  /** Set when a guard rail stopped the run early. */
+  stopped?: GuardTrip & { iteration: number }
+}
+
+export type PpoInput = Partial<Omit<PpoConfig, 'kl' | 'guards'>> &
+  Pick<PpoConfig, 'policyDir' | 'reward' | 'prompts' | 'outDir'> & { kl?: Partial<PpoConfig['kl']>; guards?: Partial<GuardConfig> }
+
+type State = { iteration: number; iterations: number; kl: { value: number }; guards: { kls: number[]; ents: number[] } }
+
+function tokenizerOf(dir: string): Tokenizer | undefined {
+  try {
+    return loadTokenizer(dir)
+  } catch {
+    return undefined
+  }
+}
+
+/** Refuse models that cannot read each other's tokens: vocab sizes and tokenizer fingerprints must agree. */
+function checkCompatible(policy: LoadedCheckpoint, tok: Tokenizer | undefined, other: LoadedCheckpoint, what: string): void {
+  if (other.config.vocabSize !== policy.config.vocabSize)
+    throw new Instruct3Error(`${what} has vocab_size ${other.config.vocabSize} but the policy has ${policy.config.vocabSize}: its tokenizer differs from the policy's`, {
+      code: 'ETOKENIZER_MISMATCH',
+      details: { file: join(other.dir, 'config.json'), field: 'vocab_size' },
+    })
+  const fpA = tok?.fingerprint ?? (policy.meta.tokenizer_fingerprint as string | undefined)
+  const fpB = tokenizerOf(other.dir)?.fingerprint ?? (other.meta.tokenizer_fingerprint as string | undefined)
+  if (fpA && fpB && fpA !== fpB)
+    throw new Instruct3Error(`${what} was trained with a different tokenizer than the policy (fingerprints differ)`, {
+      code: 'ETOKENIZER_MISMATCH',
+      details: { file: other.dir, field: 'tokenizer_fingerprint' },
+    })
+}
+
+function headParams(ck: LoadedCheckpoint, what: string): HostParams {
+  const w = ck.extraTensors['score.weight']
+  const b = ck.extraTensors['score.bias']
+  if (!w || !b) throw new Instruct3Error(`${what} has no scalar head (score.weight / score.bias): not a reward/value model`, { code: 'ERM', details: { file: ck.dir } })
+  return { ...ck.params, 'score.weight': w.data, 'score.bias': b.data }
+}
+
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0)
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0)
+
+export async function trainPpo(input: PpoInput): Promise<PpoResult> {
+  const cfg: PpoConfig = {
+    ...defaultPpoConfig,
+    ...input,
+    kl: { ...defaultPpoConfig.kl, ...input.kl },
+    guards: { ...defaultPpoConfig.guards, ...input.guards },
+  }
+  // ---------- load and check everything before any training ----------
+  const bad = (field: string, why: string) => new Instruct3Error(why, { code: 'ECONFIG', details: { field } })
+  for (const k of ['iterations', 'rolloutBatch', 'miniBatch', 'ppoEpochs', 'maxNewTokens', 'ptxBatch'] as const)
+    if (!Number.isInteger(cfg[k]) || cfg[k] <= 0) throw bad(k, `must be a positive integer, got ${cfg[k]}`)
+  if (cfg.rolloutBatch % cfg.miniBatch !== 0) throw bad('miniBatch', `rolloutBatch (${cfg.rolloutBatch}) must be a multiple of miniBatch (${cfg.miniBatch})`)
+  if (!(cfg.kl.coef >= 0)) throw bad('kl.coef', `must be >= 0, got ${cfg.kl.coef}`)
+  if (cfg.kl.estimator !== 'k1' && cfg.kl.estimator !== 'k3') throw bad('kl.estimator', `must be "k1" or "k3", got ${String(cfg.kl.estimator)}`)
+  if (!(cfg.temperature > 0)) throw bad('temperature', 'PPO samples from the policy: temperature must be > 0')
+
+  const policyCk = loadCheckpoint(cfg.policyDir)
+  const config: GPTConfig = policyCk.config
+  const tok = tokenizerOf(cfg.policyDir)
+  const eosId = cfg.tokens?.eosId ?? tok?.eosId
+  const padId = cfg.tokens?.padId ?? tok?.padId
+  if (eosId === undefined || padId === undefined)
+    throw new Instruct3Error('the policy directory has no tokenizer: give `tokens: {eosId, padId}`', { code: 'ETOKENIZER', details: { file: cfg.policyDir } })
+  const refCk = cfg.refDir && cfg.refDir !== cfg.policyDir ? loadCheckpoint(cfg.refDir) : policyCk
+  if (refCk !== policyCk) checkCompatible(policyCk, tok, refCk, 'the reference model')
+  const rmCk = 'modelDir' in cfg.reward ? loadCheckpoint(cfg.reward.modelDir) : undefined
+  if (rmCk) {
+    checkCompatible(policyCk, tok, rmCk, 'the reward model')
+    headParams(rmCk, 'the reward model')
+  }
+  const valueDir = cfg.valueDir ?? rmCk?.dir
+  const valueCk = valueDir ? (valueDir === rmCk?.dir ? rmCk : loadCheckpoint(valueDir)) : undefined
+  if (valueCk && valueCk !== rmCk) checkCompatible(policyCk, tok, valueCk, 'the value model')
+
+  let prompts: number[][]
+  const promptFile = typeof cfg.prompts === 'string' ? cfg.prompts : undefined
+  if (typeof cfg.prompts === 'string') {
+    if (!tok) throw new Instruct3Error('prompts from a file need the tokenizer in the policy directory', { code: 'ETOKENIZER', details: { file: cfg.policyDir } })
+    prompts = (await loadPrompts(cfg.prompts)).map((p) => formatPrompt(tok, p.prompt))
+  } else prompts = cfg.prompts.map((p) => Array.from(p))
+  if (prompts.length === 0) throw new Instruct3Error('no prompts', { code: 'EEMPTY', details: { file: promptFile } })
+  const nCtx = Math.min(config.nCtx, refCk.config.nCtx, rmCk?.config.nCtx ?? Infinity, valueCk?.config.nCtx ?? Infinity)
+  prompts.forEach((p, i) => {
+    if (p.length < 1) throw new Instruct3Error('empty prompt', { code: 'EFORMAT', details: { file: promptFile, field: `prompts[${i}]` } })
+    if (p.length + cfg.maxNewTokens > nCtx)
+      throw new Instruct3Error(`prompt of ${p.length} tokens + maxNewTokens ${cfg.maxNewTokens} exceeds the context (${nCtx})`, {
+        code: 'ECONTEXT',
+        details: { file: promptFile, field: `prompts[${i}]` },
+      })
+    if (p.some((t) => !Number.isInteger(t) || t < 0 || t >= config.vocabSize))
+      throw new Instruct3Error(`token id out of range [0, ${config.vocabSize})`, { code: 'EFORMAT', details: { file: promptFile, field: `prompts[${i}]` } })
+  })
+  const maxPrompt = Math.max(...prompts.map((p) => p.length))
+  const T = bucketLength(maxPrompt + cfg.maxNewTokens, nCtx) // one shape for every rollout batch
+  const usePtx = cfg.ptxTokens !== undefined && cfg.ptxCoef > 0
+  const ptxT = Math.min(cfg.ptxLength ?? T, config.nCtx)
+  if (usePtx && cfg.ptxTokens!.length < ptxT + 2) throw bad('ptxTokens', `pretraining stream has ${cfg.ptxTokens!.length} tokens, fewer than one window of ${ptxT + 1}`)
+
+  // ---------- resume ----------
+  mkdirSync(cfg.outDir, { recursive: true })
+  const paths = {
+    checkpoint: join(cfg.outDir, 'checkpoint'),
+    model: join(cfg.outDir, 'model'),
+    value: join(cfg.outDir, 'value'),
+    metrics: join(cfg.outDir, 'metrics.jsonl'),
+    summary: join(cfg.outDir, 'summary.json'),
+  }
+  let policyInit: HostParams = policyCk.params
+  let policyOpt: { m: HostParams; v: HostParams; step: number } | undefined
+  let valueInit: HostParams
+  let valueConfig: GPTConfig
+  if (valueCk) {
+    valueInit = headParams(valueCk, 'the value model')
+    valueConfig = valueCk.config
+  } else {
+    // scripted reward and no value model: the policy's trunk with a zero head
+    valueInit = { ...policyCk.params, 'score.weight': new Float32Array(config.nEmbd), 'score.bias': new Float32Array(1) }
+    valueConfig = config
+  }
+  let valueOpt: { m: HostParams; v: HostParams; step: number } | undefined
+  let state: State | undefined
+  const stateFile = join(paths.checkpoint, 'ppo_state.json')
+  if (existsSync(stateFile)) {
+    const st = JSON.parse(readFileSync(stateFile, 'utf8')) as State
+    if (st.iterations === cfg.iterations) {
+      const p = loadCheckpoint(join(paths.checkpoint, 'policy'), { optimizer: true })
+      const v = loadCheckpoint(join(paths.checkpoint, 'value'), { optimizer: true })
+      policyInit = p.params
+      policyOpt = p.optimizer
+      valueInit = headParams(v, 'the value checkpoint')
+      valueOpt = v.optimizer
+      state = st
+    }
+  }
+  const start = state?.iteration ?? 0
+
+  // ---------- engine objects ----------
+  const adamw = { weightDecay: 0, gradClip: cfg.gradClip }
+  const policy = createTrainable({ config, params: policyInit, objective: ppoPolicyObjective, adamw, optimizer: policyOpt })
+  const value = createTrainable({ config: valueConfig, params: valueInit, objective: ppoValueObjective, adamw, optimizer: valueOpt })
+  const refParams: Params = uploadParams(refCk.config, refCk.params)
+  const rmParams: Params | undefined = rmCk ? uploadParams(rmCk.config, headParams(rmCk, 'the reward model')) : undefined
+  const policyScorer = createScorer(config, tokenScore)
+  const refScorer = JSON.stringify(refCk.config) === JSON.stringify(config) ? policyScorer : createScorer(refCk.config, tokenScore)
+  const valueScorer = createScorer(valueConfig, valueScore)
+  const rmScorer = rmCk ? createScorer(rmCk.config, rewardScore) : undefined
+  const gen = createGenerator(config)
+  const klCtl: KlController = cfg.kl.adaptive
+    ? createAdaptiveKlController(cfg.kl.coef, cfg.kl.adaptive.target, cfg.kl.adaptive.horizon)
+    : createFixedKlController(cfg.kl.coef)
+  const guards = createGuards(cfg.guards)
+  if (state) {
+    klCtl.setState(state.kl)
+    guards.setState(state.guards)
+  }
+  const metrics = createMetricsLog(paths.metrics, state ? start : undefined)
+  const progress = createProgress({ label: 'ppo', total: cfg.iterations, unit: 'iter', quiet: cfg.quiet })
+  progress.set(start)
+  const history: MetricsRow[] = []
+  const meta = { ...policyCk.meta, stage: 'ppo', tokenizer_fingerprint: tok?.fingerprint ?? policyCk.meta.tokenizer_fingerprint }
+
+  // Prompt order: epoch-wise shuffles that are a pure function of (seed, epoch), so resume replays them.
+  const promptOrder = (iteration: number): number[][] => {
+    const out: number[][] = []
+    for (let j = 0; j < cfg.rolloutBatch; j++) {
+      const g = iteration * cfg.rolloutBatch + j
+      const epoch = Math.floor(g / prompts.length)
+      const r = createRng(cfg.seed * 7919 + epoch)
+      out.push(prompts[shuffled(prompts.map((_, i) => i), () => r.next())[g % prompts.length]])
+    }
+    return out
+  }
+  const dummyPtx: HostBatch = {
+    ptxInputs: { data: new Int32Array(16), shape: [1, 16] },
+    ptxTargets: { data: new Int32Array(16), shape: [1, 16] },
+    ptxMask: { data: new Float32Array(16), shape: [1, 16] },
+  }
+  const ptxBatch = (rng: Rng): HostBatch => {
+    if (!usePtx) return dummyPtx
+    const w = randomWindows(cfg.ptxTokens!, cfg.ptxBatch, ptxT, rng)
+    return { ptxInputs: w.inputs, ptxTargets: w.targets, ptxMask: w.mask }
+  }
+
+  const saveAll = async (iteration: number, final: boolean) => {
+    const policyHost = policy.hostParams()
+    const valueHost = value.hostParams()
+    const { 'score.weight': sw, 'score.bias': sb, ...valueTrunk } = valueHost
+    const head = { 'score.weight': { shape: [sw.length], data: sw }, 'score.bias': { shape: [1], data: sb } }
+    if (final) {
+      await saveCheckpoint(paths.model, config, policyHost, { meta: { ...meta, iteration }, copyFrom: cfg.policyDir })
+      await saveCheckpoint(paths.value, valueConfig, valueTrunk, { meta: { stage: 'ppo-value', iteration }, extraTensors: head, copyFrom: valueCk?.dir ?? cfg.policyDir })
+      return
+    }
+    // policy, value and state in one directory swapped in atomically: they always belong together
+    await writeDirAtomic(paths.checkpoint, async (tmp) => {
+      await saveCheckpoint(join(tmp, 'policy'), config, policyHost, { meta: { ...meta, iteration }, optimizer: policy.optimizerState() })
+      await saveCheckpoint(join(tmp, 'value'), valueConfig, valueTrunk, { extraTensors: head, optimizer: value.optimizerState() })
+      const st: State = { iteration, iterations: cfg.iterations, kl: klCtl.state(), guards: guards.state() }
+      writeFileAtomicSync(join(tmp, 'ppo_state.json'), JSON.stringify(st, null, 2) + '\n')
+    })
+  }
+
+  let stopped: PpoResult['stopped']
+  try {
+    for (let it = start; it < cfg.iterations; it++) {
+      const rng = createRng(cfg.seed * 1_000_003 + it)
+      // ---- 1. rollouts ----
+      let t0 = performance.now()
+      const batchPrompts = promptOrder(it)
+      const g = gen.generate(policy.deviceParams(), batchPrompts, {
+        maxNewTokens: cfg.maxNewTokens,
+        temperature: cfg.temperature,
+        topK: cfg.topK,
+        topP: cfg.topP,
+        eosId,
+        rng,
+      })
+      const rows: Rollout[] = batchPrompts.map((p, i) => ({ prompt: p, response: g.tokens[i], finished: g.finished[i] }))
+      const tGen = (performance.now() - t0) / 1000
+
+      // ---- 2. scoring ----
+      t0 = performance.now()
+      const layout = layoutOf(rows, T)
+      const seqBatch = sequenceBatch(rows, T, padId)
+      const pol = policyScorer.score(policy.deviceParams(), { inputs: seqBatch.inputs, targets: seqBatch.targets })
+      const ref = refScorer.score(refParams, { inputs: seqBatch.inputs, targets: seqBatch.targets })
+      const vals = valueScorer.score(value.deviceParams(), { inputs: seqBatch.inputs }).values
+      let scores: number[]
+      if (rmScorer && rmParams && rmCk) {
+        const rmT = bucketLength(maxPrompt + cfg.maxNewTokens, rmCk.config.nCtx)
+        const r = rmScorer.score(rmParams, scoreBatch(rows.map((x) => x.prompt.concat(x.response)), rmT, padId)).rewards
+        scores = Array.from(r)
+      } else {
+        const fn = (cfg.reward as { fn: (p: number[], r: number[]) => number }).fn
+        scores = rows.map((x) => fn(x.prompt, x.finished ? x.response.slice(0, -1) : x.response))
+      }
+      if (cfg.missingEosPenalty) scores = scores.map((s, i) => (rows[i].finished ? s : s - cfg.missingEosPenalty!))
+      const logp = gatherRows(pol.logprobs, layout)
+      const refLogp = gatherRows(ref.logprobs, layout)
+      const entropy = gatherRows(pol.entropy, layout)
+      const values = gatherRows(vals, layout)
+      const k1 = logp.map((r, i) => r.map((x, t) => klK1(x, refLogp[i][t])))
+      const k3 = logp.map((r, i) => r.map((x, t) => klK3(x, refLogp[i][t])))
+      const kl = cfg.kl.estimator === 'k3' ? k3 : k1
+      const coef = klCtl.value
+
+      // ---- 3. rewards, GAE, whitening ----
+      const nonScore = kl.map((r) => r.map((x) => -coef * x))
+      let rewards = nonScore.map((r, i) => r.map((x, t) => (t === r.length - 1 ? x + scores[i] : x)))
+      if (cfg.whitenRewards) rewards = whiten(rewards, false)
+      const { advantages, returns } = gae(rewards, values, cfg.gamma, cfg.lambda)
+      const advW = whiten(advantages)
+      const tScore = (performance.now() - t0) / 1000
+
+      // ---- 4. PPO epochs ----
+      t0 = performance.now()
+      const full: HostBatch = {
+        ...seqBatch,
+        oldLogprobs: { data: pol.logprobs, shape: [rows.length, T] },
+        advantages: { data: scatterRows(advW, layout), shape: [rows.length, T] },
+        oldValues: { data: scatterRows(values, layout), shape: [rows.length, T] },
+        returns: { data: scatterRows(returns, layout), shape: [rows.length, T] },
+      }
+      // oldLogprobs outside responses are masked; keep them finite
+      const pHyper = { data: Float32Array.of(cfg.clipRange, usePtx ? cfg.ptxCoef : 0), shape: [2] }
+      const vHyper = { data: Float32Array.of(cfg.clipRangeValue), shape: [1] }
+      const acc: Record<string, number[]> = {}
+      const push = (k: string, v: number) => (acc[k] ??= []).push(v)
+      for (let e = 0; e < cfg.ppoEpochs; e++) {
+        const order = shuffled(rows.map((_, i) => i), () => rng.next())
+        for (let s = 0; s < rows.length; s += cfg.miniBatch) {
+          const idx = order.slice(s, s + cfg.miniBatch)
+          const mb = selectRows(full, idx, rows.length)
+          const pr = policy.accumulate({ inputs: mb.inputs, targets: mb.targets, mask: mb.mask, oldLogprobs: mb.oldLogprobs, advantages: mb.advantages, hyper: pHyper, ...ptxBatch(rng) })
+          policy.update(cfg.policyLr)
+          const vr = value.accumulate({ inputs: mb.inputs, mask: mb.mask, oldValues: mb.oldValues, returns: mb.returns, hyper: vHyper })
+          value.update(cfg.valueLr)
+          push('approxkl', pr.metrics.approxkl)
+          push('clipfrac', pr.metrics.clipfrac)
+          push('pg_loss', pr.metrics.pg_loss)
+          push('entropy', pr.metrics.entropy)
+          push('ptx_loss', pr.metrics.ptx_loss)
+          push('vf_loss', vr.loss)
+          push('vf_clipfrac', vr.metrics.vf_clipfrac)
+        }
+      }
+      const tTrain = (performance.now() - t0) / 1000
+
+      // ---- 5. bookkeeping ----
+      const klSeq = mean(kl.map(sum))
+      const k1Seq = mean(k1.map(sum))
+      const nonScoreSeq = mean(nonScore.map(sum))
+      const scoreMean = mean(scores)
+      const tokens = sum(rows.map((r) => r.response.length))
+      const entTok = sum(entropy.map(sum)) / Math.max(1, tokens)
+      klCtl.update(klSeq, rows.length)
+      const row: MetricsRow = {
+        step: it + 1,
+        'objective/kl': klSeq,
+        'objective/kl_k1': k1Seq,
+        'objective/kl_k3': mean(k3.map(sum)),
+        'objective/entropy': mean(entropy.map(sum)),
+        'objective/non_score_reward': nonScoreSeq,
+        'objective/rlhf_reward': scoreMean + nonScoreSeq,
+        'objective/scores': scoreMean,
+        'objective/kl_coef': coef,
+        'policy/approxkl_avg': mean(acc.approxkl),
+        'policy/clipfrac_avg': mean(acc.clipfrac),
+        'policy/entropy_avg': mean(acc.entropy),
+        'loss/policy_avg': mean(acc.pg_loss),
+        'loss/value_avg': mean(acc.vf_loss),
+        'val/clipfrac_avg': mean(acc.vf_clipfrac),
+        'ptx/loss': usePtx ? mean(acc.ptx_loss) : 0,
+        'val/ratio_eos': rows.filter((r) => r.finished).length / rows.length,
+        'val/response_length': tokens / rows.length,
+        'time/generation': tGen,
+        'time/scoring': tScore,
+        'time/training': tTrain,
+      }
+      metrics.log(row)
+      history.push(row)
+      cfg.onIteration?.(row)
+      progress.tick(1, { score: scoreMean, kl: k1Seq, ent: entTok })
+      const trip = guards.observe(k1Seq, entTok)
+      if (trip) {
+        process.stderr.write(`\nppo: warning: ${trip.message}${cfg.guards.stop ? ` — stopping after iteration ${it + 1}, saving the model so far` : ''}\n`)
+        if (cfg.guards.stop) {
+          stopped = { ...trip, iteration: it + 1 }
+          break
+        }
+      }
+      if (cfg.checkpointEvery > 0 && (it + 1) % cfg.checkpointEvery === 0 && it + 1 < cfg.iterations) await saveAll(it + 1, false)
+    }
+    progress.done()
+    const done = stopped?.iteration ?? cfg.iterations
+    await saveAll(done, true)
+    rmSync(paths.checkpoint, { recursive: true, force: true })
+    const all = history.length ? history : []
+    writeFileAtomicSync(
+      paths.summary,
+      JSON.stringify(
+        {
+          stage: 'ppo',
+          iterations: done,
+          requested: cfg.iterations,
+          resumedFrom: state ? start : null,
+          stopped: stopped ?? null,
+          first: all[0] ?? null,
+          last: all[all.length - 1] ?? null,
+          config: { ...cfg, ptxTokens: cfg.ptxTokens ? cfg.ptxTokens.length : null, prompts: prompts.length, reward: 'fn' in cfg.reward ? 'fn' : cfg.reward, onIteration: undefined },
+        },
+        null,
+        2,
+      ) + '\n',
+    )
+  } finally {
+    policy.dispose()
+    value.dispose()
+    policyScorer.dispose()
+    if (refScorer !== policyScorer) refScorer.dispose()
+    valueScorer.dispose()
+    rmScorer?.dispose()
+    gen.dispose()
+    tree.dispose(refParams)
+    if (rmParams) tree.dispose(rmParams)
+  }
+  return { modelDir: paths.model, valueDir: paths.value, metricsFile: paths.metrics, summaryFile: paths.summary, history, resumedFrom: state ? start : null, stopped }
+}
