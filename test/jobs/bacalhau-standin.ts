@@ -1,0 +1,264 @@
+/**
+ * TEST CODE ONLY. A stand-in for a Bacalhau orchestrator + one compute node, for the job tests: no Bacalhau binary
+ * can run here. It implements the documented endpoints of /api/v1/orchestrator (PUT/POST /jobs, GET /jobs/{id},
+ * /executions, /results, /logs over a websocket, DELETE /jobs/{id}) and /api/v1/agent/alive, with Bacalhau's JSON
+ * shapes (job states as strings, execution states as integers, AsyncResult log messages, error bodies
+ * {Status, Message, Code}) and its state machine: Pending -> Queued -> Running -> Completed | Failed, or Stopped.
+ * The "compute node" runs the docker task with instruct3's local runner on a shared ContentStore, which plays the
+ * IPFS network: inputs are read by CID from it and /outputs is published to it.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createHash, randomUUID } from 'node:crypto'
+import type { Duplex } from 'node:stream'
+import type { AddressInfo } from 'node:net'
+import type { ContentStore } from '../../src/store/types.ts'
+import { createLocalRunner } from '../../src/jobs/local.ts'
+import type { StageJobSpec } from '../../src/jobs/types.ts'
+
+type Exec = {
+  ID: string
+  JobID: string
+  NodeID: string
+  ComputeState: { StateType: number; Message?: string }
+  DesiredState: { StateType: number }
+  PublishedResult: { Type: string; Params: Record<string, unknown> } | null
+  RunOutput: { Stdout: string; stderr: string; ExitCode: number } | null
+  CreateTime: number
+  ModifyTime: number
+}
+type StoredJob = {
+  job: Record<string, any>
+  state: string
+  message: string
+  execs: Exec[]
+  logs: { Type: number; Line: string }[]
+  listeners: Set<(m: { Type: number; Line: string } | null) => void>
+  abort: AbortController
+}
+
+export type StandinOptions = {
+  store: ContentStore
+  /** Delay between state machine steps (default 20 ms). */
+  stepMs?: number
+  /** Answer the first N requests with 503 (to exercise retries). */
+  failFirst?: number
+  /** Serve logs over the websocket (default true); false makes the client fall back to RunOutput. */
+  websocketLogs?: boolean
+  workRoot: string
+}
+
+export type Standin = {
+  url: string
+  submissions: number
+  requests: string[]
+  jobs: Map<string, StoredJob>
+  close(): Promise<void>
+}
+
+const TERMINAL = new Set(['Completed', 'Failed', 'Stopped'])
+
+export async function startStandin(opts: StandinOptions): Promise<Standin> {
+  const stepMs = opts.stepMs ?? 20
+  const jobs = new Map<string, StoredJob>()
+  const runner = createLocalRunner({ store: opts.store, workRoot: opts.workRoot, logDir: `${opts.workRoot}/logs`, killGraceMs: 200 })
+  let failLeft = opts.failFirst ?? 0
+  const sockets = new Set<Duplex>()
+  const self: Standin = { url: '', submissions: 0, requests: [], jobs, close: async () => {} }
+
+  const send = (res: ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' })
+    res.end(JSON.stringify(body))
+  }
+  const apiError = (res: ServerResponse, status: number, code: string, message: string) =>
+    send(res, status, { Status: status, Message: message, Code: code, Component: 'standin', RequestID: randomUUID() })
+
+  const emit = (j: StoredJob, m: { Type: number; Line: string } | null) => {
+    if (m) j.logs.push(m)
+    for (const l of j.listeners) l(m)
+  }
+  const finish = (j: StoredJob, state: string, message: string) => {
+    j.state = state
+    j.message = message
+    emit(j, null)
+  }
+
+  async function execute(id: string) {
+    const j = jobs.get(id)!
+    await sleep(stepMs)
+    if (TERMINAL.has(j.state)) return
+    j.state = 'Queued'
+    await sleep(stepMs)
+    if (TERMINAL.has(j.state)) return
+    const now = Date.now() * 1e6
+    const ex: Exec = {
+      ID: `e-${randomUUID()}`,
+      JobID: id,
+      NodeID: 'n-standin',
+      ComputeState: { StateType: 5 }, // BidAccepted
+      DesiredState: { StateType: 1 }, // Running
+      PublishedResult: null,
+      RunOutput: null,
+      CreateTime: now,
+      ModifyTime: now,
+    }
+    j.execs.push(ex)
+    j.state = 'Running'
+    await sleep(stepMs)
+    if (TERMINAL.has(j.state)) return
+    ex.ComputeState = { StateType: 6 } // Running
+    const task = j.job.Tasks[0]
+    const p = task.Engine.Params
+    const spec: StageJobSpec = {
+      name: j.job.Name,
+      stage: task.Name,
+      image: p.Image,
+      entrypoint: p.Entrypoint,
+      args: p.Parameters ?? [],
+      inputs: (task.InputSources ?? []).map((s: any) => ({ name: s.Target.replace(/^\/inputs\//, ''), cid: s.Source.Params.CID })),
+      env: Object.fromEntries((p.EnvironmentVariables ?? []).map((e: string) => [e.split('=')[0], e.slice(e.indexOf('=') + 1)])),
+      timeouts: { executionSeconds: task.Timeouts?.ExecutionTimeout ?? 0 },
+    }
+    let stdout = ''
+    let stderr = ''
+    const r = await runner.run(spec, {
+      signal: j.abort.signal,
+      onLog: (l) => {
+        if (l.stream === 'stdout') stdout += l.line + '\n'
+        else stderr += l.line + '\n'
+        emit(j, { Type: l.stream === 'stdout' ? 1 : 2, Line: l.line + '\n' })
+      },
+    })
+    if (j.state === 'Stopped') return
+    ex.RunOutput = { Stdout: stdout, stderr, ExitCode: r.exitCode ?? -1 }
+    if (r.state === 'Completed') {
+      ex.ComputeState = { StateType: 7 } // Publishing
+      await sleep(stepMs)
+      ex.PublishedResult = { Type: 'ipfs', Params: { CID: r.outputs } }
+      ex.ComputeState = { StateType: 9 } // Completed
+      ex.DesiredState = { StateType: 2 }
+      finish(j, 'Completed', '')
+    } else {
+      ex.ComputeState = { StateType: 10, Message: r.message } // Failed
+      ex.DesiredState = { StateType: 2 }
+      finish(j, 'Failed', `failed to execute: ${r.message}`)
+    }
+  }
+
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url!, 'http://x')
+    self.requests.push(`${req.method} ${url.pathname}`)
+    if (failLeft > 0) {
+      failLeft--
+      return apiError(res, 503, 'ServiceUnavailable', 'orchestrator starting')
+    }
+    const m = /^\/api\/v1\/orchestrator\/jobs(?:\/([^/]+))?(?:\/(executions|results|logs))?$/.exec(url.pathname)
+    if (url.pathname === '/api/v1/agent/alive' && req.method === 'GET') return send(res, 200, { Status: 'OK' })
+    if (!m) return apiError(res, 404, 'NotFound', `no route ${req.method} ${url.pathname}`)
+    const [, id, sub] = m
+    if (!id && (req.method === 'PUT' || req.method === 'POST')) {
+      const body = JSON.parse((await readBody(req)) || '{}')
+      const job = body.Job
+      // the server's own minimal checks (the client is expected to validate fully before sending)
+      if (!job || !job.Type || !Array.isArray(job.Tasks) || job.Tasks.length === 0 || !job.Tasks[0].Engine?.Type) {
+        return apiError(res, 400, 'ValidationError', 'invalid job spec')
+      }
+      self.submissions++
+      const jobId = `j-${randomUUID()}`
+      job.ID = jobId
+      job.Namespace ||= 'default'
+      jobs.set(jobId, { job, state: 'Pending', message: '', execs: [], logs: [], listeners: new Set(), abort: new AbortController() })
+      void execute(jobId)
+      return send(res, 200, { JobID: jobId, EvaluationID: `ev-${randomUUID()}`, Warnings: [] })
+    }
+    const j = id ? jobs.get(id) : undefined
+    if (!j) return apiError(res, 404, 'NotFound', `job not found: ${id}`)
+    if (!sub && req.method === 'GET') {
+      const out = { ...j.job, State: { StateType: j.state, Message: j.message } }
+      const extra = url.searchParams.get('include') === 'executions' ? { Executions: { Items: j.execs } } : {}
+      return send(res, 200, { Job: out, ...extra })
+    }
+    if (!sub && req.method === 'DELETE') {
+      if (TERMINAL.has(j.state)) return apiError(res, 400, 'BadRequest', `job ${id} is already in terminal state ${j.state}`)
+      const body = await readBody(req)
+      const reason = body ? (JSON.parse(body).reason ?? '') : ''
+      for (const ex of j.execs) {
+        ex.ComputeState = { StateType: 11, Message: reason } // Cancelled
+        ex.DesiredState = { StateType: 2 }
+      }
+      finish(j, 'Stopped', reason || 'job stopped by user')
+      j.abort.abort()
+      return send(res, 200, { EvaluationID: `ev-${randomUUID()}` })
+    }
+    if (sub === 'executions' && req.method === 'GET') return send(res, 200, { Items: j.execs, NextToken: '' })
+    if (sub === 'results' && req.method === 'GET') {
+      return send(res, 200, { Items: j.execs.filter((e) => e.PublishedResult).map((e) => e.PublishedResult), NextToken: '' })
+    }
+    return apiError(res, 405, 'MethodNotAllowed', `${req.method} ${url.pathname}`)
+  })
+
+  // GET /jobs/{id}/logs: a minimal RFC 6455 server (handshake, unmasked text frames, close frame).
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+    socket.on('error', () => {})
+    const url = new URL(req.url!, 'http://x')
+    self.requests.push(`WS ${url.pathname}`)
+    const m = /^\/api\/v1\/orchestrator\/jobs\/([^/]+)\/logs$/.exec(url.pathname)
+    const j = m ? jobs.get(m[1]) : undefined
+    const key = req.headers['sec-websocket-key']
+    if (!j || typeof key !== 'string' || opts.websocketLogs === false) {
+      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n')
+      return
+    }
+    const accept = createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64')
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`)
+    const text = (s: string) => socket.write(frame(0x1, Buffer.from(s)))
+    const close = () => {
+      j.listeners.delete(listener)
+      socket.write(frame(0x8, Buffer.from([0x03, 0xe8]))) // 1000 normal closure
+      setTimeout(() => socket.end(), 20)
+    }
+    const listener = (msg: { Type: number; Line: string } | null) => (msg ? text(JSON.stringify({ value: msg })) : close())
+    for (const l of j.logs) text(JSON.stringify({ value: l }))
+    if (url.searchParams.get('follow') === 'true' && !TERMINAL.has(j.state)) j.listeners.add(listener)
+    else close()
+  })
+
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  self.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  self.close = async () => {
+    for (const j of jobs.values()) j.abort.abort()
+    for (const s of sockets) s.destroy()
+    await new Promise<void>((r) => server.close(() => r()))
+  }
+  return self
+}
+
+function frame(opcode: number, payload: Buffer): Buffer {
+  const n = payload.length
+  const head = n < 126 ? Buffer.from([0x80 | opcode, n]) : n < 65536 ? Buffer.alloc(4) : Buffer.alloc(10)
+  if (n >= 126 && n < 65536) {
+    head[0] = 0x80 | opcode
+    head[1] = 126
+    head.writeUInt16BE(n, 2)
+  } else if (n >= 65536) {
+    head[0] = 0x80 | opcode
+    head[1] = 127
+    head.writeBigUInt64BE(BigInt(n), 2)
+  }
+  return Buffer.concat([head, payload])
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let s = ''
+    req.setEncoding('utf8')
+    req.on('data', (c: string) => (s += c))
+    req.on('end', () => resolve(s))
+    req.on('error', reject)
+  })
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms))
+}
