@@ -292,7 +292,8 @@ export async function trainPpo(input: PpoInput): Promise<PpoResult> {
     klCtl.setState(state.kl)
     guards.setState(state.guards)
   }
-  const metrics = createMetricsLog(paths.metrics, state ? start : undefined)
+  // rows are numbered by completed iterations (step = it + 1): keep rows 1..start
+  const metrics = createMetricsLog(paths.metrics, state ? start + 1 : undefined)
   const progress = createProgress({ label: 'ppo', total: cfg.iterations, unit: 'iter', quiet: cfg.quiet })
   progress.set(start)
   const history: MetricsRow[] = []
