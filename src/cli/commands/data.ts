@@ -98,4 +98,49 @@ function registerIngest(program: Command): void {
       console.log(`ingested blocks ${r.cursor.from}..${r.cursor.to}: ${s.blocks} blocks, ${s.transactions} txs, ${s.logs} logs, ${s.events} decoded events in ${r.seconds.toFixed(1)} s` +
         (r.prompts ? `; prompts ${r.prompts.train} train / ${r.prompts.val} val` : '') + ` -> ${resolve(o.out)}`)
     })
+
+  ingest
+    .command('governance')
+    .description('EIPs/ERCs and DAO proposals as datasets (schema, dedup, split by content hash, datasheet)')
+    .option('--data <dir>', 'shared data folder', sharedDataDir())
+    .option('--eips-dir <dir>', 'read EIPs/ERCs from a checkout\'s markdown (front matter parsed) instead of the shared JSONL')
+    .option('--out <dir>', 'output folder', join(dataDir(), 'datasets'))
+    .action(async (o: { data: string; eipsDir?: string; out: string }) => {
+      const { buildGovernance } = await import('../../data/governance/build.ts')
+      const sheets = await buildGovernance({ dataDir: resolve(o.data), outDir: resolve(o.out), eipsDir: o.eipsDir ? resolve(o.eipsDir) : undefined })
+      printSheets(sheets, resolve(o.out))
+    })
+  ingest
+    .command('security')
+    .description('SWC entries and test cases, hack incidents with PoCs, vulnerability guides as datasets')
+    .option('--data <dir>', 'shared data folder', sharedDataDir())
+    .option('--out <dir>', 'output folder', join(dataDir(), 'datasets'))
+    .action(async (o: { data: string; out: string }) => {
+      const { buildSecurity } = await import('../../data/security/build.ts')
+      printSheets(await buildSecurity({ dataDir: resolve(o.data), outDir: resolve(o.out) }), resolve(o.out))
+    })
+  ingest
+    .command('snapshot')
+    .description('spaces, proposals and votes from a Snapshot hub GraphQL endpoint')
+    .option('--url <url>', 'GraphQL endpoint', 'https://hub.snapshot.org/graphql')
+    .requiredOption('--space <id...>', 'space ids, e.g. aave.eth')
+    .option('--votes', 'also fetch every vote of every proposal')
+    .option('--page <n>', 'page size (max 1000)', '100')
+    .option('--api-key <key>', 'Snapshot API key (x-api-key header)', process.env.SNAPSHOT_API_KEY)
+    .option('--out <dir>', 'output folder', join(dataDir(), 'snapshot'))
+    .option('--quiet', 'no progress output')
+    .action(async (o: { url: string; space: string[]; votes?: boolean; page: string; apiKey?: string; out: string; quiet?: boolean }) => {
+      const { ingestSnapshot } = await import('../../data/governance/snapshot-ingest.ts')
+      const r = await ingestSnapshot({ url: o.url, spaces: o.space, votes: o.votes, pageSize: Number(o.page), apiKey: o.apiKey, outDir: resolve(o.out), quiet: o.quiet })
+      console.log(`snapshot: ${r.spaces} spaces, ${r.proposals} proposals, ${r.votes} votes in ${r.requests} requests -> ${resolve(o.out)}`)
+    })
+}
+
+function printSheets(sheets: Array<{ name: string; counts: Record<string, number>; problems: Array<{ file: string; line: number; message: string }> }>, out: string): void {
+  for (const s of sheets) {
+    const c = s.counts
+    console.log(`${s.name}: ${c.train} train / ${c.val} val (${c.rows} rows, ${c.invalid} invalid, ${c.exactDuplicates} exact + ${c.nearDuplicates} near duplicates)`)
+    for (const p of s.problems.slice(0, 5)) console.error(`warning: ${p.file}:${p.line}: ${p.message}`)
+  }
+  console.log(`-> ${out}`)
 }
