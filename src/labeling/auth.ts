@@ -79,19 +79,35 @@ async function ensureUser(ctx: LabelingContext, address: string): Promise<Role[]
 /** The signed-in principal for a session cookie value, or a 401 saying why not. */
 export async function authenticate(ctx: LabelingContext, token: string | undefined): Promise<Principal> {
   if (!token) throw unauthorized('not signed in (no session cookie); sign in with Ethereum first')
+  const now = ctx.now()
+  const key = sha256(token)
+  // A short in-process cache saves a query per request; expiry is still checked on every request,
+  // sign-out and role grants drop entries, and entries are re-read from the DB after 5 s.
+  const hit = ctx.sessionCache?.get(key)
+  if (hit && hit.until > now) {
+    if (hit.expiresAt <= now) throw unauthorized('session expired; sign in again', 'ESESSIONEXPIRED')
+    return hit.p
+  }
   const row = await ctx.db
     .selectFrom('sessions as s')
     .innerJoin('users as u', 'u.address', 's.address')
     .select(['s.address', 's.expires_at', 'u.roles'])
-    .where('s.token_hash', '=', sha256(token))
+    .where('s.token_hash', '=', key)
     .executeTakeFirst()
   if (!row) throw unauthorized('unknown session; sign in again')
-  if (row.expires_at <= ctx.now()) throw unauthorized('session expired; sign in again', 'ESESSIONEXPIRED')
-  return { address: row.address as `0x${string}`, roles: parseRoles(row.roles) }
+  if (row.expires_at <= now) throw unauthorized('session expired; sign in again', 'ESESSIONEXPIRED')
+  const p: Principal = { address: row.address as `0x${string}`, roles: parseRoles(row.roles) }
+  if (ctx.sessionCache) {
+    if (ctx.sessionCache.size > 50_000) ctx.sessionCache.clear()
+    ctx.sessionCache.set(key, { p, expiresAt: row.expires_at, until: now + 5000 })
+  }
+  return p
 }
 
 export async function signOut(ctx: LabelingContext, token: string | undefined): Promise<void> {
-  if (token) await ctx.db.deleteFrom('sessions').where('token_hash', '=', sha256(token)).execute()
+  if (!token) return
+  ctx.sessionCache?.delete(sha256(token))
+  await ctx.db.deleteFrom('sessions').where('token_hash', '=', sha256(token)).execute()
 }
 
 export function requireRole(p: Principal, role: Role): void {
@@ -104,6 +120,7 @@ export async function grantRoles(ctx: LabelingContext, address: string, roles: R
   const row = await ctx.db.selectFrom('users').select('roles').where('address', '=', a).executeTakeFirst()
   const set = new Set<Role>([...(row ? parseRoles(row.roles) : ['labeler' as Role]), ...roles])
   const s = [...set].sort().join(',')
+  ctx.sessionCache?.clear()
   if (row) await ctx.db.updateTable('users').set({ roles: s }).where('address', '=', a).execute()
   else await ctx.db.insertInto('users').values({ address: a, roles: s, created_at: ctx.now() }).execute()
   return parseRoles(s)

@@ -21,6 +21,8 @@ export type LabelingContext = {
   openRoles: boolean
   sessionTtlMs: number
   nonceTtlMs: number
+  /** Sessions seen recently (token hash -> principal), re-read from the DB after a few seconds. */
+  sessionCache?: Map<string, { p: Principal; expiresAt: number; until: number }>
 }
 
 export type Principal = { address: `0x${string}`; roles: Role[] }

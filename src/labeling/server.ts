@@ -84,6 +84,7 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
     openRoles: opts.openRoles ?? false,
     sessionTtlMs: opts.sessionTtlMs ?? 12 * 3600_000,
     nonceTtlMs: opts.nonceTtlMs ?? 10 * 60_000,
+    sessionCache: new Map(),
   }
   const domains = new Set(opts.domains ?? [])
   let listenPort = 0
@@ -92,7 +93,7 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
   const authLimiter = opts.rateLimit === false ? null : createRateLimiter({ perSecond: 5, burst: 20 })
   const webDir = resolve(opts.webDir ?? join(packageRoot, 'web', 'dist'))
   const exportRoot = resolve(opts.exportDir ?? join(dataDir(), 'label-exports'))
-  const logRequests = opts.logRequests ?? true
+  const logRequests = (opts.logRequests ?? true) && opts.logger !== false
 
   const app = new Hono()
   const clientIp = (c: Context) => {
@@ -106,7 +107,8 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
   app.use('*', async (c, next) => {
     const t0 = performance.now()
     await next()
-    if (logRequests || c.res.status >= 500) log[c.res.status >= 500 ? 'error' : 'info']('request', { method: c.req.method, path: c.req.path, status: c.res.status, ms: +(performance.now() - t0).toFixed(2), ip: clientIp(c) })
+    if (logRequests || c.res.status >= 500)
+      log[c.res.status >= 500 ? 'error' : 'info']('request', { method: c.req.method, path: c.req.path, status: c.res.status, ms: +(performance.now() - t0).toFixed(2), ip: clientIp(c) })
   })
   app.use(
     '/api/*',
@@ -118,8 +120,8 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
     const isAuth = c.req.path.startsWith('/api/auth/')
     const lim = isAuth ? authLimiter : limiter
     if (lim) {
-      const cookie = getCookie(c, COOKIE)
-      const key = isAuth || !cookie ? 'ip:' + clientIp(c) : 's:' + cookie
+      const cookie = isAuth ? undefined : getCookie(c, COOKIE)
+      const key = cookie ? 's:' + cookie : 'ip:' + clientIp(c)
       const r = lim.take(key)
       if (!r.ok) {
         c.header('Retry-After', String(r.retryAfterS))

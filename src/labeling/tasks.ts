@@ -28,7 +28,7 @@ function view(t: { id: number; campaign_id: string; kind: string; prompt: string
 }
 
 /**
- * Lease up to `count` tasks of an open campaign to a labeler.
+ * Make sure the labeler holds up to `count` (max 1000) leased tasks of an open campaign and return them.
  *  - Leases the labeler still holds come back first (a reloaded page does not lose work).
  *  - A task has `overlap` slots; a slot is taken by a submitted label or an unexpired lease, so an
  *    expired lease silently returns the slot to the pool.
@@ -37,7 +37,7 @@ function view(t: { id: number; campaign_id: string; kind: string; prompt: string
  *  - Review tasks go only to reviewers.
  */
 export async function claimTasks(ctx: LabelingContext, who: Principal, campaignId: string, opts: { count?: number; kinds?: TaskKind[] } = {}): Promise<TaskView[]> {
-  const count = Math.max(1, Math.min(50, Math.floor(opts.count ?? 1)))
+  const count = Math.max(1, Math.min(1000, Math.floor(opts.count ?? 1)))
   const c = await getCampaign(ctx, campaignId)
   if (c.status !== 'open') throw new ApiError(409, `campaign ${campaignId} is closed`, { code: 'ECLOSED' })
   let kinds: TaskKind[] = opts.kinds?.length ? opts.kinds : ['demonstration', 'ranking', 'review']

@@ -103,3 +103,12 @@ test('fast signature check agrees with viem verifyTypedData (valid, wrong signer
   const high = (sig.slice(0, 66) + (n - s).toString(16).padStart(64, '0') + (v === 27 ? '1c' : '1b')) as Hex
   assert.equal(verifyLabelSignature(31337, w.address, m, high), false)
 })
+
+test('hand-encoded EIP-712 digest equals viem hashTypedData', async () => {
+  const { labelDigest, labelDigestViem } = await import('../../src/labeling/signature.ts')
+  const { bytesToHex } = await import('viem')
+  for (const [chainId, campaign, taskId] of [[1, 'c_abc', 1n], [31337, 'ünïcode campaign', 2n ** 200n], [8453, '', 0n]] as const) {
+    const m = { contentHash: keccak256(toHex(campaign)), campaign, taskId }
+    assert.equal(bytesToHex(labelDigest(chainId, m)), labelDigestViem(chainId, m))
+  }
+})

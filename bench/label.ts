@@ -1,0 +1,73 @@
+/**
+ * `npm run bench -- label [--rate 500] [--seconds 10] [--labelers 20] [--concurrency 32]`
+ *
+ * Signed-submission throughput of the labeling server. The server runs as `instruct3 label serve`
+ * (SQLite, WAL, synchronous=NORMAL) in one process; this process is the load generator on loopback.
+ * Every submission is pre-signed here (EIP-712, one wallet per labeler); the server verifies each
+ * signature, checks the lease and content, and commits before answering.
+ *  1. baseline: GET /api/health closed loop (HTTP + framework floor on this machine, same run)
+ *  2. open loop at --rate for --seconds: achieved rate, p50/p99/max latency from the scheduled send time
+ *  3. closed loop with --concurrency in flight: the saturation throughput
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir, cpus } from 'node:os'
+import { join } from 'node:path'
+import { Agent, request } from 'node:http'
+import { loadWalletAddress, percentile, prepareLoad, runLoad, spawnLabelingServer } from '../src/labeling/loadgen.ts'
+
+function arg(args: string[], name: string, def: number): number {
+  const i = args.indexOf(`--${name}`)
+  return i >= 0 ? Number(args[i + 1]) : def
+}
+
+async function healthBaseline(url: string, seconds: number, concurrency: number): Promise<number> {
+  const u = new URL(url)
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency })
+  let n = 0
+  const end = performance.now() + seconds * 1000
+  const get = () => new Promise<void>((res) => request({ host: u.hostname, port: u.port, path: '/api/health', agent }, (r) => r.resume().on('end', () => res())).on('error', () => res()).end())
+  const t0 = performance.now()
+  await Promise.all(Array.from({ length: concurrency }, async () => { while (performance.now() < end) { await get(); n++ } }))
+  agent.destroy()
+  return n / ((performance.now() - t0) / 1000)
+}
+
+export async function run(args: string[]): Promise<void> {
+  const rate = arg(args, 'rate', 500)
+  const seconds = arg(args, 'seconds', 10)
+  const labelers = arg(args, 'labelers', 20)
+  const concurrency = arg(args, 'concurrency', 32)
+  const closedN = arg(args, 'closed', 4000)
+  const total = Math.ceil(rate * seconds) + closedN
+  const prompts = Math.ceil(total / labelers)
+  const dir = mkdtempSync(join(tmpdir(), 'i3-bench-label-'))
+  const srv = await spawnLabelingServer(join(dir, 'labels.sqlite'), ['--requester', loadWalletAddress('requester')])
+  try {
+    console.log(`label bench: ${cpus().length} CPUs visible, server pid ${srv.proc.pid} at ${srv.url}`)
+    const base = await healthBaseline(srv.url, 3, concurrency)
+    console.log(`baseline  GET /api/health closed loop (c=${concurrency}): ${base.toFixed(0)} req/s`)
+    const t0 = performance.now()
+    const { submissions } = await prepareLoad(srv.url, { requester: 'requester', labelers, prompts })
+    console.log(`setup     ${labelers} labelers x ${prompts} leased ranking tasks (K=4), ${submissions.length} labels pre-signed in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+    const open = submissions.slice(0, Math.ceil(rate * seconds))
+    const closed = submissions.slice(open.length)
+    const o = await runLoad(srv.url, open, { rate })
+    const oRate = o.acked.size / o.elapsedS
+    const p50 = percentile(o.latenciesMs, 50)
+    const p99 = percentile(o.latenciesMs, 99)
+    console.log(
+      `open loop @${rate}/s for ${seconds}s: ${o.acked.size}/${o.sent} acked, ${oRate.toFixed(0)} labels/s, p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${Math.max(...o.latenciesMs).toFixed(1)} ms, errors ${JSON.stringify(Object.fromEntries(o.errors))}`,
+    )
+    const c = await runLoad(srv.url, closed, { concurrency })
+    const cRate = c.acked.size / c.elapsedS
+    console.log(
+      `closed loop c=${concurrency}: ${c.acked.size}/${c.sent} acked, ${cRate.toFixed(0)} labels/s, p50 ${percentile(c.latenciesMs, 50).toFixed(1)} ms, p99 ${percentile(c.latenciesMs, 99).toFixed(1)} ms, errors ${JSON.stringify(Object.fromEntries(c.errors))}`,
+    )
+    console.log(`ratio     signed submissions / health baseline: ${(cRate / base).toFixed(3)} (saturation), target ${rate}/s with p99 < 100 ms: ${oRate >= rate * 0.98 && p99 < 100 ? 'MET' : 'NOT MET'}`)
+  } finally {
+    await srv.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+if (import.meta.main) await run(process.argv.slice(2))
