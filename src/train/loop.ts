@@ -75,9 +75,22 @@ export type LoopInit = {
   quiet?: boolean
   /** Called after each optimizer step with the logged row (for PPO-style callers and tests). */
   onStep?(row: MetricsRow): void
+  /**
+   * Keep the parameters with the best value of an evaluation metric and save those as the final model
+   * (InstructGPT picked its SFT checkpoint by reward-model score on validation prompts).
+   */
+  select?: { metric: string; mode: 'max' | 'min' }
 }
 
-export type LoopResult = { modelDir: string; metricsFile: string; finalEval: Record<string, number>; resumedFrom: number | null; history: MetricsRow[] }
+export type LoopResult = {
+  modelDir: string
+  metricsFile: string
+  finalEval: Record<string, number>
+  resumedFrom: number | null
+  history: MetricsRow[]
+  /** With `select`: the step whose parameters were kept, and its metric value. */
+  selected?: { step: number; value: number }
+}
 
 /** Paths inside a run directory. */
 export function runPaths(outDir: string) {
@@ -117,8 +130,9 @@ export async function runTrainingLoop(init: LoopInit): Promise<LoopResult> {
   progress.set(start)
   const schedule = { lr: loop.lr, minLr: loop.minLr, warmup: loop.warmup, steps: loop.steps }
 
-  const save = async (step: number, dir: string, withState: boolean) => {
-    const host = trainable.hostParams()
+  let best: { step: number; value: number; params: HostParams } | undefined
+  const save = async (step: number, dir: string, withState: boolean, hostOverride?: HostParams) => {
+    const host = hostOverride ?? trainable.hostParams()
     const { base, extra } = splitExtra(init.config, host)
     await saveCheckpoint(dir, init.config, base, {
       extraTensors: Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, { shape: [v.length], data: v }])),
@@ -152,6 +166,11 @@ export async function runTrainingLoop(init: LoopInit): Promise<LoopResult> {
         const ev = data.evaluate(trainable)
         Object.assign(row, ev)
         if (last) finalEval = ev
+        const sel = init.select
+        if (sel && typeof ev[sel.metric] === 'number') {
+          const v = ev[sel.metric]
+          if (!best || (sel.mode === 'max' ? v > best.value : v < best.value)) best = { step: step + 1, value: v, params: trainable.hostParams() }
+        }
       }
       const elapsed = (performance.now() - t0) / 1000
       row.tokens_per_s = tokens / Math.max(elapsed, 1e-9)
@@ -162,13 +181,20 @@ export async function runTrainingLoop(init: LoopInit): Promise<LoopResult> {
       if (!last && loop.checkpointEvery > 0 && (step + 1) % loop.checkpointEvery === 0) await save(step + 1, paths.checkpoint, true)
     }
     progress.done()
-    await save(loop.steps, paths.model, false)
+    await save(best?.step ?? loop.steps, paths.model, false, best?.params)
     // The final model supersedes the resumable checkpoint.
     rmSync(paths.checkpoint, { recursive: true, force: true })
   } finally {
     trainable.dispose()
   }
-  return { modelDir: paths.model, metricsFile: paths.metrics, finalEval, resumedFrom, history }
+  return {
+    modelDir: paths.model,
+    metricsFile: paths.metrics,
+    finalEval,
+    resumedFrom,
+    history,
+    selected: best ? { step: best.step, value: best.value } : undefined,
+  }
 }
 
 /** Separate GPT-2 trunk parameters from extra heads (score.weight, score.bias). */

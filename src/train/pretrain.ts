@@ -25,6 +25,8 @@ export type PretrainConfig = {
   loop: Partial<LoopConfig>
   /** Validation batches per evaluation. */
   evalBatches: number
+  /** Use only the first N training documents (0 = all): for quick runs and tests. */
+  maxDocs?: number
   quiet?: boolean
 }
 
@@ -62,7 +64,7 @@ export async function pretrain(cfg: PretrainConfig): Promise<LoopResult & { conf
     if (!existsSync(f)) throw new Instruct3Error('corpus file missing (run `instruct3 corpus build`)', { code: 'ENOENT', details: { file: f } })
   mkdirSync(cfg.outDir, { recursive: true })
   const { tok, dir: tokDir } = await prepareTokenizer(cfg.tokenizer, trainFile, cfg.outDir, cfg.quiet)
-  const train = await tokenizeCorpus(trainFile, tok, { cache: join(cfg.outDir, 'train.tokens.i32'), quiet: cfg.quiet })
+  const train = await tokenizeCorpus(trainFile, tok, { cache: join(cfg.outDir, 'train.tokens.i32'), quiet: cfg.quiet, maxDocs: cfg.maxDocs || undefined })
   const val = await tokenizeCorpus(valFile, tok, { cache: join(cfg.outDir, 'val.tokens.i32'), quiet: cfg.quiet })
   const config = makeConfig({ ...defaultPretrainConfig.model, ...cfg.model, vocabSize: tok.vocabSize })
   const loop = { ...defaultLoopConfig, ...cfg.loop }

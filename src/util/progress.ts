@@ -37,6 +37,8 @@ export function createProgress(opts: ProgressOptions): Progress {
     const extra = Object.entries(fields)
       .map(([k, v]) => `${k} ${typeof v === 'number' ? fmtNum(v) : v}`)
       .join(' | ')
+    // unknown total (0): count and rate only
+    if (opts.total <= 0) return `${opts.label} ${doneN} ${unit} | ${fmtNum(rate)} ${unit}/s | ${formatDuration(elapsed)}${extra ? ' | ' + extra : ''}`
     return `${opts.label} [${bar}] ${doneN}/${opts.total} ${unit} | ${fmtNum(rate)} ${unit}/s | ETA ${formatDuration(eta)}${extra ? ' | ' + extra : ''}`
   }
   const draw = (force = false) => {

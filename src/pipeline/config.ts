@@ -1,0 +1,129 @@
+/**
+ * The pipeline's one config (JSON file for `instruct3 pipeline --config FILE`; `demoConfig` for
+ * `instruct3 demo`). Every field has a default; a file only names what it changes. Unknown keys and
+ * wrong types are errors naming the field.
+ */
+import { readFileSync } from 'node:fs'
+import { join, resolve, dirname } from 'node:path'
+import { Instruct3Error } from '../util/errors.ts'
+import { dataDir, sharedDataDir } from '../util/paths.ts'
+
+export type PipelineConfig = {
+  name: string
+  /** Stage outputs live in workDir/<stage>/. */
+  workDir: string
+  /** The public data folder (shared/data). */
+  dataDir: string
+  tasks: { maxChars: number; maxAnswerChars: number }
+  tokenizer: { vocabSize: number; trainBytes: number }
+  model: { nCtx: number; nEmbd: number; nLayer: number; nHead: number; dropout: number }
+  pretrain: { steps: number; batchSize: number; lr: number; minLr: number; warmup: number; evalEvery: number; seed: number; maxDocs: number }
+  sft: { epochs: number; batchSize: number; lr: number; maxDemonstrations: number; selectByReward: boolean }
+  reward: { epochs: number; batchSize: number; lr: number; mode: 'listwise' | 'pairwise'; maxComparisons: number }
+  /** A second reward model, trained on the other half of the comparisons with another seed: the judge. */
+  judge: { seed: number }
+  /** A reward model on the real hh-rlhf preference pairs (reported, not used by RL). */
+  hh: { enabled: boolean; epochs: number; batchSize: number; lr: number; maxComparisons: number }
+  /** Which RL step(s) to run after the reward model. */
+  rl: 'ppo' | 'dpo' | 'both'
+  ppo: Record<string, unknown>
+  dpo: { beta: number; steps: number; batchPairs: number; lr: number; maxComparisons: number }
+  eval: { maxPrompts: number; maxNewTokens: number }
+  /** Where artifacts and manifests go: the embedded Helia node, a Kubo node, or nowhere. */
+  store: { kind: 'helia' | 'kubo' | 'none'; apiUrl?: string; dir?: string }
+  seed: number
+}
+
+export function defaultPipelineConfig(): PipelineConfig {
+  return {
+    name: 'default',
+    workDir: join(dataDir(), 'runs', 'default'),
+    dataDir: sharedDataDir(),
+    tasks: { maxChars: 640, maxAnswerChars: 200 },
+    tokenizer: { vocabSize: 4096, trainBytes: 8_000_000 },
+    model: { nCtx: 256, nEmbd: 256, nLayer: 4, nHead: 4, dropout: 0 },
+    pretrain: { steps: 2000, batchSize: 16, lr: 2e-3, minLr: 2e-4, warmup: 100, evalEvery: 200, seed: 1, maxDocs: 0 },
+    sft: { epochs: 2, batchSize: 16, lr: 5e-4, maxDemonstrations: 0, selectByReward: false },
+    reward: { epochs: 2, batchSize: 4, lr: 3e-4, mode: 'listwise', maxComparisons: 0 },
+    judge: { seed: 7 },
+    hh: { enabled: true, epochs: 1, batchSize: 8, lr: 3e-4, maxComparisons: 0 },
+    rl: 'both',
+    ppo: {},
+    dpo: { beta: 0.1, steps: 200, batchPairs: 8, lr: 1e-4, maxComparisons: 0 },
+    eval: { maxPrompts: 64, maxNewTokens: 48 },
+    store: { kind: 'helia' },
+    seed: 1,
+  }
+}
+
+/** The small configuration `instruct3 demo` runs end to end in well under 15 minutes on 2 cores. */
+export function demoConfig(): PipelineConfig {
+  const c = defaultPipelineConfig()
+  return {
+    ...c,
+    name: 'demo',
+    workDir: join(dataDir(), 'runs', 'demo'),
+    tasks: { maxChars: 280, maxAnswerChars: 100 },
+    tokenizer: { vocabSize: 2048, trainBytes: 3_000_000 },
+    model: { nCtx: 128, nEmbd: 96, nLayer: 3, nHead: 4, dropout: 0 },
+    pretrain: { steps: 300, batchSize: 16, lr: 3e-3, minLr: 3e-4, warmup: 30, evalEvery: 100, seed: 1, maxDocs: 0 },
+    sft: { epochs: 1, batchSize: 16, lr: 1e-3, maxDemonstrations: 800, selectByReward: false },
+    reward: { epochs: 1, batchSize: 8, lr: 5e-4, mode: 'listwise', maxComparisons: 600 },
+    hh: { enabled: true, epochs: 1, batchSize: 8, lr: 5e-4, maxComparisons: 300 },
+    ppo: { iterations: 12 },
+    dpo: { beta: 0.1, steps: 40, batchPairs: 8, lr: 3e-4, maxComparisons: 400 },
+    eval: { maxPrompts: 32, maxNewTokens: 32 },
+  }
+}
+
+/** Merge a (partial) JSON config over the defaults, checking every key and type. */
+export function mergeConfig(base: PipelineConfig, patch: unknown, file?: string): PipelineConfig {
+  const walk = (b: unknown, p: unknown, path: string): unknown => {
+    if (p === undefined) return b
+    if (b !== null && typeof b === 'object' && !Array.isArray(b)) {
+      if (p === null || typeof p !== 'object' || Array.isArray(p))
+        throw new Instruct3Error(`expected an object`, { code: 'ECONFIG', details: { file, field: path } })
+      const out: Record<string, unknown> = { ...(b as Record<string, unknown>) }
+      const free = path === 'ppo' // trainer options are checked by the trainer itself
+      for (const [k, v] of Object.entries(p as Record<string, unknown>)) {
+        const sub = path ? `${path}.${k}` : k
+        if (!(k in out) && !free && !(path === 'store' && (k === 'apiUrl' || k === 'dir')))
+          throw new Instruct3Error(`unknown key`, { code: 'ECONFIG', details: { file, field: sub } })
+        out[k] = k in out ? walk(out[k], v, sub) : v
+      }
+      return out
+    }
+    if (b !== undefined && typeof b !== typeof p)
+      throw new Instruct3Error(`expected ${typeof b}, got ${p === null ? 'null' : typeof p}`, { code: 'ECONFIG', details: { file, field: path } })
+    return p
+  }
+  const merged = walk(base, patch, '') as PipelineConfig
+  const enums: Array<[string, unknown, unknown[]]> = [
+    ['rl', merged.rl, ['ppo', 'dpo', 'both']],
+    ['reward.mode', merged.reward.mode, ['listwise', 'pairwise']],
+    ['store.kind', merged.store.kind, ['helia', 'kubo', 'none']],
+  ]
+  for (const [field, v, allowed] of enums)
+    if (!allowed.includes(v)) throw new Instruct3Error(`must be one of ${allowed.join(', ')}`, { code: 'ECONFIG', details: { file, field } })
+  if (merged.model.nEmbd % merged.model.nHead !== 0)
+    throw new Instruct3Error('model.nEmbd must be divisible by model.nHead', { code: 'ECONFIG', details: { file, field: 'model.nHead' } })
+  if (merged.store.kind === 'kubo' && !merged.store.apiUrl)
+    throw new Instruct3Error('store.kind "kubo" needs store.apiUrl', { code: 'ECONFIG', details: { file, field: 'store.apiUrl' } })
+  return merged
+}
+
+export function loadPipelineConfig(file: string): PipelineConfig {
+  let raw: unknown
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'))
+  } catch (cause) {
+    throw new Instruct3Error(`cannot read config (${(cause as Error).message})`, { code: 'ECONFIG', details: { file }, cause })
+  }
+  const base = (raw as { extends?: string }).extends === 'demo' ? demoConfig() : defaultPipelineConfig()
+  if (raw && typeof raw === 'object') delete (raw as { extends?: string }).extends
+  const c = mergeConfig(base, raw, file)
+  // relative paths in a config file are relative to the file
+  c.workDir = resolve(dirname(file), c.workDir)
+  c.dataDir = resolve(dirname(file), c.dataDir)
+  return c
+}

@@ -1,0 +1,200 @@
+/**
+ * Evaluation (`instruct3 eval`): what shows each InstructGPT stage did its job.
+ * - reward models: pairwise accuracy and margin on held-out comparisons;
+ * - policies vs the SFT model: win rate judged by a reward model that was NOT used to train them,
+ *   mean judge reward, KL to SFT (nats per response, on the policy's own samples), response length;
+ * - language modelling: perplexity on held-out web3 text;
+ * - the SWC-naming task: exact-match accuracy (closed label set) of greedy answers.
+ */
+import { join } from 'node:path'
+import { existsSync } from 'node:fs'
+import { loadPolicy, type Policy } from '../model/policy.ts'
+import { loadRewardModel } from '../model/reward-model.ts'
+import { createScorer } from '../model/trainable.ts'
+import { tokenScore } from '../model/objectives.ts'
+import { createRng } from '../model/rng.ts'
+import { formatPrompt } from '../tokenizer/index.ts'
+import { loadPrompts, type PromptRecord } from '../data/formats.ts'
+import { scoreSwc } from '../data/tasks/swc.ts'
+import { evaluateReward } from '../train/reward.ts'
+import { tokenizeCorpus, sequentialWindows } from '../train/lmdata.ts'
+import { createProgress } from '../util/progress.ts'
+
+export type PolicyEval = {
+  name: string
+  dir: string
+  judgeReward: number
+  winRateVsSft?: number
+  klToSft?: number
+  responseLength: number
+  swcAccuracy?: number
+  perplexity?: number
+  samples: Array<{ prompt: string; response: string; reward: number }>
+}
+
+export type EvalReport = {
+  rewardModels: Array<{ name: string; dir: string; data: string; accuracy: number; margin: number; pairs: number }>
+  policies: PolicyEval[]
+}
+
+export type EvalConfig = {
+  /** Policies to evaluate, by name (e.g. base, sft, ppo, dpo); `sft` is the reference for win rate and KL. */
+  policies: Record<string, string>
+  /** The judge: a reward model not used in training the policies. */
+  judge: string
+  /** Reward models to score on held-out comparisons: name -> {dir, comparisons file}. */
+  rewardModels: Record<string, { dir: string; data: string }>
+  /** Held-out prompts for win rate / KL (prompts JSONL). */
+  prompts: string
+  /** Held-out SWC prompts with references (prompts JSONL filtered to task swc-naming). */
+  swcPrompts?: string
+  /** Held-out corpus text (val.jsonl) for perplexity. */
+  heldOutText?: string
+  maxPrompts: number
+  maxNewTokens: number
+  seed: number
+  quiet?: boolean
+}
+
+export async function evaluate(cfg: EvalConfig): Promise<EvalReport> {
+  const report: EvalReport = { rewardModels: [], policies: [] }
+  for (const [name, { dir, data }] of Object.entries(cfg.rewardModels)) {
+    const r = await evaluateReward(dir, data)
+    report.rewardModels.push({ name, dir, data, accuracy: r.accuracy, margin: r.margin, pairs: r.pairs })
+  }
+  const prompts = (await loadPrompts(cfg.prompts)).filter((p) => p.task !== 'swc-naming').slice(0, cfg.maxPrompts)
+  const swc = cfg.swcPrompts && existsSync(cfg.swcPrompts) ? (await loadPrompts(cfg.swcPrompts)).filter((p) => p.task === 'swc-naming' && p.reference) : []
+  const judge = loadRewardModel(cfg.judge)
+  const sftDir = cfg.policies.sft
+  let sftSamples: { ids: number[][]; rewards: number[] } | undefined
+  const sft = sftDir ? await loadPolicy(sftDir) : undefined
+  const sftScorer = sft ? createScorer(sft.checkpoint.config, tokenScore) : undefined
+  try {
+    const progress = createProgress({ label: 'eval', total: Object.keys(cfg.policies).length, unit: 'model', quiet: cfg.quiet })
+    // the SFT reference first, so others can be compared with it
+    const order = Object.keys(cfg.policies).sort((a, b) => (a === 'sft' ? -1 : b === 'sft' ? 1 : 0))
+    for (const name of order) {
+      const dir = cfg.policies[name]
+      const policy = name === 'sft' && sft ? sft : await loadPolicy(dir)
+      try {
+        const tok = policy.tokenizer
+        const T = policy.checkpoint.config.nCtx
+        const promptIds = prompts.map((p) => clip(formatPrompt(tok, p.prompt), T - cfg.maxNewTokens))
+        // sampled responses (temperature 1): judge reward, win rate and KL are measured on the policy's distribution
+        const g = policy.generateIds(promptIds, { maxNewTokens: cfg.maxNewTokens, temperature: 1, eosId: tok.eosId, rng: createRng(cfg.seed) })
+        const seqs = promptIds.map((p, i) => p.concat(g.finished[i] ? g.tokens[i] : g.tokens[i].concat([tok.eosId])))
+        const rewards = judge.scoreIds(seqs)
+        const ev: PolicyEval = {
+          name,
+          dir,
+          judgeReward: mean(rewards),
+          responseLength: mean(g.tokens.map((t) => t.length)),
+          samples: prompts.slice(0, 3).map((p, i) => ({ prompt: p.prompt, response: textOf(policy, g.tokens[i]), reward: rewards[i] })),
+        }
+        if (name === 'sft') sftSamples = { ids: seqs, rewards }
+        else if (sftSamples) {
+          let wins = 0
+          for (let i = 0; i < rewards.length; i++) wins += rewards[i] > sftSamples.rewards[i] ? 1 : rewards[i] === sftSamples.rewards[i] ? 0.5 : 0
+          ev.winRateVsSft = wins / rewards.length
+        }
+        if (sft && sftScorer && name !== 'sft' && name !== 'base') {
+          // KL(pi || sft) per response = sum over response tokens of log pi - log sft, on pi's samples
+          const pl = responseLogprobs(policy, seqs, promptIds)
+          const rl = responseLogprobs(sft, seqs, promptIds)
+          ev.klToSft = mean(pl.map((v, i) => v - rl[i]))
+        }
+        if (swc.length) {
+          const sp = swc.map((p) => clip(formatPrompt(tok, p.prompt), T - 24))
+          const sg = policy.generateIds(sp, { maxNewTokens: 24, temperature: 0, eosId: tok.eosId })
+          ev.swcAccuracy = mean(swc.map((p, i) => scoreSwc(textOf(policy, sg.tokens[i]), p.reference!)))
+        }
+        if (cfg.heldOutText && existsSync(cfg.heldOutText)) ev.perplexity = await perplexity(policy, cfg.heldOutText)
+        report.policies.push(ev)
+      } finally {
+        if (policy !== sft) policy.dispose()
+      }
+      progress.tick(1)
+    }
+    progress.done()
+  } finally {
+    judge.dispose()
+    sftScorer?.dispose()
+    sft?.dispose()
+  }
+  return report
+}
+
+function clip(ids: number[], max: number): number[] {
+  return ids.length > max ? ids.slice(ids.length - max) : ids
+}
+
+function mean(xs: number[]): number {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN
+}
+
+function textOf(p: Policy, ids: number[]): string {
+  const end = ids.indexOf(p.tokenizer.eosId)
+  return p.tokenizer.decode(end < 0 ? ids : ids.slice(0, end), { skipSpecial: true })
+}
+
+/** Sum of log-probabilities of each sequence's response tokens (after its prompt) under `policy`. */
+function responseLogprobs(policy: Policy, seqs: number[][], prompts: number[][]): number[] {
+  const cfg = policy.checkpoint.config
+  const scorer = createScorer(cfg, tokenScore)
+  const pad = policy.tokenizer.padId
+  const out: number[] = []
+  const B = 8
+  try {
+    for (let i = 0; i < seqs.length; i += B) {
+      const chunk = seqs.slice(i, i + B)
+      const T = Math.min(cfg.nCtx, Math.ceil(Math.max(...chunk.map((s) => s.length)) / 16) * 16)
+      const inputs = new Int32Array(B * T).fill(pad)
+      const targets = new Int32Array(B * T).fill(pad)
+      chunk.forEach((s, j) => {
+        for (let t = 0; t < Math.min(s.length - 1, T); t++) {
+          inputs[j * T + t] = s[t]
+          targets[j * T + t] = s[t + 1]
+        }
+      })
+      const lp = scorer.score(policy.params, { inputs: { data: inputs, shape: [B, T] }, targets: { data: targets, shape: [B, T] } }).logprobs
+      chunk.forEach((s, j) => {
+        let sum = 0
+        for (let t = prompts[i + j].length - 1; t < Math.min(s.length - 1, T); t++) sum += lp[j * T + t]
+        out.push(sum)
+      })
+    }
+  } finally {
+    scorer.dispose()
+  }
+  return out
+}
+
+/** Perplexity on held-out text (at most 16 windows of the context length). */
+async function perplexity(policy: Policy, file: string): Promise<number> {
+  const cfg = policy.checkpoint.config
+  const tokens = await tokenizeCorpus(file, policy.tokenizer, { quiet: true, maxDocs: 200 })
+  const batches = sequentialWindows(tokens, 8, cfg.nCtx, 2)
+  const scorer = createScorer(cfg, tokenScore)
+  try {
+    let sum = 0
+    let n = 0
+    for (const b of batches) {
+      const lp = scorer.score(policy.params, { inputs: b.inputs, targets: b.targets }).logprobs
+      for (const v of lp) sum += v
+      n += lp.length
+    }
+    return Math.exp(-sum / Math.max(1, n))
+  } finally {
+    scorer.dispose()
+  }
+}
+
+export function defaultEvalPaths(tasksDir: string) {
+  return {
+    prompts: join(tasksDir, 'val', 'prompts.jsonl'),
+    comparisons: join(tasksDir, 'val', 'comparisons.jsonl'),
+    hh: join(tasksDir, 'val', 'hh_comparisons.jsonl'),
+  }
+}
+
+export type { PromptRecord }

@@ -1,0 +1,106 @@
+/**
+ * The pipeline report: one Markdown file (tables: stages, reward models, policies; sample responses) and
+ * PNG plots of losses, rewards, KL and win rate, written into workDir/report/.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { writeFileAtomicSync } from '../util/atomic.ts'
+import { readMetrics, type MetricsRow } from '../train/metrics.ts'
+import { formatDuration } from '../util/progress.ts'
+import type { PipelineConfig } from './config.ts'
+import type { StageRecord } from './run.ts'
+import type { EvalReport } from './evaluate.ts'
+import { barChartSvg, lineChartSvg, writePng, type Series } from './plot.ts'
+
+const fmt = (v: number | undefined, d = 3) => (v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d))
+
+function series(rows: MetricsRow[], key: string, name = key): Series {
+  return { name, points: rows.filter((r) => typeof r[key] === 'number').map((r) => [r.step, r[key] as number]) }
+}
+
+export async function writeReport(cfg: PipelineConfig, records: Map<string, StageRecord>): Promise<string> {
+  const dir = join(cfg.workDir, 'report')
+  mkdirSync(dir, { recursive: true })
+  const md: string[] = [`# instruct3 pipeline report: ${cfg.name}`, '', `Generated ${new Date().toISOString()}. Work dir: \`${cfg.workDir}\`.`, '']
+  const metricsOf = (stage: string) => {
+    const f = records.get(stage)?.outputs.metrics
+    return f && existsSync(f) ? readMetrics(f) : []
+  }
+  const plots: string[] = []
+  const plot = (name: string, svg: string) => {
+    writePng(join(dir, name), svg)
+    plots.push(name)
+  }
+
+  md.push('## Stages', '', '| stage | time | key metrics | manifest |', '|---|---:|---|---|')
+  let total = 0
+  for (const r of records.values()) {
+    total += r.seconds
+    const m = Object.entries(r.metrics)
+      .filter(([, v]) => Number.isFinite(v))
+      .slice(0, 6)
+      .map(([k, v]) => `${k} ${fmt(v)}`)
+      .join(', ')
+    md.push(`| ${r.stage} | ${formatDuration(r.seconds)} | ${m} | ${r.manifest ? `\`${r.manifest}\`` : ''} |`)
+  }
+  md.push(`| **total** | ${formatDuration(total)} | | |`, '')
+  md.push(
+    `Model: GPT-2 architecture, ${cfg.model.nLayer} layers, d=${cfg.model.nEmbd}, ${cfg.model.nHead} heads, context ${cfg.model.nCtx}, vocabulary ${cfg.tokenizer.vocabSize} (byte-level BPE trained on the corpus).`,
+    '',
+  )
+
+  const pre = metricsOf('pretrain')
+  if (pre.length) {
+    plot('pretrain_loss.png', lineChartSvg([series(pre, 'loss', 'train'), series(pre, 'eval/loss', 'validation')], { title: 'Pretraining: LM loss', xLabel: 'step', yLabel: 'nats/token' }))
+  }
+  const sft = metricsOf('sft')
+  if (sft.length) plot('sft_loss.png', lineChartSvg([series(sft, 'loss', 'train (response tokens)'), series(sft, 'eval/loss', 'validation')], { title: 'SFT: loss on demonstrations', xLabel: 'step', yLabel: 'nats/token' }))
+  const rmSeries: Series[] = []
+  for (const s of ['reward', 'judge', 'reward-hh']) {
+    const m = metricsOf(s)
+    if (m.length) rmSeries.push(series(m, 'train/accuracy', `${s} train`), series(m, 'eval/accuracy', `${s} validation`))
+  }
+  if (rmSeries.length) plot('reward_accuracy.png', lineChartSvg(rmSeries, { title: 'Reward models: pairwise accuracy', xLabel: 'step', yLabel: 'accuracy' }))
+  const ppo = metricsOf('ppo')
+  if (ppo.length) {
+    plot('ppo_reward.png', lineChartSvg([series(ppo, 'objective/scores', 'RM score'), series(ppo, 'objective/rlhf_reward', 'RLHF reward (score - KL penalty)')], { title: 'PPO: reward', xLabel: 'iteration', yLabel: 'reward' }))
+    plot('ppo_kl.png', lineChartSvg([series(ppo, 'objective/kl', 'KL to SFT (nats/response)')], { title: 'PPO: KL to the SFT model', xLabel: 'iteration', yLabel: 'nats' }))
+  }
+  const dpo = metricsOf('dpo')
+  if (dpo.length) plot('dpo.png', lineChartSvg([series(dpo, 'train/rewards/accuracies', 'train accuracy'), series(dpo, 'eval/rewards/accuracies', 'validation accuracy'), series(dpo, 'loss', 'loss')], { title: 'DPO', xLabel: 'step' }))
+
+  const evalFile = records.get('eval')?.outputs.eval
+  if (evalFile && existsSync(evalFile)) {
+    const ev = JSON.parse(readFileSync(evalFile, 'utf8')) as EvalReport
+    md.push('## Reward models (held-out comparisons)', '', '| reward model | accuracy | mean margin | pairs |', '|---|---:|---:|---:|')
+    for (const r of ev.rewardModels) md.push(`| ${r.name} | ${fmt(r.accuracy)} | ${fmt(r.margin)} | ${r.pairs} |`)
+    md.push('', 'The web3 comparisons are synthetic (marked `synthetic: true`): the reference answer beats a truncated answer, which beats another item\'s answer and a word-shuffled one. hh-rlhf pairs are real human preferences (harmless-base slice).', '')
+    md.push(
+      '## Policies',
+      '',
+      'Judge = a reward model trained on the other half of the comparisons with another seed, never used to train a policy. Responses sampled at temperature 1 on held-out prompts.',
+      '',
+      '| policy | judge reward | win rate vs SFT | KL to SFT (nats) | response length | SWC-naming accuracy | held-out perplexity |',
+      '|---|---:|---:|---:|---:|---:|---:|',
+    )
+    for (const p of ev.policies)
+      md.push(`| ${p.name} | ${fmt(p.judgeReward)} | ${fmt(p.winRateVsSft)} | ${fmt(p.klToSft)} | ${fmt(p.responseLength, 1)} | ${fmt(p.swcAccuracy)} | ${fmt(p.perplexity, 1)} |`)
+    md.push('')
+    plot('judge_reward.png', barChartSvg(ev.policies.map((p) => ({ label: p.name, value: p.judgeReward })), { title: 'Mean judge reward on held-out prompts', yLabel: 'reward' }))
+    const wr = ev.policies.filter((p) => p.winRateVsSft !== undefined)
+    if (wr.length) plot('win_rate.png', barChartSvg(wr.map((p) => ({ label: p.name, value: p.winRateVsSft! })), { title: 'Win rate vs SFT (judge)', yLabel: 'win rate' }))
+    md.push('## Samples', '')
+    for (const p of ev.policies)
+      for (const s of p.samples.slice(0, 2)) md.push(`**${p.name}** (reward ${fmt(s.reward)}): _${oneLine(s.prompt, 160)}_`, '', '> ' + (oneLine(s.response, 300) || '(empty)'), '')
+  }
+  md.push('## Plots', '')
+  for (const p of plots) md.push(`![${p}](${p})`, '')
+  const file = join(dir, 'report.md')
+  writeFileAtomicSync(file, md.join('\n') + '\n')
+  return file
+}
+
+function oneLine(s: string, n: number): string {
+  const t = s.replace(/\s+/g, ' ').trim()
+  return t.length > n ? t.slice(0, n) + '…' : t
+}

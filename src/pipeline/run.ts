@@ -1,0 +1,415 @@
+/**
+ * `instruct3 pipeline`: data -> pretrain -> SFT -> reward models -> PPO and/or DPO -> evaluation -> report.
+ *
+ * Each stage writes into workDir/<stage>/ and finishes by writing `stage.json` with a key: the hash of the
+ * stage's config and of its inputs' keys. A stage whose stage.json carries the same key is skipped; a
+ * stage that was interrupted resumes from its own checkpoint. With a store, every stage's outputs are
+ * added (UnixFS) and described by a run manifest (inputs named `from:<stage>/<output>`), and the
+ * pipeline manifest links them all, so `instruct3 verify <cid>` can re-check the whole run.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { createHash } from 'node:crypto'
+import type { CID } from 'multiformats/cid'
+import { writeFileAtomicSync } from '../util/atomic.ts'
+import { readJsonl, toJsonl } from '../util/jsonl.ts'
+import type { PipelineConfig } from './config.ts'
+import { formatDuration } from '../util/progress.ts'
+
+export type StageRecord = {
+  stage: string
+  key: string
+  outputs: Record<string, string>
+  metrics: Record<string, number>
+  startedAt: string
+  finishedAt: string
+  seconds: number
+  manifest?: string
+  outputCids?: Record<string, string>
+}
+
+export type PipelineResult = { stages: StageRecord[]; manifest?: string; reportFile: string; seconds: number }
+
+type Ctx = {
+  cfg: PipelineConfig
+  records: Map<string, StageRecord>
+  log: (msg: string) => void
+  quiet: boolean
+}
+
+type StageDef = {
+  name: string
+  inputs: string[]
+  config: (cfg: PipelineConfig) => unknown
+  run: (ctx: Ctx, dir: string) => Promise<{ outputs: Record<string, string>; metrics: Record<string, number> }>
+}
+
+const sha = (x: unknown) => createHash('sha256').update(typeof x === 'string' ? x : JSON.stringify(x)).digest('hex')
+const out = (ctx: Ctx, stage: string, name: string) => {
+  const r = ctx.records.get(stage)
+  if (!r) throw new Error(`internal: stage ${stage} has not run`)
+  return r.outputs[name]
+}
+
+/** Take up to n rows, round-robin over tasks so small tasks (SWC naming) keep their share. */
+function stratified<T extends { task?: string }>(rows: T[], n: number): T[] {
+  if (!n || rows.length <= n) return rows
+  const byTask = new Map<string, T[]>()
+  for (const r of rows) {
+    const k = r.task ?? ''
+    if (!byTask.has(k)) byTask.set(k, [])
+    byTask.get(k)!.push(r)
+  }
+  const lists = [...byTask.values()]
+  const outRows: T[] = []
+  for (let i = 0; outRows.length < n; i++) {
+    let any = false
+    for (const l of lists)
+      if (i < l.length && outRows.length < n) {
+        outRows.push(l[i])
+        any = true
+      }
+    if (!any) break
+  }
+  return outRows
+}
+
+async function readRows<T>(file: string): Promise<T[]> {
+  const rows: T[] = []
+  for await (const r of readJsonl<T>(file)) rows.push(r.value)
+  return rows
+}
+
+function subsetFile<T extends { task?: string }>(rows: T[], n: number, file: string): string {
+  writeFileAtomicSync(file, toJsonl(stratified(rows, n)))
+  return file
+}
+
+export const STAGES: StageDef[] = [
+  {
+    name: 'data',
+    inputs: [],
+    config: (c) => ({ tasks: c.tasks, dataChecksums: existsSync(join(c.dataDir, 'SHA256SUMS')) ? sha(readFileSync(join(c.dataDir, 'SHA256SUMS'))) : c.dataDir }),
+    async run(ctx, dir) {
+      const { buildCorpus } = await import('../data/corpus.ts')
+      const { buildTasks } = await import('../data/tasks/build.ts')
+      const corpus = await buildCorpus({ dataDir: ctx.cfg.dataDir, outDir: join(dir, 'corpus'), quiet: ctx.quiet })
+      const tasks = await buildTasks({ dataDir: ctx.cfg.dataDir, outDir: join(dir, 'tasks'), quiet: ctx.quiet, maxChars: ctx.cfg.tasks.maxChars, maxAnswerChars: ctx.cfg.tasks.maxAnswerChars })
+      void tasks
+      return {
+        outputs: { corpus: join(dir, 'corpus'), tasks: join(dir, 'tasks') },
+        metrics: { train_docs: corpus.datasheet.totals.train, val_docs: corpus.datasheet.totals.val },
+      }
+    },
+  },
+  {
+    name: 'pretrain',
+    inputs: ['data'],
+    config: (c) => ({ tokenizer: c.tokenizer, model: c.model, pretrain: c.pretrain }),
+    async run(ctx, dir) {
+      const { pretrain } = await import('../train/pretrain.ts')
+      const p = ctx.cfg.pretrain
+      const r = await pretrain({
+        corpusDir: out(ctx, 'data', 'corpus'),
+        outDir: dir,
+        tokenizer: { vocabSize: ctx.cfg.tokenizer.vocabSize, trainBytes: ctx.cfg.tokenizer.trainBytes },
+        model: ctx.cfg.model,
+        batchSize: p.batchSize,
+        loop: { steps: p.steps, lr: p.lr, minLr: p.minLr, warmup: p.warmup, evalEvery: p.evalEvery, checkpointEvery: Math.max(50, p.evalEvery), seed: p.seed },
+        evalBatches: 8,
+        maxDocs: p.maxDocs,
+        quiet: ctx.quiet,
+      })
+      return { outputs: { model: r.modelDir, metrics: r.metricsFile }, metrics: { eval_loss: r.finalEval['eval/loss'], eval_ppl: r.finalEval['eval/ppl'] } }
+    },
+  },
+  {
+    name: 'sft',
+    inputs: ['data', 'pretrain'],
+    config: (c) => c.sft,
+    async run(ctx, dir) {
+      const { trainSft } = await import('../train/sft.ts')
+      const tasks = out(ctx, 'data', 'tasks')
+      const demos = await readRows<{ task?: string }>(join(tasks, 'train', 'demonstrations.jsonl'))
+      mkdirSync(dir, { recursive: true })
+      const train = subsetFile(demos, ctx.cfg.sft.maxDemonstrations, join(dir, 'demonstrations.train.jsonl'))
+      const s = ctx.cfg.sft
+      const r = await trainSft({
+        base: out(ctx, 'pretrain', 'model'),
+        train,
+        val: join(tasks, 'val', 'demonstrations.jsonl'),
+        outDir: dir,
+        epochs: s.epochs,
+        batchSize: s.batchSize,
+        packing: true,
+        loop: { lr: s.lr, minLr: s.lr / 10, warmup: 10, evalEvery: 20, checkpointEvery: 50, weightDecay: 0, seed: ctx.cfg.seed },
+        selectPrompts: 16,
+        maxNewTokens: 32,
+        quiet: ctx.quiet,
+      })
+      return { outputs: { model: r.modelDir, metrics: r.metricsFile }, metrics: { eval_loss: r.finalEval['eval/loss'] } }
+    },
+  },
+  ...(['reward', 'judge'] as const).map(
+    (which): StageDef => ({
+      name: which,
+      inputs: ['data', 'sft'],
+      config: (c) => ({ reward: c.reward, seed: which === 'judge' ? c.judge.seed : c.seed }),
+      async run(ctx, dir) {
+        const { trainReward } = await import('../train/reward.ts')
+        const tasks = out(ctx, 'data', 'tasks')
+        const all = await readRows<{ task?: string; id?: string }>(join(tasks, 'train', 'comparisons.jsonl'))
+        // the policy's RM and the judge see disjoint halves, so the judge was not used to train the policy
+        const half = all.filter((r) => (parseInt(sha(r.id ?? JSON.stringify(r)).slice(0, 8), 16) % 2 === 0) === (which === 'reward'))
+        mkdirSync(dir, { recursive: true })
+        const train = subsetFile(half, ctx.cfg.reward.maxComparisons, join(dir, 'comparisons.train.jsonl'))
+        const rc = ctx.cfg.reward
+        const r = await trainReward({
+          base: out(ctx, 'sft', 'model'),
+          train,
+          val: join(tasks, 'val', 'comparisons.jsonl'),
+          demonstrations: join(tasks, 'val', 'demonstrations.jsonl'),
+          outDir: dir,
+          mode: rc.mode,
+          batchSize: rc.batchSize,
+          epochs: rc.epochs,
+          loop: { lr: rc.lr, minLr: rc.lr / 10, warmup: 5, evalEvery: 25, checkpointEvery: 50, weightDecay: 0, seed: which === 'judge' ? ctx.cfg.judge.seed : ctx.cfg.seed },
+          quiet: ctx.quiet,
+        })
+        return {
+          outputs: { model: r.modelDir, metrics: r.metricsFile },
+          metrics: { eval_accuracy: r.finalEval['eval/accuracy'], eval_margin: r.finalEval['eval/margin'], bias: r.bias },
+        }
+      },
+    }),
+  ),
+  {
+    name: 'reward-hh',
+    inputs: ['data', 'sft'],
+    config: (c) => c.hh,
+    async run(ctx, dir) {
+      const { trainReward } = await import('../train/reward.ts')
+      const tasks = out(ctx, 'data', 'tasks')
+      const rows = await readRows<{ task?: string }>(join(tasks, 'train', 'hh_comparisons.jsonl'))
+      mkdirSync(dir, { recursive: true })
+      const train = subsetFile(rows, ctx.cfg.hh.maxComparisons, join(dir, 'hh.train.jsonl'))
+      const h = ctx.cfg.hh
+      const r = await trainReward({
+        base: out(ctx, 'sft', 'model'),
+        train,
+        val: join(tasks, 'val', 'hh_comparisons.jsonl'),
+        outDir: dir,
+        mode: 'listwise',
+        batchSize: h.batchSize,
+        epochs: h.epochs,
+        loop: { lr: h.lr, minLr: h.lr / 10, warmup: 5, evalEvery: 0, checkpointEvery: 50, weightDecay: 0, seed: ctx.cfg.seed },
+        quiet: ctx.quiet,
+      })
+      return { outputs: { model: r.modelDir, metrics: r.metricsFile }, metrics: { eval_accuracy: r.finalEval['eval/accuracy'], eval_margin: r.finalEval['eval/margin'] } }
+    },
+  },
+  {
+    name: 'ppo',
+    inputs: ['data', 'pretrain', 'sft', 'reward'],
+    config: (c) => c.ppo,
+    async run(ctx, dir) {
+      const { runPpoStage } = await import('./rl-stages.ts')
+      return runPpoStage({
+        cfg: ctx.cfg,
+        tasksDir: out(ctx, 'data', 'tasks'),
+        pretrainDir: ctx.records.get('pretrain')!.outputs,
+        sft: out(ctx, 'sft', 'model'),
+        reward: out(ctx, 'reward', 'model'),
+        outDir: dir,
+        quiet: ctx.quiet,
+      })
+    },
+  },
+  {
+    name: 'dpo',
+    inputs: ['data', 'sft'],
+    config: (c) => c.dpo,
+    async run(ctx, dir) {
+      const { trainDpo } = await import('../train/dpo.ts')
+      const tasks = out(ctx, 'data', 'tasks')
+      const rows = await readRows<{ task?: string }>(join(tasks, 'train', 'comparisons.jsonl'))
+      mkdirSync(dir, { recursive: true })
+      const train = subsetFile(rows, ctx.cfg.dpo.maxComparisons, join(dir, 'comparisons.train.jsonl'))
+      const d = ctx.cfg.dpo
+      const r = await trainDpo({
+        policyDir: out(ctx, 'sft', 'model'),
+        comparisons: train,
+        evalComparisons: join(tasks, 'val', 'comparisons.jsonl'),
+        outDir: dir,
+        beta: d.beta,
+        batchPairs: d.batchPairs,
+        loop: { steps: d.steps, lr: d.lr, minLr: d.lr / 10, warmup: 5, weightDecay: 0, evalEvery: Math.max(10, Math.floor(d.steps / 4)), checkpointEvery: 50, seed: ctx.cfg.seed },
+        quiet: ctx.quiet,
+      })
+      return {
+        outputs: { model: r.modelDir, metrics: r.metricsFile },
+        metrics: { eval_accuracy: r.finalEval['eval/rewards/accuracies'] ?? NaN, eval_margin: r.finalEval['eval/rewards/margins'] ?? NaN },
+      }
+    },
+  },
+  {
+    name: 'eval',
+    inputs: ['data', 'pretrain', 'sft', 'reward', 'judge', 'reward-hh', 'ppo', 'dpo'],
+    config: (c) => c.eval,
+    async run(ctx, dir) {
+      const { evaluate } = await import('./evaluate.ts')
+      const tasks = out(ctx, 'data', 'tasks')
+      const policies: Record<string, string> = { base: out(ctx, 'pretrain', 'model'), sft: out(ctx, 'sft', 'model') }
+      if (ctx.records.has('ppo')) policies.ppo = out(ctx, 'ppo', 'model')
+      if (ctx.records.has('dpo')) policies.dpo = out(ctx, 'dpo', 'model')
+      const rewardModels: Record<string, { dir: string; data: string }> = {
+        'reward (web3)': { dir: out(ctx, 'reward', 'model'), data: join(tasks, 'val', 'comparisons.jsonl') },
+        'judge (web3)': { dir: out(ctx, 'judge', 'model'), data: join(tasks, 'val', 'comparisons.jsonl') },
+      }
+      if (ctx.records.has('reward-hh')) rewardModels['hh-rlhf'] = { dir: out(ctx, 'reward-hh', 'model'), data: join(tasks, 'val', 'hh_comparisons.jsonl') }
+      const report = await evaluate({
+        policies,
+        judge: out(ctx, 'judge', 'model'),
+        rewardModels,
+        prompts: join(tasks, 'val', 'prompts.jsonl'),
+        swcPrompts: join(tasks, 'val', 'prompts.jsonl'),
+        heldOutText: join(out(ctx, 'data', 'corpus'), 'val.jsonl'),
+        maxPrompts: ctx.cfg.eval.maxPrompts,
+        maxNewTokens: ctx.cfg.eval.maxNewTokens,
+        seed: ctx.cfg.seed,
+        quiet: ctx.quiet,
+      })
+      mkdirSync(dir, { recursive: true })
+      const file = join(dir, 'eval.json')
+      writeFileAtomicSync(file, JSON.stringify(report, null, 2) + '\n')
+      const metrics: Record<string, number> = {}
+      for (const p of report.policies) {
+        metrics[`${p.name}/judge_reward`] = p.judgeReward
+        if (p.winRateVsSft !== undefined) metrics[`${p.name}/win_rate_vs_sft`] = p.winRateVsSft
+        if (p.klToSft !== undefined) metrics[`${p.name}/kl_to_sft`] = p.klToSft
+        if (p.swcAccuracy !== undefined) metrics[`${p.name}/swc_accuracy`] = p.swcAccuracy
+      }
+      for (const r of report.rewardModels) metrics[`rm/${r.name}/accuracy`] = r.accuracy
+      return { outputs: { eval: file }, metrics }
+    },
+  },
+]
+
+export type PipelineOptions = {
+  quiet?: boolean
+  /** Run only up to (and including) this stage. */
+  until?: string
+  /** Force re-running these stages (and everything after them). */
+  force?: string[]
+}
+
+function activeStages(cfg: PipelineConfig): StageDef[] {
+  return STAGES.filter((s) => {
+    if (s.name === 'ppo') return cfg.rl !== 'dpo'
+    if (s.name === 'dpo') return cfg.rl !== 'ppo'
+    if (s.name === 'reward-hh') return cfg.hh.enabled
+    return true
+  })
+}
+
+export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions = {}): Promise<PipelineResult> {
+  const t0 = performance.now()
+  const quiet = Boolean(opts.quiet)
+  const log = (m: string) => {
+    if (!quiet) process.stderr.write(`pipeline: ${m}\n`)
+  }
+  mkdirSync(cfg.workDir, { recursive: true })
+  writeFileSync(join(cfg.workDir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n')
+  const ctx: Ctx = { cfg, records: new Map(), log, quiet }
+  const store = cfg.store.kind === 'none' ? undefined : await openStore(cfg)
+  const manifests: CID[] = []
+  let forced = false
+  const startedAt = new Date().toISOString()
+  try {
+    for (const stage of activeStages(cfg)) {
+      const dir = join(cfg.workDir, stage.name)
+      const inputs = stage.inputs.filter((n) => ctx.records.has(n))
+      const key = sha({ stage: stage.name, config: stage.config(cfg), inputs: inputs.map((n) => ctx.records.get(n)!.key) })
+      const recFile = join(dir, 'stage.json')
+      forced ||= Boolean(opts.force?.includes(stage.name))
+      if (!forced && existsSync(recFile)) {
+        const rec = JSON.parse(readFileSync(recFile, 'utf8')) as StageRecord
+        if (rec.key === key && Object.values(rec.outputs).every((p) => existsSync(p))) {
+          log(`${stage.name}: up to date (skipped)`)
+          ctx.records.set(stage.name, rec)
+          if (rec.manifest && store) manifests.push((await import('../store/index.ts')).toCid(rec.manifest))
+          if (opts.until === stage.name) break
+          continue
+        }
+      }
+      log(`${stage.name}: running`)
+      const s0 = performance.now()
+      const started = new Date().toISOString()
+      const r = await stage.run(ctx, dir)
+      const rec: StageRecord = {
+        stage: stage.name,
+        key,
+        outputs: r.outputs,
+        metrics: r.metrics,
+        startedAt: started,
+        finishedAt: new Date().toISOString(),
+        seconds: (performance.now() - s0) / 1000,
+      }
+      if (store) {
+        const { writeManifest } = await import('../store/manifest.ts')
+        const outputs: Record<string, CID> = {}
+        for (const [name, path] of Object.entries(r.outputs)) outputs[name] = await addPath(store, path)
+        const inputsCids: Record<string, CID> = {}
+        for (const n of inputs) {
+          const prev = ctx.records.get(n)!
+          for (const [o, c] of Object.entries(prev.outputCids ?? {})) inputsCids[`from:${n}/${o}`] = (await import('../store/index.ts')).toCid(c)
+        }
+        const cid = await writeManifest(store, {
+          stage: stage.name,
+          config: JSON.parse(JSON.stringify(stage.config(cfg) ?? null)),
+          inputs: inputsCids,
+          outputs,
+          metrics: Object.fromEntries(Object.entries(r.metrics).filter(([, v]) => Number.isFinite(v))),
+          startedAt: rec.startedAt,
+          finishedAt: rec.finishedAt,
+        })
+        rec.outputCids = Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.toString()]))
+        rec.manifest = cid.toString()
+        manifests.push(cid)
+      }
+      mkdirSync(dir, { recursive: true })
+      writeFileAtomicSync(recFile, JSON.stringify(rec, null, 2) + '\n')
+      ctx.records.set(stage.name, rec)
+      log(`${stage.name}: done in ${formatDuration(rec.seconds)} ${JSON.stringify(roundMetrics(rec.metrics))}${rec.manifest ? ` manifest ${rec.manifest}` : ''}`)
+      if (opts.until === stage.name) break
+    }
+    const { writeReport } = await import('./report.ts')
+    const reportFile = await writeReport(cfg, ctx.records)
+    let manifest: string | undefined
+    if (store && manifests.length) {
+      const { writePipelineManifest } = await import('../store/manifest.ts')
+      manifest = (await writePipelineManifest(store, { name: cfg.name, stages: manifests, startedAt, finishedAt: new Date().toISOString() })).toString()
+      writeFileAtomicSync(join(cfg.workDir, 'pipeline-manifest.cid'), manifest + '\n')
+    }
+    return { stages: [...ctx.records.values()], manifest, reportFile, seconds: (performance.now() - t0) / 1000 }
+  } finally {
+    await store?.close()
+  }
+}
+
+function roundMetrics(m: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Number.isFinite(v) ? +v.toPrecision(4) : v]))
+}
+
+async function openStore(cfg: PipelineConfig) {
+  const { createStore } = await import('../store/index.ts')
+  const { dataDir } = await import('../util/paths.ts')
+  if (cfg.store.kind === 'kubo') return createStore({ kind: 'kubo', apiUrl: cfg.store.apiUrl! })
+  return createStore({ kind: 'helia', dir: cfg.store.dir ?? join(dataDir(), 'ipfs') })
+}
+
+async function addPath(store: Awaited<ReturnType<typeof openStore>>, path: string): Promise<CID> {
+  const { statSync } = await import('node:fs')
+  return statSync(path).isDirectory() ? store.addDirectory(path, { pin: true }) : store.addFile(path, { pin: true })
+}
+

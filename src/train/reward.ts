@@ -1,0 +1,203 @@
+/**
+ * Reward model (InstructGPT step 2): the SFT model's trunk plus a scalar head read at the last token
+ * (EOS) of `prompt + response`. InstructGPT's loss puts all C(K,2) pairs of one prompt in one batch
+ * element, forwarding each of the K completions once:
+ *   loss = -1/C(K,2) * sum_{(w,l)} log sigmoid(r(x, y_w) - r(x, y_l))
+ * (ties give no pair). `mode: 'pairwise'` instead treats every pair as its own element (each completion
+ * forwarded once per pair), as pairwise RM trainers do. After training, the head's bias is shifted so
+ * that demonstrations score mean 0. Metrics: accuracy and mean margin over pairs.
+ */
+import { existsSync } from 'node:fs'
+import { Instruct3Error } from '../util/errors.ts'
+import { loadCheckpoint, saveCheckpoint } from '../model/checkpoint.ts'
+import { rewardObjective } from '../model/objectives.ts'
+import { loadRewardModel, rewardInput } from '../model/reward-model.ts'
+import { createRng } from '../model/rng.ts'
+import type { HostBatch } from '../model/trainable.ts'
+import { loadTokenizer, type Tokenizer } from '../tokenizer/index.ts'
+import { comparisonPairs, loadComparisons, loadDemonstrations, type Comparison } from '../data/formats.ts'
+import { defaultLoopConfig, runTrainingLoop, type LoopConfig, type LoopResult } from './loop.ts'
+import { bucketLength, shuffled } from './collate.ts'
+
+export type RewardConfig = {
+  /** Initialise from this model (the SFT model, per InstructGPT). */
+  base: string
+  train: string
+  val?: string
+  /** Demonstrations whose mean score becomes 0 (the bias). */
+  demonstrations?: string
+  outDir: string
+  mode: 'listwise' | 'pairwise'
+  /** Comparisons (prompts) per micro-batch in listwise mode; pairs per micro-batch in pairwise mode. */
+  batchSize: number
+  epochs: number
+  loop: Partial<Omit<LoopConfig, 'steps'>>
+  quiet?: boolean
+}
+
+export const defaultRewardConfig: Omit<RewardConfig, 'base' | 'train' | 'outDir'> = {
+  mode: 'listwise',
+  batchSize: 4,
+  epochs: 2,
+  loop: { lr: 3e-4, minLr: 3e-5, warmup: 10, evalEvery: 25, checkpointEvery: 50, weightDecay: 0 },
+}
+
+/** One batch element: sequences (each forwarded once) and the (winner, loser) pairs among them. */
+type Group = { seqs: number[][]; pairs: Array<[number, number]> }
+
+export function comparisonGroup(tok: Tokenizer, c: Comparison, nCtx: number): Group {
+  return { seqs: c.responses.map((r) => rewardInput(tok, c.prompt, r, nCtx)), pairs: comparisonPairs(c) }
+}
+
+/**
+ * Batch of groups: N sequences padded to a multiple of 8 (dummy rows are never paired), P pairs padded to
+ * a multiple of 8 with weight 0; each real pair weighs 1 / (pairs in its group), so every prompt counts once.
+ */
+export function rewardBatch(groups: Group[], nCtx: number, padId: number): HostBatch {
+  const seqs: number[][] = []
+  const win: number[] = []
+  const lose: number[] = []
+  const weight: number[] = []
+  for (const g of groups) {
+    const base = seqs.length
+    seqs.push(...g.seqs)
+    for (const [w, l] of g.pairs) {
+      win.push(base + w)
+      lose.push(base + l)
+      weight.push(1 / g.pairs.length)
+    }
+  }
+  const N = Math.ceil(seqs.length / 8) * 8
+  const P = Math.max(8, Math.ceil(win.length / 8) * 8)
+  while (seqs.length < N) seqs.push([padId])
+  while (win.length < P) {
+    win.push(0)
+    lose.push(0)
+    weight.push(0)
+  }
+  const T = bucketLength(Math.max(...seqs.map((s) => s.length)), nCtx)
+  const inputs = new Int32Array(N * T).fill(padId)
+  const last = new Int32Array(N)
+  seqs.forEach((s, i) => {
+    inputs.set(s, i * T)
+    last[i] = s.length - 1
+  })
+  return {
+    inputs: { data: inputs, shape: [N, T] },
+    last: { data: last, shape: [N] },
+    win: { data: Int32Array.from(win), shape: [P] },
+    lose: { data: Int32Array.from(lose), shape: [P] },
+    weight: { data: Float32Array.from(weight), shape: [P] },
+  }
+}
+
+export async function trainReward(cfg: RewardConfig): Promise<LoopResult & { bias: number }> {
+  if (!existsSync(cfg.train)) throw new Instruct3Error('comparisons file not found', { code: 'ENOENT', details: { file: cfg.train } })
+  const base = loadCheckpoint(cfg.base)
+  const tok = loadTokenizer(cfg.base)
+  const config = base.config
+  const toGroups = (cs: Comparison[]): Group[] => {
+    const gs = cs.map((c) => comparisonGroup(tok, c, config.nCtx)).filter((g) => g.pairs.length > 0)
+    if (cfg.mode === 'listwise') return gs
+    return gs.flatMap((g) => g.pairs.map(([w, l]) => ({ seqs: [g.seqs[w], g.seqs[l]], pairs: [[0, 1]] as Array<[number, number]> })))
+  }
+  const train = toGroups(await loadComparisons(cfg.train))
+  const val = cfg.val ? toGroups(await loadComparisons(cfg.val)) : []
+  if (train.length === 0) throw new Instruct3Error('no comparison has an untied pair', { code: 'EDATA', details: { file: cfg.train } })
+  const loop: LoopConfig = { ...defaultLoopConfig, ...defaultRewardConfig.loop, ...cfg.loop, steps: 0 }
+  const B = cfg.batchSize
+  const stepsPerEpoch = Math.max(1, Math.ceil(train.length / (B * loop.gradAccum)))
+  loop.steps = stepsPerEpoch * cfg.epochs
+  let cachedEpoch = -1
+  let order: Group[] = []
+  const valBatches: HostBatch[] = []
+  for (let i = 0; i < val.length; i += B) valBatches.push(rewardBatch(val.slice(i, i + B), config.nCtx, tok.padId))
+
+  // head init: small random weights, zero bias (deterministic in the seed)
+  const rng = createRng(loop.seed + 17)
+  const w = new Float32Array(config.nEmbd).map(() => rng.normal() / Math.sqrt(config.nEmbd + 1))
+  const params = { ...base.params, 'score.weight': w, 'score.bias': new Float32Array(1) }
+  const result = await runTrainingLoop({
+    name: 'reward',
+    outDir: cfg.outDir,
+    config,
+    params,
+    objective: rewardObjective,
+    loop,
+    copyFrom: cfg.base,
+    quiet: cfg.quiet,
+    meta: { stage: 'reward', mode: cfg.mode, tokenizer_fingerprint: tok.fingerprint, comparisons: train.length },
+    data: {
+      tokensPerBatch: B * config.nCtx,
+      nextBatch: (_rng, step, micro) => {
+        const epoch = Math.floor(step / stepsPerEpoch)
+        if (epoch !== cachedEpoch) {
+          order = shuffled(train, createRng(loop.seed * 104729 + epoch).next)
+          cachedEpoch = epoch
+        }
+        const start = ((step % stepsPerEpoch) * loop.gradAccum + micro) * B
+        const pick: Group[] = []
+        for (let i = 0; i < B; i++) pick.push(order[(start + i) % order.length])
+        return rewardBatch(pick, config.nCtx, tok.padId)
+      },
+      evaluate: valBatches.length
+        ? (t) => {
+            let loss = 0, acc = 0, margin = 0
+            for (const b of valBatches) {
+              const r = t.evaluate(b)
+              loss += r.loss
+              acc += r.metrics.accuracy
+              margin += r.metrics.margin
+            }
+            const n = valBatches.length
+            return { 'eval/loss': loss / n, 'eval/accuracy': acc / n, 'eval/margin': margin / n }
+          }
+        : undefined,
+    },
+  })
+  // normalise: demonstrations score mean 0
+  let bias = 0
+  if (cfg.demonstrations) {
+    const demos = await loadDemonstrations(cfg.demonstrations)
+    const rm = loadRewardModel(result.modelDir)
+    const scores = rm.scoreTexts(demos.map((d) => ({ prompt: d.prompt, response: d.response })))
+    rm.dispose()
+    const mean = scores.reduce((a, b) => a + b, 0) / scores.length
+    const ck = loadCheckpoint(result.modelDir)
+    const b = ck.extraTensors['score.bias']
+    b.data[0] -= mean
+    bias = b.data[0]
+    await saveCheckpoint(result.modelDir, ck.config, ck.params, {
+      extraTensors: ck.extraTensors,
+      meta: { ...ck.meta, reward_bias: bias, demonstrations_mean_before: mean },
+      copyFrom: result.modelDir,
+    })
+  }
+  return { ...result, bias }
+}
+
+/** Pairwise accuracy and mean margin of a reward model on comparisons (all untied pairs, each prompt weighted once). */
+export async function evaluateReward(modelDir: string, comparisonsFile: string): Promise<{ accuracy: number; margin: number; pairs: number; prompts: number }> {
+  const rm = loadRewardModel(modelDir)
+  try {
+    const cs = await loadComparisons(comparisonsFile)
+    let acc = 0, margin = 0, prompts = 0, pairs = 0
+    for (const c of cs) {
+      const ps = comparisonPairs(c)
+      if (!ps.length) continue
+      const r = rm.scoreTexts(c.responses.map((resp) => ({ prompt: c.prompt, response: resp })))
+      let a = 0, m = 0
+      for (const [w, l] of ps) {
+        a += r[w] > r[l] ? 1 : 0
+        m += r[w] - r[l]
+      }
+      acc += a / ps.length
+      margin += m / ps.length
+      prompts++
+      pairs += ps.length
+    }
+    return { accuracy: acc / Math.max(1, prompts), margin: margin / Math.max(1, prompts), pairs, prompts }
+  } finally {
+    rm.dispose()
+  }
+}
