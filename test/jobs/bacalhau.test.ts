@@ -1,6 +1,5 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { createBacalhauClient } from '../../src/jobs/bacalhau.ts'
 import { createBacalhauRunner } from '../../src/jobs/bacalhau-runner.ts'
@@ -8,15 +7,8 @@ import { toBacalhauJob } from '../../src/jobs/spec.ts'
 import type { JobLogLine } from '../../src/jobs/types.ts'
 import { Instruct3Error } from '../../src/util/errors.ts'
 import { startStandin } from './bacalhau-standin.ts'
-import { readAll, tempStore, toySpec } from './helpers.ts'
+import { closedPortUrl, readAll, tempStore, toySpec } from './helpers.ts'
 
-async function closedPortUrl(): Promise<string> {
-  const srv = createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
-  const port = (srv.address() as { port: number }).port
-  await new Promise<void>((r) => srv.close(() => r()))
-  return `http://127.0.0.1:${port}`
-}
 
 test('Bacalhau client and runner against the stand-in orchestrator', async (t) => {
   const s = await tempStore()

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createServer } from 'node:net'
 import { createStore } from '../../src/store/index.ts'
 import type { ContentStore } from '../../src/store/types.ts'
 import type { StageJobSpec } from '../../src/jobs/types.ts'
@@ -39,4 +40,13 @@ export async function readAll(it: AsyncIterable<Uint8Array>): Promise<string> {
   const parts: Uint8Array[] = []
   for await (const c of it) parts.push(c)
   return Buffer.concat(parts).toString('utf8')
+}
+
+/** A loopback URL on which nothing listens (a port we just bound and released). */
+export async function closedPortUrl(): Promise<string> {
+  const srv = createServer()
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
+  const port = (srv.address() as { port: number }).port
+  await new Promise<void>((r) => srv.close(() => r()))
+  return `http://127.0.0.1:${port}`
 }

@@ -8,7 +8,7 @@ import type { JobRunner } from '../../src/jobs/types.ts'
 import type { ContentStore } from '../../src/store/types.ts'
 import { Instruct3Error } from '../../src/util/errors.ts'
 import { startStandin } from './bacalhau-standin.ts'
-import { readAll, tempStore, toySpec } from './helpers.ts'
+import { closedPortUrl, readAll, tempStore, toySpec } from './helpers.ts'
 
 /** corpus -> sft -> eval, each upper-casing the previous stage's text and appending its tag. */
 function toyPipeline(docCid: string, failAt?: string): PipelineStageDef[] {
@@ -92,12 +92,13 @@ test('pipeline on Bacalhau (stand-in orchestrator)', async (t) => {
   await exercise(t, runner, s.store, () => standin.submissions)
 
   await t.test('an unreachable orchestrator fails the first stage with a clear error', async () => {
-    const gone = createBacalhauRunner({ apiUrl: 'http://127.0.0.1:9', attempts: 2, backoffMs: 10 })
+    const url = await closedPortUrl()
+    const gone = createBacalhauRunner({ apiUrl: url, attempts: 2, backoffMs: 10 })
     const doc = (await s.store.addBytes(new TextEncoder().encode('x'), { pin: true })).toString()
     const r = await runPipelineJobs(toyPipeline(doc), gone)
     assert.equal(r.ok, false)
     assert.equal(r.failed?.stage, 'corpus')
-    assert.match(r.failed!.message!, /cannot reach the Bacalhau orchestrator at http:\/\/127.0.0.1:9 after 2 attempts/)
+    assert.match(r.failed!.message!, new RegExp(`cannot reach the Bacalhau orchestrator at ${url} after 2 attempts \\(ECONNREFUSED\\)`))
     assert.deepEqual(r.skipped, ['sft', 'eval'])
   })
 })
