@@ -13,7 +13,8 @@ import {ILabelerStats} from "./ILabelerStats.sol";
 /// most one badge. Badges never move (ERC-5192 `locked` is always true; transfers and approvals
 /// revert); they can be minted and burned. Only ISSUER_ROLE holders (the escrow's oracle, the
 /// labeling service) mint and upgrade them, and the level is not theirs to choose: it is computed
-/// from the labeler's settled work in the escrow (`ILabelerStats`) at these thresholds:
+/// from the labeler's settled work in the escrow (`ILabelerStats`, which counts only settlements by
+/// oracles the escrow owner trusts) at these thresholds:
 ///   level 1 Contributor: >= 1 accepted label
 ///   level 2 Bronze:      >= 10 accepted labels and accepted-weighted mean quality >= 7000 bps
 ///   level 3 Silver:      >= 100 accepted labels and mean quality >= 8500 bps

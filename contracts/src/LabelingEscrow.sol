@@ -96,6 +96,9 @@ contract LabelingEscrow is Ownable, Pausable, ReentrancyGuard, EIP712, ILabelerS
     mapping(uint256 => mapping(bytes32 => uint32)) public batchIndexOf; // campaign => merkle root => index
     mapping(uint256 => mapping(uint32 => bytes32)) public batchRoot; // campaign => index => merkle root
     mapping(address => Stats) internal _stats;
+    /// @notice Oracles whose settlements count toward labelers' global stats (and so badge levels).
+    /// Pay never depends on this; it only stops a self-made campaign from minting reputation.
+    mapping(address => bool) public trustedOracle;
 
     // ---- errors ----
     error UnknownCampaign(uint256 campaignId);
@@ -154,6 +157,7 @@ contract LabelingEscrow is Ownable, Pausable, ReentrancyGuard, EIP712, ILabelerS
         uint256 vested,
         uint256 bonus
     );
+    event TrustedOracleSet(address indexed oracle, bool trusted);
     event VestingReleased(uint256 indexed campaignId, address indexed labeler, uint256 amount);
     event Withdrawn(uint256 indexed campaignId, address indexed labeler, uint256 amount);
     event Slashed(
@@ -176,6 +180,12 @@ contract LabelingEscrow is Ownable, Pausable, ReentrancyGuard, EIP712, ILabelerS
 
     function unpause() external onlyOwner {
         _unpause();
+    }
+
+    function setTrustedOracle(address oracle, bool trusted) external onlyOwner {
+        if (oracle == address(0)) revert ZeroAddress();
+        trustedOracle[oracle] = trusted;
+        emit TrustedOracleSet(oracle, trusted);
     }
 
     // ---- requester ----
@@ -423,12 +433,6 @@ contract LabelingEscrow is Ownable, Pausable, ReentrancyGuard, EIP712, ILabelerS
         pos.vesting = uint128(lockedAfter + vested);
         pos.claimable += uint128(immediate);
         uint256 credit = immediate + vested + bonus;
-
-        Stats storage s = _stats[who];
-        s.totalAccepted += r.accepted;
-        s.settlements += 1;
-        s.qualityWeighted += uint128(uint256(r.accepted) * r.qualityBps);
-
         emit LabelerCredited(id, who, batchIndex, r.accepted, r.qualityBps, immediate, vested, bonus);
         return credit;
     }
@@ -458,11 +462,13 @@ contract LabelingEscrow is Ownable, Pausable, ReentrancyGuard, EIP712, ILabelerS
         LabelerResult[] calldata results
     ) internal returns (uint256 total) {
         CampaignParams memory p = c.params;
+        bool countStats = trustedOracle[c.oracle];
         uint256 acceptedSum;
         uint256 n = results.length;
         for (uint256 i; i < n; ++i) {
             total += _credit(id, p, batchIndex, results[i]);
             acceptedSum += results[i].accepted;
+            if (countStats) _recordStats(results[i]);
         }
         if (acceptedSum > labelCount) revert AcceptedExceedsLabels(acceptedSum, labelCount);
         uint256 budget = c.budget;
@@ -505,6 +511,13 @@ contract LabelingEscrow is Ownable, Pausable, ReentrancyGuard, EIP712, ILabelerS
         c.stakes -= uint128(fromStake);
         c.committed -= uint128(fromVesting);
         c.slashed += uint128(fromStake + fromVesting);
+    }
+
+    function _recordStats(LabelerResult calldata r) internal {
+        Stats storage s = _stats[r.labeler];
+        s.totalAccepted += r.accepted;
+        s.settlements += 1;
+        s.qualityWeighted += uint128(uint256(r.accepted) * r.qualityBps);
     }
 
     function _releaseIfUnlocked(uint256 id, address who, Position storage pos) internal {

@@ -184,6 +184,7 @@ contract LabelingEscrowInvariantTest is TestBase {
         vm.stopPrank();
         handler = new EscrowHandler(escrow, token, badge, cid, 500 ether);
         badge.grantRole(badge.ISSUER_ROLE(), vm.addr(0xA11CE));
+        escrow.setTrustedOracle(vm.addr(0xA11CE), true);
     }
 
     /// Read by forge: fuzz only the handler's functions.

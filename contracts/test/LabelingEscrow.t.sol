@@ -321,6 +321,23 @@ contract LabelingEscrowTest is Fixture {
         vm.assertEq(token.balanceOf(l2), 100 * E18 + 16 * E18, "l2 got stake back plus pay");
     }
 
+    function test_untrustedOracleSettlementsPayButEarnNoReputation() public {
+        address selfOracle = address(0x5E1F);
+        vm.prank(requester);
+        uint256 other = escrow.createCampaign(IERC20(address(token)), selfOracle, params(), 100 * E18);
+        vm.prank(l1);
+        escrow.join(other, STAKE);
+        vm.prank(selfOracle);
+        escrow.settle(other, ROOT1, 50, "bafy", one(r(l1, 50, 10_000)));
+        vm.assertEq(escrow.getPosition(other, l1).claimable, 25 * E18, "paid");
+        (uint64 acc,,) = escrow.labelerStats(l1);
+        vm.assertEq(acc, 0, "no stats from an untrusted oracle");
+
+        vm.prank(l1);
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, l1));
+        escrow.setTrustedOracle(l1, true);
+    }
+
     // ---- merkle ----
 
     function test_labelMembershipInSettledBatch() public {

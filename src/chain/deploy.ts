@@ -15,7 +15,7 @@ export type DeployOptions = {
   rpcUrl: string
   /** Pays for and owns the deployment (escrow owner: pause; badge admin: grants issuers). */
   deployer: Account
-  /** The labeling service's key: gets the badge ISSUER_ROLE (campaigns name their own oracle). */
+  /** The labeling service's key: gets the badge ISSUER_ROLE and is a trusted oracle for reputation. */
   oracle: Address
   /** Deploy the local TestToken too (default true). */
   testToken?: boolean
@@ -39,6 +39,13 @@ export async function deployContracts(opts: DeployOptions): Promise<Deployment> 
     await c.publicClient.waitForTransactionReceipt({ hash })
   } catch (err) {
     throw chainError(err, 'LabelerBadge.grantRole')
+  }
+  try {
+    // Only trusted oracles' settlements build reputation (badge levels); see docs/chain.md.
+    const hash = await c.walletClient!.writeContract({ address: escrow, abi: labelingEscrowAbi, functionName: 'setTrustedOracle', args: [opts.oracle, true] })
+    await c.publicClient.waitForTransactionReceipt({ hash })
+  } catch (err) {
+    throw chainError(err, 'LabelingEscrow.setTrustedOracle')
   }
   const token = opts.testToken === false
     ? null

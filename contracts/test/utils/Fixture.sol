@@ -31,6 +31,7 @@ abstract contract Fixture is TestBase {
         escrow = new LabelingEscrow(address(this));
         badge = new LabelerBadge(escrow, address(this));
         badge.grantRole(badge.ISSUER_ROLE(), oracle);
+        escrow.setTrustedOracle(oracle, true);
         token.mint(requester, 10_000 * E18);
         vm.prank(requester);
         token.approve(address(escrow), type(uint256).max);
