@@ -1,0 +1,75 @@
+/**
+ * `npm run bench -- generate [--threads 1] [--runs 5] [--batch 8] [--prompt 16] [--new 64] [--no-torch]`
+ *
+ * Generation throughput of the GPT engine's KV-cache decoder (src/model/generate.ts: fixed-size cache
+ * buffers, one jit per shape bucket, decode loop in JS) on a d=256, 4-layer, 4-head, vocab-256 model with
+ * random weights, greedy: batch 8, 16-token prompts, 64 new tokens. Against PyTorch's own KV-cache decode
+ * loop (bench/torch_generate.py: concatenating cache, torch.no_grad) on the same shapes, in the same run.
+ * tokens/s = batch * new tokens / wall time of one generate call (prefill included), median of --runs
+ * after one warmup call (which compiles).
+ */
+import { requestedThreads } from '../src/model/jax.ts'
+import { makeConfig } from '../src/model/config.ts'
+import { initParams, toDevice } from '../src/model/gpt.ts'
+import { createGenerator } from '../src/model/generate.ts'
+import { createRng } from '../src/model/rng.ts'
+import { jaxChild, machineLine, median, parseArgs, peakRssMb, table, torchChild, torchVersion } from './engine-common.ts'
+
+type Spec = { batch: number; prompt: number; new: number; runs: number }
+const config = makeConfig({ vocabSize: 256, nCtx: 128, nEmbd: 256, nLayer: 4, nHead: 4 })
+
+async function child(spec: Spec): Promise<void> {
+  const gen = createGenerator(config)
+  const params = toDevice(config, initParams(config, 1))
+  const rng = createRng(0)
+  const prompts = Array.from({ length: spec.batch }, () => Array.from({ length: spec.prompt }, () => rng.int(config.vocabSize)))
+  const t0 = performance.now()
+  gen.generate(params, prompts, { maxNewTokens: spec.new, temperature: 0 })
+  const firstS = (performance.now() - t0) / 1000
+  const times: number[] = []
+  for (let r = 0; r < spec.runs; r++) {
+    const t = performance.now()
+    const out = gen.generate(params, prompts, { maxNewTokens: spec.new, temperature: 0 })
+    times.push((performance.now() - t) / 1000)
+    if (out.tokens.some((row) => row.length !== spec.new)) throw new Error('a row stopped early')
+  }
+  const s = median(times)
+  process.stdout.write(JSON.stringify({ threads: requestedThreads, run_s: s, first_run_s: firstS, tokens_per_s: (spec.batch * spec.new) / s, peak_rss_mb: peakRssMb() }) + '\n')
+}
+
+export async function run(args: string[]): Promise<void> {
+  if (args[0] === '--child') return child(JSON.parse(args[1]) as Spec)
+  const o = parseArgs(args)
+  if (o.help) {
+    console.log('usage: npm run bench -- generate [--threads 1] [--runs 5] [--batch 8] [--prompt 16] [--new 64] [--no-torch]')
+    return
+  }
+  const spec: Spec = { batch: Number(o.batch ?? 8), prompt: Number(o.prompt ?? 16), new: Number(o.new ?? 64), runs: Number(o.runs ?? 5) }
+  if (spec.prompt + spec.new > config.nCtx) throw new Error(`--prompt + --new must be <= ${config.nCtx}`)
+  const threads = (o.threads ?? '1').split(',').map(Number)
+  const tv = o['no-torch'] ? null : torchVersion()
+  console.log(`# bench generate: ${new Date().toISOString()}; ${machineLine()}`)
+  console.log(`# d256 4L 4H V256, batch ${spec.batch}, prompt ${spec.prompt}, ${spec.new} new tokens, greedy; median of ${spec.runs} runs after a warmup run`)
+  if (!tv) console.log(o['no-torch'] ? '# PyTorch skipped (--no-torch)' : '# PyTorch not installed: jax-js only')
+  const results: Array<{ label: string; r: Record<string, unknown> }> = []
+  for (const t of threads) {
+    console.error(`... jax-js KV cache, INSTRUCT3_THREADS=${t}`)
+    results.push({ label: `jax-js KV cache (fixed buffers), threads=${t}`, r: await jaxChild('generate', spec, t) })
+  }
+  let torchTps = 0
+  if (tv) {
+    console.error(`... PyTorch ${tv}`)
+    const r = await torchChild('torch_generate.py', { vocab_size: config.vocabSize, n_ctx: config.nCtx, n_embd: config.nEmbd, n_layer: config.nLayer, n_head: config.nHead, ...spec })
+    torchTps = r.tokens_per_s as number
+    results.push({ label: `PyTorch ${tv} KV cache (concat, no_grad), torch threads=${r.threads}`, r })
+  }
+  const rows = results.map(({ label, r }) => [
+    label,
+    (r.tokens_per_s as number).toFixed(0),
+    (r.run_s as number).toFixed(3),
+    r.first_run_s === undefined ? '-' : (r.first_run_s as number).toFixed(2),
+    (r.peak_rss_mb as number).toFixed(0),
+    torchTps ? `${((r.tokens_per_s as number) / torchTps).toFixed(2)}x` : '-',
+  ])
+  console.log(table(['engine', 'tokens/s', 's per call', 'first call s', 'peak RSS MB', 'vs PyTorch'], rows))
+}

@@ -1,0 +1,137 @@
+/**
+ * `npm run bench -- train [--threads 1,2] [--steps 8] [--warmup 2] [--models d128,d256,gpt2s] [--torch-threads 1,2] [--no-torch]`
+ *
+ * Training throughput (tokens/s, median step after warmup) and peak RSS of the GPT engine on random
+ * tokens, against the same model in PyTorch (bench/torch_train.py) when /usr/bin/python3 has torch.
+ * Each setting runs in its own process. jax-js settings:
+ *   trainable       createTrainable (src/model) as training uses it: jit(valueAndGrad) + jitted AdamW,
+ *                   results read with item(); INSTRUCT3_THREADS=N
+ *   async-grad      the same jitted loss/gradient, but awaited with blockUntilReady before the (sync)
+ *                   AdamW step: jax-js 0.1.25 only hands kernels to its worker pool on async reads
+ */
+import { np, jit, valueAndGrad, tree, blockUntilReady, requestedThreads, type JArray } from '../src/model/jax.ts'
+import { makeConfig, paramCount, type GPTConfig } from '../src/model/config.ts'
+import { initParams, type Params } from '../src/model/gpt.ts'
+import { createTrainable, toBatch, uploadParams, type HostBatch } from '../src/model/trainable.ts'
+import { lmObjective, type Batch } from '../src/model/objectives.ts'
+import { createAdamW, defaultAdamW } from '../src/model/optim.ts'
+import { createRng } from '../src/model/rng.ts'
+import { jaxChild, machineLine, median, parseArgs, peakRssMb, table, torchChild, torchVersion } from './engine-common.ts'
+
+type ModelSpec = { name: string; config: GPTConfig; batch: number }
+
+const MODELS: Record<string, () => ModelSpec> = {
+  d128: () => ({ name: 'd128 (4L 4H V256 T64 B16)', config: makeConfig({ vocabSize: 256, nCtx: 64, nEmbd: 128, nLayer: 4, nHead: 4 }), batch: 16 }),
+  d256: () => ({ name: 'd256 (4L 4H V256 T64 B16)', config: makeConfig({ vocabSize: 256, nCtx: 64, nEmbd: 256, nLayer: 4, nHead: 4 }), batch: 16 }),
+  // GPT-2 small's block (d 768, 12 heads, MLP 3072) at reduced depth, vocabulary and batch
+  gpt2s: () => ({ name: 'GPT-2-small block (2L 12H d768 V256 T64 B8)', config: makeConfig({ vocabSize: 256, nCtx: 64, nEmbd: 768, nLayer: 2, nHead: 12 }), batch: 8 }),
+}
+
+type ChildSpec = { model: string; mode: 'trainable' | 'async-grad'; steps: number; warmup: number }
+
+function randomBatch(c: GPTConfig, B: number, seed: number): HostBatch {
+  const rng = createRng(seed)
+  const T = c.nCtx
+  const seq = Int32Array.from({ length: B * (T + 1) }, () => rng.int(c.vocabSize))
+  const inputs = new Int32Array(B * T)
+  const targets = new Int32Array(B * T)
+  for (let b = 0; b < B; b++) {
+    inputs.set(seq.subarray(b * (T + 1), b * (T + 1) + T), b * T)
+    targets.set(seq.subarray(b * (T + 1) + 1, (b + 1) * (T + 1)), b * T)
+  }
+  return { inputs: { data: inputs, shape: [B, T] }, targets: { data: targets, shape: [B, T] }, mask: { data: new Float32Array(B * T).fill(1), shape: [B, T] } }
+}
+
+async function child(spec: ChildSpec): Promise<void> {
+  const m = MODELS[spec.model]()
+  const c = m.config
+  const times: number[] = []
+  const losses: number[] = []
+  if (spec.mode === 'trainable') {
+    const tr = createTrainable({ config: c, params: initParams(c, 0), objective: lmObjective })
+    for (let s = 0; s < spec.steps; s++) {
+      const batch = randomBatch(c, m.batch, s)
+      const t0 = performance.now()
+      losses.push(tr.accumulate(batch).loss)
+      tr.update(3e-4)
+      times.push(performance.now() - t0)
+    }
+    tr.dispose()
+  } else {
+    const lossGrad = jit(valueAndGrad((p: Params, b: Batch) => lmObjective(p, b, c)[0]))
+    const adam = createAdamW(defaultAdamW)
+    let params = uploadParams(c, initParams(c, 0))
+    let state = { m: tree.map((x: JArray) => np.zerosLike(x), tree.ref(params)) as Params, v: tree.map((x: JArray) => np.zerosLike(x), tree.ref(params)) as Params, step: 0 }
+    for (let s = 0; s < spec.steps; s++) {
+      const batch = randomBatch(c, m.batch, s)
+      const t0 = performance.now()
+      const [loss, grads] = lossGrad(tree.ref(params), toBatch(batch)) as unknown as [JArray, Params]
+      await blockUntilReady(grads)
+      losses.push(((await loss.data()) as Float32Array)[0])
+      const out = adam.step(params, grads, state, 3e-4)
+      params = out.params
+      state = out.state
+      times.push(performance.now() - t0)
+    }
+    tree.dispose([params, state.m, state.v])
+  }
+  const stepMs = median(times.slice(spec.warmup))
+  const out = { threads: requestedThreads, mode: spec.mode, step_s: stepMs / 1000, tokens_per_s: (m.batch * c.nCtx) / (stepMs / 1000), first_step_s: times[0] / 1000, peak_rss_mb: peakRssMb(), losses }
+  process.stdout.write(JSON.stringify(out) + '\n')
+}
+
+export async function run(args: string[]): Promise<void> {
+  if (args[0] === '--child') return child(JSON.parse(args[1]) as ChildSpec)
+  const o = parseArgs(args)
+  if (o.help) {
+    console.log('usage: npm run bench -- train [--threads 1,2] [--steps 8] [--warmup 2] [--models d128,d256,gpt2s] [--torch-threads 1,2] [--no-torch]')
+    return
+  }
+  const threads = (o.threads ?? '1,2').split(',').map(Number)
+  const steps = Number(o.steps ?? 8)
+  const warmup = Number(o.warmup ?? 2)
+  if (!(steps > warmup)) throw new Error('--steps must exceed --warmup')
+  const models = (o.models ?? 'd128,d256,gpt2s').split(',')
+  for (const m of models) if (!MODELS[m]) throw new Error(`unknown model ${m} (known: ${Object.keys(MODELS).join(', ')})`)
+  const torchThreads = (o['torch-threads'] ?? '1,2').split(',').map(Number)
+  const tv = o['no-torch'] ? null : torchVersion()
+  console.log(`# bench train: ${new Date().toISOString()}; ${machineLine()}`)
+  console.log(`# steps ${steps} (median of the last ${steps - warmup}); random tokens; AdamW + clip 1.0`)
+  if (!tv) console.log(o['no-torch'] ? '# PyTorch skipped (--no-torch)' : `# PyTorch not installed (no torch for ${process.env.INSTRUCT3_TORCH_PYTHON ?? '/usr/bin/python3'}): jax-js only`)
+
+  const rows: string[][] = []
+  for (const key of models) {
+    const m = MODELS[key]()
+    const c = m.config
+    const results: Array<{ label: string; r: Record<string, unknown> }> = []
+    for (const t of threads) {
+      console.error(`... ${key}: jax-js trainable, INSTRUCT3_THREADS=${t}`)
+      results.push({ label: `jax-js trainable, threads=${t}`, r: await jaxChild('train', { model: key, mode: 'trainable', steps, warmup }, t) })
+      if (t > 1) {
+        console.error(`... ${key}: jax-js async-grad, INSTRUCT3_THREADS=${t}`)
+        results.push({ label: `jax-js async-grad (pool used), threads=${t}`, r: await jaxChild('train', { model: key, mode: 'async-grad', steps, warmup }, t) })
+      }
+    }
+    let torchBest = 0
+    if (tv)
+      for (const tt of torchThreads) {
+        console.error(`... ${key}: PyTorch ${tv}, torch threads ${tt}`)
+        const spec = { vocab_size: c.vocabSize, n_ctx: c.nCtx, n_embd: c.nEmbd, n_layer: c.nLayer, n_head: c.nHead, batch: m.batch, steps, warmup, threads: tt }
+        const r = await torchChild('torch_train.py', spec)
+        torchBest = Math.max(torchBest, r.tokens_per_s as number)
+        results.push({ label: `PyTorch ${tv} + OpenBLAS, torch threads=${tt}`, r })
+      }
+    for (const { label, r } of results) {
+      const tps = r.tokens_per_s as number
+      rows.push([
+        m.name,
+        label,
+        tps.toFixed(0),
+        (r.peak_rss_mb as number).toFixed(0),
+        torchBest ? `${(tps / torchBest).toFixed(2)}x` : '-',
+      ])
+    }
+    console.error(`... ${key}: ${(paramCount(c) / 1e6).toFixed(2)}M params`)
+  }
+  console.log(table(['model', 'engine', 'tokens/s', 'peak RSS MB', 'vs best PyTorch'], rows))
+}
