@@ -18,3 +18,4 @@ export {
   type PipelineRunResult,
   type StageOutcome,
 } from './pipeline.ts'
+export { stageJob, STAGE_DEFAULTS, DEFAULT_IMAGE, type StageJobInit } from './stages.ts'
