@@ -1,0 +1,24 @@
+/** Same-origin JSON calls; the session is an httpOnly cookie the browser sends itself. */
+export class ApiFailure extends Error {
+  status: number
+  constructor(status: number, message: string) {
+    super(message)
+    this.status = status
+  }
+}
+
+export async function api<T = any>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  const res = await fetch(path, {
+    method,
+    credentials: 'same-origin',
+    headers: body !== undefined ? { 'content-type': 'application/json' } : {},
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  })
+  const text = await res.text()
+  let json: any = null
+  try {
+    json = JSON.parse(text)
+  } catch {}
+  if (!res.ok) throw new ApiFailure(res.status, json?.error?.message ?? `${res.status} ${text.slice(0, 200)}`)
+  return json as T
+}
