@@ -166,6 +166,9 @@ function runChild(
     child.stderr.setEncoding('utf8').on('data', (t: string) => onData('stderr', t))
     let spawnError: Error | null = null
     child.on('error', (e) => (spawnError = e))
+    // A container ends with its main process: kill whatever it left in its group, which also closes the pipes
+    // that a leftover background process would otherwise hold open (and 'close' would never come).
+    child.on('exit', () => killGroup('SIGKILL'))
     child.on('close', (code, signal) => {
       clearTimeout(timer)
       o.signal?.removeEventListener('abort', onAbort)

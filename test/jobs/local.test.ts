@@ -66,6 +66,28 @@ test('local runner: inputs from the store, outputs back to it, logs streamed, fa
     assert.equal(alive, false, 'grandchild still running after the timeout')
   })
 
+  await t.test('processes left behind by a finished job are killed, as when a container exits', async () => {
+    const pidFile = join(s.dir, 'orphan.pid')
+    const r = await runner.run(toySpec('orphan', ['orphan', pidFile], []))
+    assert.equal(r.state, 'Completed', r.message)
+    assert.deepEqual(r.logTail, ['leaving a child behind'])
+    const pid = Number(readFileSync(pidFile, 'utf8'))
+    let alive = true
+    for (let i = 0; i < 20 && alive; i++) {
+      alive = isRunning(pid)
+      if (alive) await new Promise((res) => setTimeout(res, 50))
+    }
+    assert.equal(alive, false)
+  })
+
+  await t.test('an abort signal stops the job', async () => {
+    const ac = new AbortController()
+    setTimeout(() => ac.abort(), 300)
+    const r = await runner.run(toySpec('hang', ['hang', join(s.dir, 'hang2.pid')], []), { signal: ac.signal })
+    assert.equal(r.state, 'Stopped')
+    assert.equal(r.outputs, undefined)
+  })
+
   await t.test('a missing input fails the job without running it', async () => {
     const missing = 'bafkreie7ohywtosou76tasm7j63yigtzxe7d5zqus4zu3j6oltvgtibeom'
     const quick = createLocalRunner({ store: s.store, logDir, inputTimeoutMs: 300 })

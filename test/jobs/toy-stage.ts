@@ -3,6 +3,7 @@
 //   upper <inDir-or-file> <outDir> <tag>   write <outDir>/text.txt = upper-cased input + " <tag>"
 //   fail                                   log a few lines, exit 3
 //   hang <pidFile>                         start a grandchild that sleeps, record its pid, sleep forever
+//   orphan <pidFile>                       start a grandchild holding stdout open, record its pid, exit 0
 import { readFileSync, writeFileSync, statSync, readdirSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { spawn } from 'node:child_process'
@@ -26,6 +27,11 @@ if (mode === 'upper') {
   writeFileSync(rest[0], String(child.pid))
   console.log('hanging')
   setInterval(() => {}, 1000)
+} else if (mode === 'orphan') {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'inherit' })
+  writeFileSync(rest[0], String(child.pid))
+  console.log('leaving a child behind')
+  process.exit(0)
 } else {
   console.error(`unknown mode ${mode}`)
   process.exit(2)
