@@ -9,7 +9,7 @@ import {
   type Transport,
   type WalletClient,
 } from 'viem'
-import { mnemonicToAccount, privateKeyToAccount } from 'viem/accounts'
+import { mnemonicToAccount, privateKeyToAccount, type HDAccount } from 'viem/accounts'
 import { Instruct3Error } from '../util/errors.ts'
 
 /** Anvil's well-known development mnemonic: its accounts are funded on every fresh anvil. */
@@ -21,7 +21,7 @@ export const ANVIL_MNEMONIC = 'test test test test test test test test test test
  */
 export const DEV_ROLES = { deployer: 0, requester: 0, oracle: 1, firstLabeler: 2 } as const
 
-export function devAccount(index: number): Account {
+export function devAccount(index: number): HDAccount {
   return mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: index })
 }
 
