@@ -142,7 +142,10 @@ function loadModelWithTokenizer(dir: string, what: string): { ck: LoadedCheckpoi
   return { ck, tok }
 }
 
-export async function trainDpo(input: Partial<DpoConfig> & Pick<DpoConfig, 'policyDir' | 'comparisons' | 'outDir'>): Promise<DpoResult> {
+/** What callers pass: the required fields, anything else falls back to `defaultDpoConfig`. */
+export type DpoInput = Partial<DpoConfig> & Pick<DpoConfig, 'policyDir' | 'comparisons' | 'outDir'>
+
+export async function trainDpo(input: DpoInput): Promise<DpoResult> {
   const cfg: DpoConfig = { ...defaultDpoConfig, ...input, loop: { ...defaultDpoConfig.loop, ...input.loop } }
   if (!(cfg.beta > 0)) throw new Instruct3Error(`beta must be > 0, got ${cfg.beta}`, { code: 'ECONFIG', details: { field: 'beta' } })
   const loop: LoopConfig = { ...defaultLoopConfig, ...cfg.loop }

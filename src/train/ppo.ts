@@ -292,21 +292,28 @@ export async function trainPpo(input: PpoInput): Promise<PpoResult> {
     klCtl.setState(state.kl)
     guards.setState(state.guards)
   }
-  // rows are numbered by completed iterations (step = it + 1): keep rows 1..start
-  const metrics = createMetricsLog(paths.metrics, state ? start + 1 : undefined)
+  // rows are numbered by completed iterations (step = it + 1); resume keeps rows 1..start
+  const metrics = createMetricsLog(paths.metrics, state ? start : undefined)
   const progress = createProgress({ label: 'ppo', total: cfg.iterations, unit: 'iter', quiet: cfg.quiet })
   progress.set(start)
   const history: MetricsRow[] = []
   const meta = { ...policyCk.meta, stage: 'ppo', tokenizer_fingerprint: tok?.fingerprint ?? policyCk.meta.tokenizer_fingerprint }
 
   // Prompt order: epoch-wise shuffles that are a pure function of (seed, epoch), so resume replays them.
+  const perms = new Map<number, number[]>()
   const promptOrder = (iteration: number): number[][] => {
     const out: number[][] = []
     for (let j = 0; j < cfg.rolloutBatch; j++) {
       const g = iteration * cfg.rolloutBatch + j
       const epoch = Math.floor(g / prompts.length)
-      const r = createRng(cfg.seed * 7919 + epoch)
-      out.push(prompts[shuffled(prompts.map((_, i) => i), () => r.next())[g % prompts.length]])
+      let perm = perms.get(epoch)
+      if (!perm) {
+        const r = createRng(cfg.seed * 7919 + epoch)
+        perm = shuffled(prompts.map((_, i) => i), () => r.next())
+        if (perms.size > 2) perms.clear()
+        perms.set(epoch, perm)
+      }
+      out.push(prompts[perm[g % prompts.length]])
     }
     return out
   }
