@@ -10,15 +10,17 @@ type KnownStage = (typeof KNOWN_STAGES)[number]
 /**
  * Starting points per stage, sized for the small models instruct3 trains (CPU first; a GPU where it pays off).
  * Execution timeouts are generous upper bounds so a stuck job is eventually killed rather than billed forever.
+ * The total timeout is always set (execution + an hour in the queue): an orchestrator fills a missing one from its
+ * JobDefaults, and Job.Validate then rejects the job if that default is shorter than our execution timeout.
  */
 export const STAGE_DEFAULTS: Record<KnownStage, { resources: StageResources; timeouts: StageTimeouts }> = {
-  corpus: { resources: { cpu: '1', memory: '2gb', disk: '4gb' }, timeouts: { executionSeconds: 1800 } },
-  pretrain: { resources: { cpu: '4', memory: '8gb', disk: '4gb', gpu: '1' }, timeouts: { executionSeconds: 6 * 3600 } },
-  sft: { resources: { cpu: '4', memory: '8gb', disk: '4gb', gpu: '1' }, timeouts: { executionSeconds: 3 * 3600 } },
-  rm: { resources: { cpu: '4', memory: '8gb', disk: '4gb', gpu: '1' }, timeouts: { executionSeconds: 3 * 3600 } },
-  ppo: { resources: { cpu: '4', memory: '12gb', disk: '4gb', gpu: '1' }, timeouts: { executionSeconds: 6 * 3600 } },
-  dpo: { resources: { cpu: '4', memory: '8gb', disk: '4gb', gpu: '1' }, timeouts: { executionSeconds: 3 * 3600 } },
-  eval: { resources: { cpu: '2', memory: '4gb', disk: '2gb' }, timeouts: { executionSeconds: 3600 } },
+  corpus: { resources: { cpu: '1', memory: '2gb', disk: '4gb' }, timeouts: { executionSeconds: 1800, totalSeconds: 1800 + 3600 } },
+  pretrain: { resources: { cpu: '4', memory: '8gb', disk: '4gb', gpu: '1' }, timeouts: { executionSeconds: 6 * 3600, totalSeconds: 6 * 3600 + 3600 } },
+  sft: { resources: { cpu: '4', memory: '8gb', disk: '4gb', gpu: '1' }, timeouts: { executionSeconds: 3 * 3600, totalSeconds: 3 * 3600 + 3600 } },
+  rm: { resources: { cpu: '4', memory: '8gb', disk: '4gb', gpu: '1' }, timeouts: { executionSeconds: 3 * 3600, totalSeconds: 3 * 3600 + 3600 } },
+  ppo: { resources: { cpu: '4', memory: '12gb', disk: '4gb', gpu: '1' }, timeouts: { executionSeconds: 6 * 3600, totalSeconds: 6 * 3600 + 3600 } },
+  dpo: { resources: { cpu: '4', memory: '8gb', disk: '4gb', gpu: '1' }, timeouts: { executionSeconds: 3 * 3600, totalSeconds: 3 * 3600 + 3600 } },
+  eval: { resources: { cpu: '2', memory: '4gb', disk: '2gb' }, timeouts: { executionSeconds: 3600, totalSeconds: 3600 + 3600 } },
 }
 
 export type StageJobInit = {
@@ -44,9 +46,18 @@ export function stageJob(init: StageJobInit): PipelineStageDef {
     args: init.args,
     inputs: init.inputs,
     resources: { ...(d?.resources ?? {}), ...(init.resources ?? {}) },
-    timeouts: { ...(d?.timeouts ?? {}), ...(init.timeouts ?? {}) },
+    timeouts: mergeTimeouts(d?.timeouts ?? {}, init.timeouts ?? {}),
     meta: { 'instruct3/run': init.runId },
   }
   if (init.env) def.env = init.env
   return def
+}
+
+/** Overrides win; a total that was not given is recomputed so it still covers execution + queue (+ an hour). */
+function mergeTimeouts(base: StageTimeouts, over: StageTimeouts): StageTimeouts {
+  const t = { ...base, ...over }
+  if (over.totalSeconds === undefined && (over.executionSeconds !== undefined || over.queueSeconds !== undefined)) {
+    t.totalSeconds = (t.executionSeconds ?? 0) + (t.queueSeconds ?? 0) + 3600
+  }
+  return t
 }

@@ -170,6 +170,8 @@ test('stageJob fills the image, a run-unique name and per-stage defaults', async
   assert.equal(stages[0].name, 'instruct3-r1-sft')
   assert.equal(stages[0].image, 'ghcr.io/instruct3/trainer:0.1.0')
   assert.deepEqual(stages[1].resources, { cpu: '4', memory: '8gb', disk: '4gb', gpu: '0' })
-  assert.equal(stages[1].timeouts?.executionSeconds, 3 * 3600)
+  assert.deepEqual(stages[1].timeouts, { executionSeconds: 3 * 3600, totalSeconds: 4 * 3600 })
+  const longer = stageJob({ stage: 'sft', runId: 'r1', args: [], inputs: [], timeouts: { executionSeconds: 20000 } })
+  assert.deepEqual(longer.timeouts, { executionSeconds: 20000, totalSeconds: 23600 })
   checkPipeline(stages) // valid for Bacalhau
 })
