@@ -7,14 +7,13 @@ import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { FsBlockstore } from 'blockstore-fs'
 import { FsDatastore } from 'datastore-fs'
-import { createReadStream } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { CID } from 'multiformats/cid'
 import { Instruct3Error } from '../util/errors.ts'
 import { walkDag } from './blocks.ts'
 import { createStoreCore, type Backend } from './core.ts'
-import { assertFile, directoryCandidates, IMPORT_OPTIONS } from './import.ts'
+import { assertFile, directoryCandidates, readFileStream, IMPORT_OPTIONS } from './import.ts'
 import type { HeliaStore } from './types.ts'
 
 export type HeliaStoreInit = {
@@ -86,13 +85,13 @@ export async function createHeliaStore(init: HeliaStoreInit): Promise<HeliaStore
     },
     async addFile(path, opts) {
       await assertFile(path)
-      const cid = await fs.addByteStream(createReadStream(path, { highWaterMark: 1 << 20 }), { ...IMPORT_OPTIONS, signal: opts.signal })
+      const cid = await fs.addByteStream(readFileStream(path, opts.onBytes), { ...IMPORT_OPTIONS, signal: opts.signal })
       if (opts.pin ?? true) await pin(cid, { justAdded: true })
       return cid
     },
     async addDirectory(path, opts) {
       let root: CID | undefined
-      for await (const entry of fs.addAll(await directoryCandidates(path), { ...IMPORT_OPTIONS, wrapWithDirectory: true, signal: opts.signal })) {
+      for await (const entry of fs.addAll(await directoryCandidates(path, opts.onBytes), { ...IMPORT_OPTIONS, wrapWithDirectory: true, signal: opts.signal })) {
         if (entry.path === '') root = entry.cid
       }
       if (!root) throw new Instruct3Error('importer returned no root directory', { code: 'EUNIXFS', details: { file: path } })

@@ -19,7 +19,7 @@ export type Candidate = { path: string; content?: AsyncIterable<Uint8Array> }
  * (deterministic), each file streamed from disk when the importer reaches it. Symlinks and special
  * files are refused rather than silently followed.
  */
-export async function directoryCandidates(root: string): Promise<AsyncIterable<Candidate>> {
+export async function directoryCandidates(root: string, onBytes?: (n: number) => void): Promise<AsyncIterable<Candidate>> {
   let st
   try {
     st = await stat(root)
@@ -27,16 +27,16 @@ export async function directoryCandidates(root: string): Promise<AsyncIterable<C
     throw new Instruct3Error(`cannot read directory: ${(cause as Error).message}`, { code: 'ENOENT', details: { file: root }, cause })
   }
   if (!st.isDirectory()) throw new Instruct3Error('not a directory', { code: 'ENOTDIR', details: { file: root } })
-  return walk(root, '')
+  return walk(root, '', onBytes)
 }
 
-async function* walk(root: string, rel: string): AsyncGenerator<Candidate> {
+async function* walk(root: string, rel: string, onBytes?: (n: number) => void): AsyncGenerator<Candidate> {
   const entries = (await readdir(join(root, rel), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   if (rel !== '' && entries.length === 0) yield { path: rel }
   for (const e of entries) {
     const p = rel === '' ? e.name : `${rel}/${e.name}`
-    if (e.isDirectory()) yield* walk(root, p)
-    else if (e.isFile()) yield { path: p, content: createReadStream(join(root, p), { highWaterMark: 1 << 20 }) }
+    if (e.isDirectory()) yield* walk(root, p, onBytes)
+    else if (e.isFile()) yield { path: p, content: readFileStream(join(root, p), onBytes) }
     else throw new Instruct3Error('not a regular file or directory (symlinks are not followed)', { code: 'EFILETYPE', details: { file: join(root, p) } })
   }
 }
@@ -50,4 +50,12 @@ export async function assertFile(path: string): Promise<void> {
     throw new Instruct3Error(`cannot read file: ${(cause as Error).message}`, { code: 'ENOENT', details: { file: path }, cause })
   }
   if (!st.isFile()) throw new Instruct3Error('not a regular file', { code: 'EFILETYPE', details: { file: path } })
+}
+
+/** A file as a stream of 1 MiB chunks, reporting each chunk's size (progress) as it is read. */
+export async function* readFileStream(path: string, onBytes?: (n: number) => void): AsyncGenerator<Uint8Array> {
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    onBytes?.((chunk as Buffer).byteLength)
+    yield chunk as Buffer
+  }
 }

@@ -1,10 +1,9 @@
 import { create, type KuboRPCClient } from 'kubo-rpc-client'
-import { createReadStream } from 'node:fs'
 import { CID } from 'multiformats/cid'
 import { Instruct3Error } from '../util/errors.ts'
 import { CODECS } from './blocks.ts'
 import { createStoreCore, type Backend } from './core.ts'
-import { assertFile, directoryCandidates, KUBO_ADD_PARAMS } from './import.ts'
+import { assertFile, directoryCandidates, readFileStream, KUBO_ADD_PARAMS } from './import.ts'
 import type { Store } from './types.ts'
 
 /**
@@ -65,10 +64,10 @@ export async function createKuboStore(init: { apiUrl: string }): Promise<Store> 
     addBytes: (bytes, opts) => add(bytes, opts.pin ?? true, opts.signal),
     async addFile(path, opts) {
       await assertFile(path)
-      return add(createReadStream(path, { highWaterMark: 1 << 20 }), opts.pin ?? true, opts.signal)
+      return add(readFileStream(path, opts.onBytes), opts.pin ?? true, opts.signal)
     },
     async addDirectory(path, opts) {
-      const candidates = await directoryCandidates(path)
+      const candidates = await directoryCandidates(path, opts.onBytes)
       return call('add', async () => {
         let root: CID | undefined
         for await (const r of client.addAll(candidates, { signal: opts.signal, ...params({ ...KUBO_ADD_PARAMS, 'wrap-with-directory': true, pin: opts.pin ?? true }) })) {

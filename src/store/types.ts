@@ -33,7 +33,7 @@ export interface ContentStore {
   close(): Promise<void>
 }
 
-export type AddOptions = { pin?: boolean; signal?: AbortSignal }
+export type AddOptions = { pin?: boolean; signal?: AbortSignal; /** called with each chunk's byte count as files are read */ onBytes?: (n: number) => void }
 /** Reads of missing blocks fail after `timeoutMs` (default 30 s offline-first), they never hang. */
 export type ReadOptions = { timeoutMs?: number; signal?: AbortSignal }
 
