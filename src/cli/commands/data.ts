@@ -18,8 +18,9 @@ function registerCorpus(program: Command): void {
     .option('--data <dir>', 'shared data folder', sharedDataDir())
     .option('--out <dir>', 'output folder', join(dataDir(), 'corpus'))
     .option('--val-fraction <f>', 'validation fraction (by content hash)', '0.05')
+    .option('--store', 'also add the output folder to the project content store (pinned) and print its CID')
     .option('--quiet', 'no progress output')
-    .action(async (o: { data: string; out: string; valFraction: string; quiet?: boolean }) => {
+    .action(async (o: { data: string; out: string; valFraction: string; store?: boolean; quiet?: boolean }) => {
       const { buildCorpus } = await import('../../data/corpus.ts')
       const t0 = performance.now()
       const r = await buildCorpus({ dataDir: resolve(o.data), outDir: resolve(o.out), valFraction: Number(o.valFraction), quiet: o.quiet })
@@ -28,7 +29,20 @@ function registerCorpus(program: Command): void {
         `${r.datasheet.dedup.exactRemoved} exact + ${r.datasheet.dedup.nearRemoved} near duplicates removed; ${t.badRows} bad rows skipped; ` +
         `${((performance.now() - t0) / 1000).toFixed(1)} s -> ${resolve(o.out)}`)
       for (const p of r.problems.slice(0, 10)) console.error(`warning: ${p.file}:${p.line}: ${p.message}`)
+      if (o.store) await storeDir(resolve(o.out))
     })
+}
+
+/** Add a finished output folder to the project's content store (data sits beside store; the CLI joins them). */
+async function storeDir(dir: string): Promise<void> {
+  const { defaultStore } = await import('../../store/index.ts')
+  const store = await defaultStore()
+  try {
+    const cid = await store.addDirectory(dir, { pin: true })
+    console.log(`stored ${dir} as ${cid.toString()} (pinned)`)
+  } finally {
+    await store.close()
+  }
 }
 
 function registerTasks(program: Command): void {
@@ -42,8 +56,9 @@ function registerTasks(program: Command): void {
     .option('--max-answer-chars <n>', 'longest reference answer in characters', '200')
     .option('--val-fraction <f>', 'validation fraction (must match the corpus build)', '0.05')
     .option('--no-corpus-split', 'do not rebuild the corpus in memory to align splits (faster; duplicates may then split differently)')
+    .option('--store', 'also add the output folder to the project content store (pinned) and print its CID')
     .option('--quiet', 'no progress output')
-    .action(async (o: { data: string; out: string; maxChars: string; maxAnswerChars: string; valFraction: string; corpusSplit: boolean; quiet?: boolean }) => {
+    .action(async (o: { data: string; out: string; maxChars: string; maxAnswerChars: string; valFraction: string; corpusSplit: boolean; store?: boolean; quiet?: boolean }) => {
       const { buildTasks } = await import('../../data/tasks/build.ts')
       const t0 = performance.now()
       const valFraction = Number(o.valFraction)
@@ -57,6 +72,7 @@ function registerTasks(program: Command): void {
       console.log(`synthetic comparisons: ${r.datasheet.comparisons.train} train / ${r.datasheet.comparisons.val} val; hh-rlhf: ${r.datasheet.hh.train} train / ${r.datasheet.hh.val} val`)
       console.log(`${((performance.now() - t0) / 1000).toFixed(1)} s -> ${resolve(o.out)}`)
       for (const p of r.problems.slice(0, 10)) console.error(`warning: ${p.file}:${p.line}: ${p.message}`)
+      if (o.store) await storeDir(resolve(o.out))
     })
 }
 
@@ -74,8 +90,9 @@ function registerIngest(program: Command): void {
     .option('--concurrency <n>', 'blocks in flight', '4')
     .option('--batch <n>', 'JSON-RPC requests per HTTP batch', '100')
     .option('--retries <n>', 'retries per request (exponential backoff)', '5')
+    .option('--store', 'when complete, add the output folder to the project content store (pinned) and print its CID')
     .option('--quiet', 'no progress output')
-    .action(async (o: { rpc: string; from: string; to: string; abi?: string[]; out: string; chunk: string; concurrency: string; batch: string; retries: string; quiet?: boolean }) => {
+    .action(async (o: { rpc: string; from: string; to: string; abi?: string[]; out: string; chunk: string; concurrency: string; batch: string; retries: string; store?: boolean; quiet?: boolean }) => {
       const { ingestChain, loadAbiFile } = await import('../../data/chain/ingest.ts')
       const int = (v: string, name: string) => {
         const n = Number(v)
@@ -97,6 +114,7 @@ function registerIngest(program: Command): void {
       const s = r.cursor.stats
       console.log(`ingested blocks ${r.cursor.from}..${r.cursor.to}: ${s.blocks} blocks, ${s.transactions} txs, ${s.logs} logs, ${s.events} decoded events in ${r.seconds.toFixed(1)} s` +
         (r.prompts ? `; prompts ${r.prompts.train} train / ${r.prompts.val} val` : '') + ` -> ${resolve(o.out)}`)
+      if (o.store && r.complete) await storeDir(resolve(o.out))
     })
 
   ingest
@@ -105,19 +123,24 @@ function registerIngest(program: Command): void {
     .option('--data <dir>', 'shared data folder', sharedDataDir())
     .option('--eips-dir <dir>', 'read EIPs/ERCs from a checkout\'s markdown (front matter parsed) instead of the shared JSONL')
     .option('--out <dir>', 'output folder', join(dataDir(), 'datasets'))
-    .action(async (o: { data: string; eipsDir?: string; out: string }) => {
+    .option('--store', 'also add each dataset folder to the project content store (pinned) and print its CID')
+    .action(async (o: { data: string; eipsDir?: string; out: string; store?: boolean }) => {
       const { buildGovernance } = await import('../../data/governance/build.ts')
       const sheets = await buildGovernance({ dataDir: resolve(o.data), outDir: resolve(o.out), eipsDir: o.eipsDir ? resolve(o.eipsDir) : undefined })
       printSheets(sheets, resolve(o.out))
+      if (o.store) for (const s of sheets) await storeDir(join(resolve(o.out), s.name))
     })
   ingest
     .command('security')
     .description('SWC entries and test cases, hack incidents with PoCs, vulnerability guides as datasets')
     .option('--data <dir>', 'shared data folder', sharedDataDir())
     .option('--out <dir>', 'output folder', join(dataDir(), 'datasets'))
-    .action(async (o: { data: string; out: string }) => {
+    .option('--store', 'also add each dataset folder to the project content store (pinned) and print its CID')
+    .action(async (o: { data: string; out: string; store?: boolean }) => {
       const { buildSecurity } = await import('../../data/security/build.ts')
-      printSheets(await buildSecurity({ dataDir: resolve(o.data), outDir: resolve(o.out) }), resolve(o.out))
+      const sheets = await buildSecurity({ dataDir: resolve(o.data), outDir: resolve(o.out) })
+      printSheets(sheets, resolve(o.out))
+      if (o.store) for (const s of sheets) await storeDir(join(resolve(o.out), s.name))
     })
   ingest
     .command('snapshot')
@@ -128,11 +151,13 @@ function registerIngest(program: Command): void {
     .option('--page <n>', 'page size (max 1000)', '100')
     .option('--api-key <key>', 'Snapshot API key (x-api-key header)', process.env.SNAPSHOT_API_KEY)
     .option('--out <dir>', 'output folder', join(dataDir(), 'snapshot'))
+    .option('--store', 'also add the output folder to the project content store (pinned) and print its CID')
     .option('--quiet', 'no progress output')
-    .action(async (o: { url: string; space: string[]; votes?: boolean; page: string; apiKey?: string; out: string; quiet?: boolean }) => {
+    .action(async (o: { url: string; space: string[]; votes?: boolean; page: string; apiKey?: string; out: string; store?: boolean; quiet?: boolean }) => {
       const { ingestSnapshot } = await import('../../data/governance/snapshot-ingest.ts')
       const r = await ingestSnapshot({ url: o.url, spaces: o.space, votes: o.votes, pageSize: Number(o.page), apiKey: o.apiKey, outDir: resolve(o.out), quiet: o.quiet })
       console.log(`snapshot: ${r.spaces} spaces, ${r.proposals} proposals, ${r.votes} votes in ${r.requests} requests -> ${resolve(o.out)}`)
+      if (o.store) await storeDir(resolve(o.out))
     })
 }
 
