@@ -1,6 +1,13 @@
-/** The PPO stage's glue: prompts and the pretraining mix for `trainPpo` from the pipeline's data. */
-import { join } from 'node:path'
+/**
+ * The PPO stage's glue: held-in prompts (chat template, only those leaving room for a response) and the
+ * pretraining token stream (PPO-ptx) for `trainPpo`, from the pipeline's data and pretraining outputs.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { join, dirname } from 'node:path'
 import type { PipelineConfig } from './config.ts'
+import { loadTokenizer, formatPrompt } from '../tokenizer/index.ts'
+import { loadPrompts } from '../data/formats.ts'
+import { loadCheckpoint } from '../model/checkpoint.ts'
 
 export type PpoStageInit = {
   cfg: PipelineConfig
@@ -13,7 +20,46 @@ export type PpoStageInit = {
 }
 
 export async function runPpoStage(init: PpoStageInit): Promise<{ outputs: Record<string, string>; metrics: Record<string, number> }> {
-  void init
-  void join
-  throw new Error('PPO stage: not wired yet')
+  const { trainPpo, defaultPpoConfig } = await import('../train/ppo.ts')
+  const user = init.cfg.ppo as Partial<typeof defaultPpoConfig> & { maxPrompts?: number }
+  const maxNew = user.maxNewTokens ?? 32
+  const tok = loadTokenizer(init.sft)
+  const nCtx = loadCheckpoint(init.sft).config.nCtx
+  const rows = await loadPrompts(join(init.tasksDir, 'train', 'prompts.jsonl'))
+  const prompts = rows
+    .map((r) => formatPrompt(tok, r.prompt))
+    .filter((ids) => ids.length + maxNew <= nCtx)
+    .slice(0, user.maxPrompts ?? 512)
+  const tokensFile = join(dirname(init.pretrainDir.model), 'train.tokens.i32')
+  let ptxTokens: Int32Array | undefined
+  if (existsSync(tokensFile)) {
+    const b = readFileSync(tokensFile)
+    ptxTokens = new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength))
+  }
+  const { maxPrompts: _m, ...rest } = user
+  void _m
+  const r = await trainPpo({
+    ...rest,
+    policyDir: init.sft,
+    reward: { modelDir: init.reward },
+    prompts,
+    ptxTokens,
+    outDir: init.outDir,
+    maxNewTokens: maxNew,
+    seed: init.cfg.seed,
+    quiet: init.quiet,
+  })
+  const last = r.history[r.history.length - 1] ?? {}
+  const first = r.history[0] ?? {}
+  const num = (row: Record<string, unknown>, k: string) => (typeof row[k] === 'number' ? (row[k] as number) : NaN)
+  return {
+    outputs: { model: r.modelDir, value: r.valueDir, metrics: r.metricsFile },
+    metrics: {
+      first_score: num(first, 'objective/scores'),
+      last_score: num(last, 'objective/scores'),
+      last_kl: num(last, 'objective/kl'),
+      iterations: r.history.length,
+      stopped_early: r.stopped ? 1 : 0,
+    },
+  }
 }

@@ -74,6 +74,14 @@ function stratified<T extends { task?: string }>(rows: T[], n: number): T[] {
   return outRows
 }
 
+/** Whether prompt + response (chat template, EOS) fits the model's context. */
+async function fitsContext(modelDir: string): Promise<(prompt: string, response: string) => boolean> {
+  const { loadTokenizer, formatExample } = await import('../tokenizer/index.ts')
+  const tok = loadTokenizer(modelDir)
+  const nCtx = (JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8')) as { n_positions: number }).n_positions
+  return (prompt, response) => formatExample(tok, prompt, response).ids.length <= nCtx + 1
+}
+
 async function readRows<T>(file: string): Promise<T[]> {
   const rows: T[] = []
   for await (const r of readJsonl<T>(file)) rows.push(r.value)
@@ -232,14 +240,21 @@ export const STAGES: StageDef[] = [
     async run(ctx, dir) {
       const { trainDpo } = await import('../train/dpo.ts')
       const tasks = out(ctx, 'data', 'tasks')
-      const rows = await readRows<{ task?: string }>(join(tasks, 'train', 'comparisons.jsonl'))
+      // DPO refuses sequences longer than the context; the pipeline leaves such comparisons out (counted)
+      const fits = await fitsContext(out(ctx, 'sft', 'model'))
+      const all = await readRows<{ task?: string; prompt: string; responses: string[] }>(join(tasks, 'train', 'comparisons.jsonl'))
+      const rows = all.filter((r) => r.responses.every((resp) => fits(r.prompt, resp)))
+      if (rows.length < all.length) ctx.log(`dpo: ${all.length - rows.length} of ${all.length} comparisons do not fit the context and are left out`)
       mkdirSync(dir, { recursive: true })
       const train = subsetFile(rows, ctx.cfg.dpo.maxComparisons, join(dir, 'comparisons.train.jsonl'))
+      const valAll = await readRows<{ prompt: string; responses: string[] }>(join(tasks, 'val', 'comparisons.jsonl'))
+      const valFile = join(dir, 'comparisons.val.jsonl')
+      writeFileAtomicSync(valFile, toJsonl(valAll.filter((r) => r.responses.every((resp) => fits(r.prompt, resp)))))
       const d = ctx.cfg.dpo
       const r = await trainDpo({
         policyDir: out(ctx, 'sft', 'model'),
         comparisons: train,
-        evalComparisons: join(tasks, 'val', 'comparisons.jsonl'),
+        evalComparisons: valFile,
         outDir: dir,
         beta: d.beta,
         batchPairs: d.batchPairs,
