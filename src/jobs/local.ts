@@ -84,9 +84,7 @@ export function createLocalRunner(init: LocalRunnerInit): JobRunner {
         }
 
         const rewrite = (s: string) => rewritePaths(s, inputsDir, outputsDir)
-        const entry = spec.entrypoint ?? ['instruct3']
-        const head = entry[0] === 'instruct3' ? (init.instruct3Command ?? [process.execPath, join(packageRoot, 'bin', 'instruct3.js')]) : [entry[0]]
-        const argv = [...head, ...entry.slice(1), ...spec.args].map((a, i) => (i < head.length ? a : rewrite(a)))
+        const argv = jobCommand(spec, init.instruct3Command, rewrite)
         const env: Record<string, string> = {}
         for (const k of init.passEnv ?? DEFAULT_PASS_ENV) if (process.env[k] !== undefined) env[k] = process.env[k]!
         for (const [k, v] of Object.entries(spec.env ?? {})) env[k] = rewrite(v)
@@ -120,6 +118,16 @@ export function createLocalRunner(init: LocalRunnerInit): JobRunner {
       }
     },
   }
+}
+
+/**
+ * The local argv for a spec: the image's `instruct3` entrypoint (the default) becomes this Node running
+ * bin/instruct3.js (or `instruct3Command`); any other entrypoint runs as given. Arguments go through `rewrite`.
+ */
+export function jobCommand(spec: Pick<StageJobSpec, 'entrypoint' | 'args'>, instruct3Command?: string[], rewrite: (s: string) => string = (s) => s): string[] {
+  const entry = spec.entrypoint ?? ['instruct3']
+  const head = entry[0] === 'instruct3' ? (instruct3Command ?? [process.execPath, join(packageRoot, 'bin', 'instruct3.js')]) : [entry[0]]
+  return [...head, ...[...entry.slice(1), ...spec.args].map(rewrite)]
 }
 
 /** Replace the container paths /inputs and /outputs where they start a path inside `s`. */

@@ -2,10 +2,18 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { createLocalRunner, rewritePaths } from '../../src/jobs/local.ts'
+import { createLocalRunner, jobCommand, rewritePaths } from '../../src/jobs/local.ts'
+import { packageRoot } from '../../src/util/paths.ts'
 import type { JobLogLine } from '../../src/jobs/types.ts'
 import { Instruct3Error } from '../../src/util/errors.ts'
 import { readAll, tempStore, toySpec } from './helpers.ts'
+
+test('the image entrypoint instruct3 maps to this Node running bin/instruct3.js', () => {
+  // (running it is left to the CLI tests: the full CLI takes seconds to load on a busy machine)
+  assert.deepEqual(jobCommand({ args: ['--version'] }), [process.execPath, join(packageRoot, 'bin', 'instruct3.js'), '--version'])
+  assert.deepEqual(jobCommand({ entrypoint: ['instruct3', 'sft'], args: ['/outputs'] }, ['i3'], (a) => a.toUpperCase()), ['i3', 'SFT', '/OUTPUTS'])
+  assert.deepEqual(jobCommand({ entrypoint: ['python3', '-m', 'x'], args: ['a'] }), ['python3', '-m', 'x', 'a'])
+})
 
 test('rewritePaths maps the container mounts to the work dir', () => {
   assert.equal(rewritePaths('/inputs/data', '/w/in', '/w/out'), '/w/in/data')
@@ -103,10 +111,16 @@ test('local runner: inputs from the store, outputs back to it, logs streamed, fa
     )
   })
 
-  await t.test('the default entrypoint is the instruct3 CLI', async () => {
-    const r = await runner.run({ name: 'instruct3-version', stage: 'version', image: 'instruct3/trainer:test', args: ['--version'], inputs: [] })
-    assert.equal(r.state, 'Completed', r.logTail.join('\n'))
-    assert.deepEqual(r.logTail, ['0.1.0'])
+  await t.test('instruct3Command replaces the image entrypoint', async () => {
+    const r = await createLocalRunner({ store: s.store, logDir, instruct3Command: [process.execPath, '-e', 'console.log(process.argv.slice(1).join(" "))'] }).run({
+      name: 'instruct3-echo',
+      stage: 'echo',
+      image: 'instruct3/trainer:test',
+      args: ['sft', '--out', '/outputs'],
+      inputs: [],
+    })
+    assert.equal(r.state, 'Completed', r.message)
+    assert.match(r.logTail[0], /^sft --out \/.*\/outputs$/)
   })
 })
 
