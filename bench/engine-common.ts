@@ -92,3 +92,69 @@ export function table(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n')
 }
+
+type Group = { key: string; kind: string; ms: number; calls: number; flops: number }
+
+/**
+ * Summarise jax-js kernel traces (profiler.startTrace() makes every dispatch a performance.measure entry
+ * with the kernel's expression, output size and reduction) into a per-kernel-kind breakdown:
+ * matmul (a sum over products of two inputs; GFLOP/s from 2 * size * K), reductions, elementwise
+ * kernels and CPU routines (gather/scatter...). `wallMs` is the wall time of the traced steps: the rest is
+ * JS-side work (tracing the jit cache lookup, dispatch, host transfers).
+ */
+export function kernelBreakdown(entries: PerformanceEntry[], wallMs: number, steps: number): string {
+  const groups = new Map<string, Group>()
+  let kernelMs = 0
+  for (const e of entries) {
+    const props = new Map<string, string>(((e as PerformanceMeasure).detail as { devtools?: { properties?: [string, string][] } })?.devtools?.properties ?? [])
+    let kind: string
+    let key: string
+    let flops = 0
+    if (!e.name.startsWith('Kernel[')) {
+      kind = `routine ${e.name}`
+      key = `${e.name} ${props.get('inputShapes') ?? ''} -> ${props.get('outputShapes') ?? ''}`
+    } else {
+      const size = Number(props.get('size'))
+      const red = props.get('reduction')
+      const exp = props.get('exp') ?? ''
+      if (red && red.startsWith('Add:') && /^\(GV_\d+<[^>]*>\{[^}]*\}\[[^\]]*\] \* GV_\d+</.test(exp)) {
+        const K = Number(red.slice(4))
+        kind = 'matmul'
+        key = `matmul out=${size} K=${K}`
+        flops = 2 * size * K
+      } else if (red) {
+        kind = 'reduction'
+        key = `reduce ${red} out=${size}`
+      } else {
+        kind = 'elementwise'
+        key = `elementwise size=${size}`
+      }
+    }
+    const g = groups.get(key) ?? { key, kind, ms: 0, calls: 0, flops: 0 }
+    g.ms += e.duration
+    g.calls++
+    g.flops += flops
+    groups.set(key, g)
+    kernelMs += e.duration
+  }
+  const kinds = new Map<string, Group>()
+  for (const g of groups.values()) {
+    const k = kinds.get(g.kind) ?? { key: g.kind, kind: g.kind, ms: 0, calls: 0, flops: 0 }
+    k.ms += g.ms
+    k.calls += g.calls
+    k.flops += g.flops
+    kinds.set(g.kind, k)
+  }
+  const pct = (ms: number) => `${((100 * ms) / wallMs).toFixed(1)}%`
+  const gfs = (g: Group) => (g.flops ? (g.flops / (g.ms / 1000) / 1e9).toFixed(1) : '-')
+  const perStep = (ms: number) => (ms / steps).toFixed(1)
+  const byKind = [...kinds.values()].sort((a, b) => b.ms - a.ms).map((g) => [g.key, String(g.calls / steps), perStep(g.ms), pct(g.ms), gfs(g)])
+  byKind.push(['(outside kernels: JS, dispatch, transfers)', '-', perStep(wallMs - kernelMs), pct(wallMs - kernelMs), '-'])
+  byKind.push(['total wall', '-', perStep(wallMs), '100%', '-'])
+  const top = [...groups.values()].sort((a, b) => b.ms - a.ms).slice(0, 15).map((g) => [g.key, String(g.calls / steps), perStep(g.ms), pct(g.ms), gfs(g)])
+  return [
+    table(['kernel kind', 'calls/step', 'ms/step', 'share', 'GFLOP/s'], byKind),
+    '',
+    table(['top kernels', 'calls/step', 'ms/step', 'share', 'GFLOP/s'], top),
+  ].join('\n')
+}

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- generate [--threads 1] [--runs 5] [--batch 8] [--prompt 16] [--new 64] [--no-torch]`
+ * `npm run bench -- generate [--threads 1] [--runs 5] [--batch 8] [--prompt 16] [--new 64] [--no-torch] [--profile]`
  *
  * Generation throughput of the GPT engine's KV-cache decoder (src/model/generate.ts: fixed-size cache
  * buffers, one jit per shape bucket, decode loop in JS) on a d=256, 4-layer, 4-head, vocab-256 model with
@@ -9,13 +9,14 @@
  * after one warmup call (which compiles).
  */
 import { requestedThreads } from '../src/model/jax.ts'
+import { profiler } from '@jax-js/jax'
 import { makeConfig } from '../src/model/config.ts'
 import { initParams, toDevice } from '../src/model/gpt.ts'
 import { createGenerator } from '../src/model/generate.ts'
 import { createRng } from '../src/model/rng.ts'
-import { jaxChild, machineLine, median, parseArgs, peakRssMb, table, torchChild, torchVersion } from './engine-common.ts'
+import { jaxChild, kernelBreakdown, machineLine, median, parseArgs, peakRssMb, table, torchChild, torchVersion } from './engine-common.ts'
 
-type Spec = { batch: number; prompt: number; new: number; runs: number }
+type Spec = { batch: number; prompt: number; new: number; runs: number; profile?: boolean }
 const config = makeConfig({ vocabSize: 256, nCtx: 128, nEmbd: 256, nLayer: 4, nHead: 4 })
 
 async function child(spec: Spec): Promise<void> {
@@ -26,6 +27,19 @@ async function child(spec: Spec): Promise<void> {
   const t0 = performance.now()
   gen.generate(params, prompts, { maxNewTokens: spec.new, temperature: 0 })
   const firstS = (performance.now() - t0) / 1000
+  if (spec.profile) {
+    performance.clearMeasures()
+    profiler.startTrace()
+    const t = performance.now()
+    gen.generate(params, prompts, { maxNewTokens: spec.new, temperature: 0 })
+    const wall = performance.now() - t
+    profiler.stopTrace()
+    // one "step" = one generated token for the whole batch (1 prefill + new-1 decode calls)
+    process.stdout.write(`one generate call: ${wall.toFixed(0)} ms, ${(wall / spec.new).toFixed(2)} ms per generated position (batch ${spec.batch})\n`)
+    process.stdout.write(kernelBreakdown(performance.getEntriesByType('measure'), wall, spec.new) + '\n')
+    process.stdout.write(JSON.stringify({ ok: true }) + '\n')
+    return
+  }
   const times: number[] = []
   for (let r = 0; r < spec.runs; r++) {
     const t = performance.now()
@@ -41,11 +55,22 @@ export async function run(args: string[]): Promise<void> {
   if (args[0] === '--child') return child(JSON.parse(args[1]) as Spec)
   const o = parseArgs(args)
   if (o.help) {
-    console.log('usage: npm run bench -- generate [--threads 1] [--runs 5] [--batch 8] [--prompt 16] [--new 64] [--no-torch]')
+    console.log('usage: npm run bench -- generate [--threads 1] [--runs 5] [--batch 8] [--prompt 16] [--new 64] [--no-torch] [--profile]')
     return
   }
   const spec: Spec = { batch: Number(o.batch ?? 8), prompt: Number(o.prompt ?? 16), new: Number(o.new ?? 64), runs: Number(o.runs ?? 5) }
   if (spec.prompt + spec.new > config.nCtx) throw new Error(`--prompt + --new must be <= ${config.nCtx}`)
+  if (o.profile) {
+    console.log(`# bench generate --profile: ${new Date().toISOString()}; ${machineLine()}`)
+    const { execFileSync } = await import('node:child_process')
+    const out = execFileSync(process.execPath, [new URL('./main.ts', import.meta.url).pathname, 'generate', '--child', JSON.stringify({ ...spec, profile: true })], {
+      encoding: 'utf8',
+      env: { ...process.env, INSTRUCT3_THREADS: '1' },
+      maxBuffer: 16 << 20,
+    })
+    console.log(out.replace(/\{"ok":true\}\n?$/, ''))
+    return
+  }
   const threads = (o.threads ?? '1').split(',').map(Number)
   const tv = o['no-torch'] ? null : torchVersion()
   console.log(`# bench generate: ${new Date().toISOString()}; ${machineLine()}`)

@@ -1,5 +1,6 @@
 /**
  * `npm run bench -- train [--threads 1,2] [--steps 8] [--warmup 2] [--models d128,d256,gpt2s] [--torch-threads 1,2] [--no-torch]`
+ * `npm run bench -- train --profile [d256]`: per-kernel time breakdown of training steps (jax-js profiler)
  *
  * Training throughput (tokens/s, median step after warmup) and peak RSS of the GPT engine on random
  * tokens, against the same model in PyTorch (bench/torch_train.py) when /usr/bin/python3 has torch.
@@ -10,13 +11,14 @@
  *                   AdamW step: jax-js 0.1.25 only hands kernels to its worker pool on async reads
  */
 import { np, jit, valueAndGrad, tree, blockUntilReady, requestedThreads, type JArray } from '../src/model/jax.ts'
+import { profiler } from '@jax-js/jax'
 import { makeConfig, paramCount, type GPTConfig } from '../src/model/config.ts'
 import { initParams, type Params } from '../src/model/gpt.ts'
 import { createTrainable, toBatch, uploadParams, type HostBatch } from '../src/model/trainable.ts'
 import { lmObjective, type Batch } from '../src/model/objectives.ts'
 import { createAdamW, defaultAdamW } from '../src/model/optim.ts'
 import { createRng } from '../src/model/rng.ts'
-import { jaxChild, machineLine, median, parseArgs, peakRssMb, table, torchChild, torchVersion } from './engine-common.ts'
+import { jaxChild, kernelBreakdown, machineLine, median, parseArgs, peakRssMb, table, torchChild, torchVersion } from './engine-common.ts'
 
 type ModelSpec = { name: string; config: GPTConfig; batch: number }
 
@@ -27,7 +29,7 @@ const MODELS: Record<string, () => ModelSpec> = {
   gpt2s: () => ({ name: 'GPT-2-small block (2L 12H d768 V256 T64 B8)', config: makeConfig({ vocabSize: 256, nCtx: 64, nEmbd: 768, nLayer: 2, nHead: 12 }), batch: 8 }),
 }
 
-type ChildSpec = { model: string; mode: 'trainable' | 'async-grad'; steps: number; warmup: number }
+type ChildSpec = { model: string; mode: 'trainable' | 'async-grad' | 'profile'; steps: number; warmup: number }
 
 function randomBatch(c: GPTConfig, B: number, seed: number): HostBatch {
   const rng = createRng(seed)
@@ -47,7 +49,40 @@ async function child(spec: ChildSpec): Promise<void> {
   const c = m.config
   const times: number[] = []
   const losses: number[] = []
-  if (spec.mode === 'trainable') {
+  if (spec.mode === 'profile') {
+    // warm up (compile), then trace every kernel of `steps - warmup` steps
+    const tr = createTrainable({ config: c, params: initParams(c, 0), objective: lmObjective })
+    for (let s = 0; s < spec.warmup; s++) {
+      tr.accumulate(randomBatch(c, m.batch, s))
+      tr.update(3e-4)
+    }
+    const n = spec.steps - spec.warmup
+    const batches = Array.from({ length: n }, (_, s) => randomBatch(c, m.batch, 100 + s))
+    performance.clearMeasures()
+    profiler.startTrace()
+    const t0 = performance.now()
+    const updates: Array<[number, number]> = []
+    for (const b of batches) {
+      tr.accumulate(b)
+      const u0 = performance.now()
+      tr.update(3e-4)
+      updates.push([u0, performance.now()])
+    }
+    const wall = performance.now() - t0
+    profiler.stopTrace()
+    const entries = performance.getEntriesByType('measure')
+    const inUpdate = entries.filter((e) => updates.some(([a, b]) => e.startTime >= a && e.startTime < b))
+    const updWall = updates.reduce((a, [u0, u1]) => a + u1 - u0, 0) / n
+    const updKernels = inUpdate.reduce((a, e) => a + e.duration, 0) / n
+    const report =
+      kernelBreakdown(entries, wall, n) +
+      `\n\nAdamW update (jitted, whole parameter record): ${updWall.toFixed(1)} ms/step wall (${((100 * updWall * n) / wall).toFixed(1)}% of the step), ` +
+      `${updKernels.toFixed(1)} ms in ${inUpdate.length / n} kernels`
+    tr.dispose()
+    process.stdout.write(`${m.name}: ${n} traced steps, ${(wall / n).toFixed(0)} ms/step (tracing adds a little)\n${report}\n`)
+    process.stdout.write(JSON.stringify({ ok: true }) + '\n')
+    return
+  } else if (spec.mode === 'trainable') {
     const tr = createTrainable({ config: c, params: initParams(c, 0), objective: lmObjective })
     for (let s = 0; s < spec.steps; s++) {
       const batch = randomBatch(c, m.batch, s)
@@ -85,6 +120,21 @@ export async function run(args: string[]): Promise<void> {
   const o = parseArgs(args)
   if (o.help) {
     console.log('usage: npm run bench -- train [--threads 1,2] [--steps 8] [--warmup 2] [--models d128,d256,gpt2s] [--torch-threads 1,2] [--no-torch]')
+    console.log('       npm run bench -- train --profile [d128|d256|gpt2s] [--steps 5] [--warmup 2]   (per-kernel breakdown, one thread)')
+    return
+  }
+  if (o.profile) {
+    const key = o.profile === 'true' ? 'd256' : o.profile
+    if (!MODELS[key]) throw new Error(`unknown model ${key}`)
+    console.log(`# bench train --profile ${key}: ${new Date().toISOString()}; ${machineLine()}`)
+    const { stdout } = await import('node:child_process').then(({ execFileSync }) => ({
+      stdout: execFileSync(process.execPath, [new URL('./main.ts', import.meta.url).pathname, 'train', '--child', JSON.stringify({ model: key, mode: 'profile', steps: Number(o.steps ?? 5), warmup: Number(o.warmup ?? 2) })], {
+        encoding: 'utf8',
+        env: { ...process.env, INSTRUCT3_THREADS: '1' },
+        maxBuffer: 16 << 20,
+      }),
+    }))
+    console.log(stdout.replace(/\{"ok":true\}\n?$/, ''))
     return
   }
   const threads = (o.threads ?? '1,2').split(',').map(Number)
