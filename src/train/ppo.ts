@@ -119,8 +119,9 @@ export const defaultPpoConfig: Omit<PpoConfig, 'policyDir' | 'reward' | 'prompts
   ptxCoef: 1,
   ptxBatch: 4,
   whitenRewards: false,
-  policyLr: 5e-5,
-  valueLr: 1e-4,
+  // about a fifth to a tenth of the SFT learning rates our small models use (TRL's ratio is similar)
+  policyLr: 1e-4,
+  valueLr: 3e-4,
   gradClip: 1,
   guards: defaultGuardConfig,
   checkpointEvery: 5,
