@@ -135,6 +135,42 @@ export function register(program: Command): void {
     })
 
   job
+    .command('pipeline')
+    .argument('<file>', 'JSON: an array of stage specs (or {"stages": [...]}); an input {"name", "from": "<stage>"} reads that stage\'s outputs')
+    .description('run stage jobs in order, each consuming earlier outputs by CID; stops at the first failure and keeps finished stages')
+    .option('--runner <kind>', 'local (embedded store, child processes) or bacalhau', 'local')
+    .option('--bacalhau-api <url>', 'orchestrator API URL (with --runner bacalhau)')
+    .option('--poll <ms>', 'state poll interval (bacalhau)', '2000')
+    .option('--quiet', 'do not echo job output')
+    .action(async (file: string, o: { runner: string; bacalhauApi?: string; poll: string; quiet?: boolean }) => {
+      const { readFileSync } = await import('node:fs')
+      const { createJobRunner } = await import('../../jobs/runner.ts')
+      const { runPipelineJobs, pipelineFailure } = await import('../../jobs/pipeline.ts')
+      let parsed: unknown
+      try {
+        parsed = JSON.parse(readFileSync(resolve(file), 'utf8'))
+      } catch (cause) {
+        throw new Instruct3Error(`cannot read pipeline file: ${(cause as Error).message}`, { code: 'EJOBSPEC', details: { file }, cause })
+      }
+      const stages = Array.isArray(parsed) ? parsed : (parsed as { stages?: unknown })?.stages
+      if (!Array.isArray(stages)) throw new Instruct3Error('expected an array of stage specs or {"stages": [...]}', { code: 'EJOBSPEC', details: { file } })
+      if (o.runner !== 'local' && o.runner !== 'bacalhau') throw new Instruct3Error(`unknown runner "${o.runner}" (local or bacalhau)`, { details: { field: 'runner' } })
+      const store = o.runner === 'local' ? await (await import('../../store/index.ts')).defaultStore() : undefined
+      try {
+        const runner = store ? createJobRunner({ runner: 'local', store }) : createJobRunner({ runner: 'bacalhau', bacalhauApi: o.bacalhauApi, pollMs: Number(o.poll) })
+        const r = await runPipelineJobs(stages, runner, {
+          onLog: o.quiet ? undefined : (stage, l) => (l.stream === 'stderr' ? process.stderr : process.stdout).write(`[${stage}] ${l.line}\n`),
+          onStage: (stage, res) => console.error(res ? `stage ${stage}: ${res.state}${res.jobId ? ` (job ${res.jobId})` : ''}` : `stage ${stage}: starting`),
+        })
+        const err = pipelineFailure(r)
+        if (err) throw err
+        for (const st of r.stages) console.log(`${st.stage}\t${st.jobId}\t${st.outputs}`)
+      } finally {
+        await store?.close()
+      }
+    })
+
+  job
     .command('stop')
     .argument('<id>', 'job ID')
     .description('stop a job (DELETE /api/v1/orchestrator/jobs/{id})')
