@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- label [--rate 500] [--seconds 10] [--labelers 20] [--concurrency 32]`
+ * `npm run bench -- label [--rate 500] [--seconds 10] [--labelers 20] [--concurrency 32] [--closed 4000] [--verify-threads N]`
  *
  * Signed-submission throughput of the labeling server. The server runs as `instruct3 label serve`
  * (SQLite, WAL, synchronous=NORMAL) in one process; this process is the load generator on loopback.
@@ -9,11 +9,21 @@
  *  2. open loop at --rate for --seconds: achieved rate, p50/p99/max latency from the scheduled send time
  *  3. closed loop with --concurrency in flight: the saturation throughput
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir, cpus } from 'node:os'
 import { join } from 'node:path'
 import { Agent, request } from 'node:http'
 import { loadWalletAddress, percentile, prepareLoad, runLoad, spawnLabelingServer } from '../src/labeling/loadgen.ts'
+
+/** CPU seconds (user + system) a process (or one of its threads) has used, from /proc (Linux). */
+function cpuSeconds(pid: number, tid?: number): number {
+  try {
+    const f = readFileSync(tid ? `/proc/${pid}/task/${tid}/stat` : `/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return (Number(f[11]) + Number(f[12])) / 100
+  } catch {
+    return NaN
+  }
+}
 
 function arg(args: string[], name: string, def: number): number {
   const i = args.indexOf(`--${name}`)
@@ -38,10 +48,11 @@ export async function run(args: string[]): Promise<void> {
   const labelers = arg(args, 'labelers', 20)
   const concurrency = arg(args, 'concurrency', 32)
   const closedN = arg(args, 'closed', 4000)
+  const verifyThreads = arg(args, 'verify-threads', -1)
   const total = Math.ceil(rate * seconds) + closedN
   const prompts = Math.ceil(total / labelers)
   const dir = mkdtempSync(join(tmpdir(), 'i3-bench-label-'))
-  const srv = await spawnLabelingServer(join(dir, 'labels.sqlite'), ['--requester', loadWalletAddress('requester')])
+  const srv = await spawnLabelingServer(join(dir, 'labels.sqlite'), ['--requester', loadWalletAddress('requester'), ...(verifyThreads >= 0 ? ['--verify-threads', String(verifyThreads)] : [])])
   try {
     console.log(`label bench: ${cpus().length} CPUs visible, server pid ${srv.proc.pid} at ${srv.url}`)
     const base = await healthBaseline(srv.url, 3, concurrency)
@@ -58,11 +69,19 @@ export async function run(args: string[]): Promise<void> {
     console.log(
       `open loop @${rate}/s for ${seconds}s: ${o.acked.size}/${o.sent} acked, ${oRate.toFixed(0)} labels/s, p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${Math.max(...o.latenciesMs).toFixed(1)} ms, errors ${JSON.stringify(Object.fromEntries(o.errors))}`,
     )
+    const cpu0 = cpuSeconds(srv.proc.pid!)
+    const main0 = cpuSeconds(srv.proc.pid!, srv.proc.pid!) // the event-loop thread: the serial bottleneck
+    const self0 = process.cpuUsage()
     const c = await runLoad(srv.url, closed, { concurrency })
+    const serverCpuMs = ((cpuSeconds(srv.proc.pid!) - cpu0) * 1000) / c.acked.size
+    const mainCpuMs = ((cpuSeconds(srv.proc.pid!, srv.proc.pid!) - main0) * 1000) / c.acked.size
+    const su = process.cpuUsage(self0)
+    const loadCpuMs = (su.user + su.system) / 1000 / c.acked.size
     const cRate = c.acked.size / c.elapsedS
     console.log(
       `closed loop c=${concurrency}: ${c.acked.size}/${c.sent} acked, ${cRate.toFixed(0)} labels/s, p50 ${percentile(c.latenciesMs, 50).toFixed(1)} ms, p99 ${percentile(c.latenciesMs, 99).toFixed(1)} ms, errors ${JSON.stringify(Object.fromEntries(c.errors))}`,
     )
+    console.log(`cpu       server ${serverCpuMs.toFixed(2)} ms per signed submission, of which event-loop thread ${mainCpuMs.toFixed(2)} ms (=> at most ${(1000 / mainCpuMs).toFixed(0)}/s when it has a core to itself), load generator ${loadCpuMs.toFixed(2)} ms per request; load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`)
     console.log(`ratio     signed submissions / health baseline: ${(cRate / base).toFixed(3)} (saturation), target ${rate}/s with p99 < 100 ms: ${oRate >= rate * 0.98 && p99 < 100 ? 'MET' : 'NOT MET'}`)
   } finally {
     await srv.stop()

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely'
 import type { Database, Dialect } from './db/schema.ts'
 import type { ResponseSampler } from './sampler.ts'
+import type { Verifier } from './verify-pool.ts'
 
 export type Role = 'requester' | 'labeler' | 'reviewer'
 export const ROLES: readonly Role[] = ['requester', 'labeler', 'reviewer']
@@ -23,6 +24,8 @@ export type LabelingContext = {
   nonceTtlMs: number
   /** Sessions seen recently (token hash -> principal), re-read from the DB after a few seconds. */
   sessionCache?: Map<string, { p: Principal; expiresAt: number; until: number }>
+  /** Label signature verification (inline or on worker threads, see verify-pool.ts). */
+  verifier?: Verifier
 }
 
 export type Principal = { address: `0x${string}`; roles: Role[] }

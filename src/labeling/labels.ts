@@ -49,7 +49,9 @@ export async function submitLabel(ctx: LabelingContext, who: Principal, s: Submi
   const content = validateLabelContent(s.label, { campaign: a.campaign_id, taskId: s.taskId, taskHash: a.task_hash, kind: a.kind as TaskKind, k: a.k, target: payload.target ?? null }, me)
   const json = canonicalJson(content)
   const labelHash = contentHash(content)
-  if (!verifyLabelSignature(ctx.chainId, me, { contentHash: labelHash, campaign: a.campaign_id, taskId: BigInt(s.taskId) }, s.signature as Hex))
+  const m = { contentHash: labelHash, campaign: a.campaign_id, taskId: BigInt(s.taskId) }
+  const valid = ctx.verifier ? await ctx.verifier.verify(ctx.chainId, me, m, s.signature as Hex) : verifyLabelSignature(ctx.chainId, me, m, s.signature as Hex)
+  if (!valid)
     throw new ApiError(400, `signature does not verify: it must be your (${me}) EIP-712 signature of Label{contentHash: ${labelHash}, campaign, taskId}`, { code: 'EBADSIG', details: { field: 'signature' } })
 
   const now = ctx.now()

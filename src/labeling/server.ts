@@ -2,6 +2,8 @@ import { createServer, type Server } from 'node:http'
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { AddressInfo } from 'node:net'
+import { availableParallelism } from 'node:os'
+import { createVerifier } from './verify-pool.ts'
 import { Hono, type Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie'
@@ -57,6 +59,8 @@ export type LabelingServerOptions = {
   addToStore?: (dir: string) => Promise<string>
   rewards?: RewardsLookup
   spam?: SpamThresholds
+  /** Worker threads verifying label signatures; 0 verifies on the event loop. Default: 1 when the machine has >= 2 CPUs. */
+  verifyThreads?: number
 }
 
 export type LabelingServer = {
@@ -85,6 +89,7 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
     sessionTtlMs: opts.sessionTtlMs ?? 12 * 3600_000,
     nonceTtlMs: opts.nonceTtlMs ?? 10 * 60_000,
     sessionCache: new Map(),
+    verifier: createVerifier(opts.verifyThreads ?? (availableParallelism() >= 2 ? 1 : 0)),
   }
   const domains = new Set(opts.domains ?? [])
   let listenPort = 0
@@ -295,6 +300,7 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
         await new Promise<void>((res) => server!.close(() => res()))
         server = null
       }
+      await ctx.verifier?.close()
       await ldb.close()
     },
   }

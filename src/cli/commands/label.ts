@@ -58,6 +58,7 @@ export function register(program: Command): void {
     .option('--add-to-store', 'add dashboard exports to the content store (Helia under the data dir)', false)
     .option('--no-rate-limit', 'disable per-client rate limits')
     .option('--quiet-requests', 'do not log every request', false)
+    .option('--verify-threads <n>', 'worker threads verifying label signatures (0 = on the event loop; default 1 with >= 2 CPUs)')
     .action(async (o) => {
       const sampler = await loadSampler(o.sampler, 'serve')
       const srv = await createLabelingServer({
@@ -72,6 +73,7 @@ export function register(program: Command): void {
         ...(o.addToStore ? { addToStore: await storeHook() } : {}),
         ...(o.rateLimit === false ? { rateLimit: false as const } : {}),
         logRequests: !o.quietRequests,
+        ...(o.verifyThreads !== undefined ? { verifyThreads: Number(o.verifyThreads) } : {}),
       })
       if (o.demo) {
         const n = await srv.ctx.db.selectFrom('campaigns').select('id').executeTakeFirst()
