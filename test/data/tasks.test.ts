@@ -52,16 +52,19 @@ test('tasks build on the real data: loadable files, splits, short prompts, no va
   const out = mkdtempSync(join(tmpdir(), 'i3-tasks-'))
   try {
     const r = await buildTasks({ dataDir: sharedDataDir(), outDir: out, maxChars: 512, quiet: true })
-    for (const t of ['exploit-root-cause', 'summarize-proposal', 'swc-naming']) {
+    for (const t of ['exploit-root-cause', 'summarize-proposal', 'swc-naming', 'explain-transaction']) {
       assert.ok(r.datasheet.tasks[t].train > 20, t)
       assert.ok(r.datasheet.tasks[t].val > 0, t)
     }
     const prompts = [...(await loadPrompts(join(out, 'train/prompts.jsonl'))), ...(await loadPrompts(join(out, 'val/prompts.jsonl')))]
-    assert.equal(prompts.length, r.items.length)
+    assert.equal(prompts.length, r.items.length + r.promptsOnly.length)
+    assert.ok(r.promptsOnly.length > 50) // complex mainnet transactions: prompts without a reference
     for (const p of prompts) {
       assert.ok(p.prompt.length <= 512, `${p.id} ${p.prompt.length}`)
-      assert.ok(p.reference && p.reference.length <= 200)
+      if (p.task !== 'explain-transaction') assert.ok(p.reference && p.reference.length <= 200)
     }
+    const tx = prompts.filter((p) => p.task === 'explain-transaction' && p.reference)
+    assert.ok(tx.some((p) => /ERC-20 Transfer of \d+ units/.test(p.prompt) && /transferred \d+ units/.test(p.reference!)))
     const trainPrompts = new Set((await loadPrompts(join(out, 'train/prompts.jsonl'))).map((p) => p.prompt))
     for (const p of await loadPrompts(join(out, 'val/prompts.jsonl'))) assert.ok(!trainPrompts.has(p.prompt))
     // SWC answers come from the closed label set and score 1 against themselves
@@ -73,7 +76,7 @@ test('tasks build on the real data: loadable files, splits, short prompts, no va
       assert.doesNotMatch(p.prompt, /SWC-\d{3}|@vulnerable|<report>/)
     }
     const demos = await loadDemonstrations(join(out, 'train/demonstrations.jsonl'))
-    assert.equal(demos.length, trainPrompts.size)
+    assert.equal(demos.length, r.items.filter((i) => i.split === 'train').length)
     const cmps = await loadComparisons(join(out, 'val/comparisons.jsonl'))
     assert.ok(cmps.every((c) => c.synthetic === true && c.ranking[0] === 0 && c.responses.length <= 4))
     const hh = [...(await loadComparisons(join(out, 'train/hh_comparisons.jsonl'))), ...(await loadComparisons(join(out, 'val/hh_comparisons.jsonl')))]

@@ -18,9 +18,12 @@ import { rootCauseItems } from './rootcause.ts'
 import { summarizeItems } from './summarize.ts'
 import { swcItems, type SwcLabel } from './swc.ts'
 import { hhComparisons, type HhStats } from './hhrlhf.ts'
+import { explainTransactionItems } from './transactions.ts'
 
 export type TasksResult = {
   items: TaskItem[]
+  /** Prompts with no honest reference (complex transactions): prompts.jsonl only. */
+  promptsOnly: Array<{ id: string; prompt: string; task: string; split: Split }>
   comparisons: Array<{ c: Comparison; split: Split }>
   hh: Array<{ c: Comparison; split: Split }>
   labels: SwcLabel[]
@@ -30,7 +33,7 @@ export type TasksResult = {
 
 export type TasksDatasheet = {
   name: string
-  tasks: Record<string, { train: number; val: number; source: string; license: string; reference: string; duplicatePrompts: number }>
+  tasks: Record<string, { train: number; val: number; source: string; license: string; reference: string; duplicatePrompts: number; promptsWithoutReference?: number }>
   comparisons: { train: number; val: number; synthetic: true; method: string }
   hh: HhStats & { train: number; val: number; split: string; license: string }
   options: { maxChars: number; maxAnswerChars: number; valFraction: number; splitFromCorpus: boolean }
@@ -41,6 +44,7 @@ const TASK_META: Record<string, { source: string; license: string; reference: st
   'exploit-root-cause': { source: 'defihacklabs/incidents.jsonl (+ pocs.jsonl.gz)', license: 'Apache-2.0', reference: "the incident's root-cause label (README title)" },
   'summarize-proposal': { source: 'eips/eips.jsonl.gz, dao-governance/*.jsonl.gz', license: 'CC0-1.0 / MIT', reference: "EIP front-matter description; DAO proposal's own summary section" },
   'swc-naming': { source: 'swc-registry/test_cases.jsonl + entries.jsonl', license: 'MIT', reference: 'the test case\'s single SWC id and the registry title ("SWC-107 Reentrancy")' },
+  'explain-transaction': { source: 'onchain/ethereum-etl/test_stream/*/expected_{transactions,logs}.json (real mainnet)', license: 'MIT (ethereum-etl test resources; public chain data)', reference: 'template over decoded facts, simple transactions only; the others are prompts without reference' },
 }
 
 /** Drop items whose prompt text repeats an earlier one (same contract in two test cases, copied proposals). */
@@ -63,7 +67,7 @@ export async function collectTasks(dataDir: string, opts: Partial<TaskOptions> &
   const o: TaskOptions = { ...DEFAULT_TASK_OPTIONS, ...opts }
   const problems: RowProblem[] = []
   const onProblem = (p: RowProblem) => problems.push(p)
-  const progress = createProgress({ label: 'tasks', total: 4, unit: 'sets', quiet: opts.quiet })
+  const progress = createProgress({ label: 'tasks', total: 5, unit: 'sets', quiet: opts.quiet })
   const rc = await rootCauseItems(dataDir, o, onProblem)
   progress.tick(1)
   const sm = await summarizeItems(dataDir, o, onProblem)
@@ -71,8 +75,11 @@ export async function collectTasks(dataDir: string, opts: Partial<TaskOptions> &
   const sw = await swcItems(dataDir, o, onProblem)
   progress.tick(1)
   const hh = await hhComparisons(dataDir, 0.1, onProblem)
+  progress.tick(1)
+  const tx = await explainTransactionItems(dataDir, o, onProblem)
   progress.done()
-  const { kept: items, dropped } = dedupByPrompt([...rc, ...sm, ...sw.items])
+  const { kept: items, dropped } = dedupByPrompt([...rc, ...sm, ...sw.items, ...tx.items])
+  const promptsOnly = tx.promptsOnly.map((p) => ({ ...p, task: 'explain-transaction' }))
   if (items.length === 0) throw new Instruct3Error('no task items could be built', { code: 'EEMPTY', details: { file: dataDir } })
   const comparisons: Array<{ c: Comparison; split: Split }> = []
   for (const it of items) {
@@ -84,6 +91,7 @@ export async function collectTasks(dataDir: string, opts: Partial<TaskOptions> &
     const of = items.filter((i) => i.task === name)
     tasks[name] = { ...meta, train: of.filter((i) => i.split === 'train').length, val: of.filter((i) => i.split === 'val').length, duplicatePrompts: dropped.get(name) ?? 0 }
   }
+  tasks['explain-transaction'].promptsWithoutReference = promptsOnly.length
   const datasheet: TasksDatasheet = {
     name: 'instruct3 web3 tasks',
     tasks,
@@ -103,7 +111,7 @@ export async function collectTasks(dataDir: string, opts: Partial<TaskOptions> &
     options: { maxChars: o.maxChars, maxAnswerChars: o.maxAnswerChars, valFraction: o.valFraction, splitFromCorpus: Boolean(o.splitById) },
     problems: problems.slice(0, 100),
   }
-  return { items, comparisons, hh: hh.rows, labels: sw.labels, datasheet, problems }
+  return { items, promptsOnly, comparisons, hh: hh.rows, labels: sw.labels, datasheet, problems }
 }
 
 function jsonl<T>(rows: T[], check: (v: unknown, w: { file: string; line: number }) => unknown, file: string): string {
@@ -113,7 +121,7 @@ function jsonl<T>(rows: T[], check: (v: unknown, w: { file: string; line: number
 
 export function renderTasksDatasheet(d: TasksDatasheet): string {
   const lines = [`# Datasheet: ${d.name}`, '', 'Prompts, demonstrations and synthetic comparisons for the InstructGPT pipeline, built from the public web3 data in ../shared/data.', '', '| task | train | val | duplicate prompts dropped | source | license | reference answer |', '|---|---:|---:|---:|---|---|---|']
-  for (const [n, t] of Object.entries(d.tasks)) lines.push(`| ${n} | ${t.train} | ${t.val} | ${t.duplicatePrompts} | ${t.source} | ${t.license} | ${t.reference} |`)
+  for (const [n, t] of Object.entries(d.tasks)) lines.push(`| ${n} | ${t.train} | ${t.val} | ${t.duplicatePrompts} | ${t.source} | ${t.license} | ${t.reference}${t.promptsWithoutReference ? ` (+${t.promptsWithoutReference} prompts without reference)` : ''} |`)
   lines.push('', `## Synthetic comparisons`, '', `${d.comparisons.train} train / ${d.comparisons.val} val, all marked \`synthetic: true\`. Method: ${d.comparisons.method}.`)
   lines.push('', '## HH-RLHF comparisons', '', `${d.hh.rows} rows read, ${d.hh.kept} kept, ${d.hh.skipped} skipped (no shared dialogue prefix, or identical/empty last turns); ${d.hh.train} train / ${d.hh.val} val. Split: ${d.hh.split}. License: ${d.hh.license}.`)
   lines.push('', '## Options', '', `maxChars ${d.options.maxChars}, maxAnswerChars ${d.options.maxAnswerChars}, valFraction ${d.options.valFraction}; split taken from the corpus build: ${d.options.splitFromCorpus}. A task item is on the same side of the split as the corpus document it came from (incident and PoC share a side), so validation prompts are not in the pretraining text.`)
@@ -127,7 +135,8 @@ export async function buildTasks(opts: Partial<TaskOptions> & { dataDir: string;
     const dir = join(opts.outDir, split)
     const its = r.items.filter((i) => i.split === split)
     const f = (n: string) => join(dir, n)
-    await writeFileAtomic(f('prompts.jsonl'), jsonl(its.map(toPrompt), parsePrompt, f('prompts.jsonl')))
+    const extra = r.promptsOnly.filter((p) => p.split === split).map((p) => ({ id: p.id, prompt: p.prompt, task: p.task }))
+    await writeFileAtomic(f('prompts.jsonl'), jsonl([...its.map(toPrompt), ...extra], parsePrompt, f('prompts.jsonl')))
     await writeFileAtomic(f('demonstrations.jsonl'), jsonl(its.map(toDemonstration), parseDemonstration, f('demonstrations.jsonl')))
     await writeFileAtomic(f('comparisons.jsonl'), jsonl(r.comparisons.filter((c) => c.split === split).map((c) => c.c), parseComparison, f('comparisons.jsonl')))
     await writeFileAtomic(f('hh_comparisons.jsonl'), jsonl(r.hh.filter((c) => c.split === split).map((c) => c.c), parseComparison, f('hh_comparisons.jsonl')))
