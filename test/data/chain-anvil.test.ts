@@ -6,6 +6,8 @@ import assert from 'node:assert/strict'
 import { createServer, request as httpRequest, type Server } from 'node:http'
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { spawnSync } from 'node:child_process'
+import { packageRoot } from '../../src/util/paths.ts'
 import { join } from 'node:path'
 import { ingestChain, loadAbiFile, readChainRecords } from '../../src/data/chain/ingest.ts'
 import { createLogDecoder } from '../../src/data/chain/events.ts'
@@ -188,4 +190,16 @@ test('decoder: ERC-20 vs ERC-721 by topic count, unindexed transfers, malformed 
   assert.deepEqual(dec.decode({ address: a, topics: [T], data: w(a) + w(b).slice(2) + w('0x09').slice(2) }), { standard: 'erc20', event: 'Transfer', args: { from: a, to: b, value: '9' } })
   assert.equal(dec.decode({ address: a, topics: [T, w(a), w(b)], data: '0x' }), null)
   assert.equal(dec.decode({ address: a, topics: [], data: '0x' }), null)
+})
+
+test('the CLI runs an ingest end to end and exits 1 with a clear message on bad input', () => {
+  const bin = join(packageRoot, 'bin', 'instruct3.js')
+  const out = join(tmp, 'cli')
+  const ok = spawnSync(process.execPath, [bin, 'ingest', 'chain', '--rpc', d.url, '--from', '0', '--to', 'latest', '--out', out, '--quiet'], { encoding: 'utf8' })
+  assert.equal(ok.status, 0, ok.stderr)
+  assert.match(ok.stdout, new RegExp(`ingested blocks 0\\.\\.${head}: ${head + 1} blocks`))
+  assert.ok(existsSync(join(out, 'datasheet.md')))
+  const bad = spawnSync(process.execPath, [bin, 'ingest', 'chain', '--rpc', d.url, '--from', 'x', '--to', '3', '--out', join(tmp, 'cli2')], { encoding: 'utf8' })
+  assert.equal(bad.status, 1)
+  assert.match(bad.stderr, /--from must be a non-negative integer/)
 })
