@@ -140,3 +140,25 @@ test('expired leases return tasks to the pool; the late labeler is refused', asy
     await t.close()
   }
 })
+
+test('rate limits answer 429 with Retry-After; requests are logged as JSON lines', async () => {
+  const lines: string[] = []
+  const { createJsonLogger } = await import('../../src/labeling/log.ts')
+  const t = await startTestServer({ rateLimit: { perSecond: 1, burst: 3 }, logger: createJsonLogger({ write: (s: string) => lines.push(s) }) })
+  try {
+    const c = t.client()
+    const codes: number[] = []
+    for (let i = 0; i < 5; i++) codes.push((await c.call('GET', '/api/campaigns')).status)
+    assert.deepEqual(codes.slice(0, 3), [401, 401, 401])
+    assert.equal(codes[4], 429)
+    const res = await fetch(t.url + '/api/campaigns')
+    assert.equal(res.status, 429)
+    assert.ok(Number(res.headers.get('retry-after')) >= 1)
+    assert.match((await res.json()).error.message, /too many requests/)
+    const logged = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request')
+    assert.ok(logged.length >= 5)
+    assert.ok(logged.every((l) => l.level === 'info' && l.method === 'GET' && typeof l.ms === 'number' && typeof l.status === 'number' && l.time))
+  } finally {
+    await t.close()
+  }
+})
