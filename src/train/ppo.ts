@@ -27,6 +27,7 @@ import { createProgress } from '../util/progress.ts'
 import { loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from '../model/checkpoint.ts'
 import { createTrainable, createScorer, uploadParams, type HostBatch, type Trainable } from '../model/trainable.ts'
 import { ppoPolicyObjective, ppoValueObjective, rewardScore, tokenScore, valueScore } from '../model/objectives.ts'
+import { temperedPpoPolicyObjective, temperedTokenScore } from '../model/objectives-rl.ts'
 import { createGenerator } from '../model/generate.ts'
 import { tree } from '../model/jax.ts'
 import type { GPTConfig } from '../model/config.ts'
@@ -276,12 +277,16 @@ export async function trainPpo(input: PpoInput): Promise<PpoResult> {
 
   // ---------- engine objects ----------
   const adamw = { weightDecay: 0, gradClip: cfg.gradClip }
-  const policy = createTrainable({ config, params: policyInit, objective: ppoPolicyObjective, adamw, optimizer: policyOpt })
+  // sampling at temperature != 1: score and train on softmax(logits / temperature), the distribution sampled
+  const tempered = cfg.temperature !== 1
+  const tempBatch: HostBatch = tempered ? { temperature: { data: Float32Array.of(cfg.temperature), shape: [1] } } : {}
+  const policy = createTrainable({ config, params: policyInit, objective: tempered ? temperedPpoPolicyObjective : ppoPolicyObjective, adamw, optimizer: policyOpt })
   const value = createTrainable({ config: valueConfig, params: valueInit, objective: ppoValueObjective, adamw, optimizer: valueOpt })
   const refParams: Params = uploadParams(refCk.config, refCk.params)
   const rmParams: Params | undefined = rmCk ? uploadParams(rmCk.config, headParams(rmCk, 'the reward model')) : undefined
-  const policyScorer = createScorer(config, tokenScore)
-  const refScorer = JSON.stringify(refCk.config) === JSON.stringify(config) ? policyScorer : createScorer(refCk.config, tokenScore)
+  const scoreFn = tempered ? temperedTokenScore : tokenScore
+  const policyScorer = createScorer(config, scoreFn)
+  const refScorer = JSON.stringify(refCk.config) === JSON.stringify(config) ? policyScorer : createScorer(refCk.config, scoreFn)
   const valueScorer = createScorer(valueConfig, valueScore)
   const rmScorer = rmCk ? createScorer(rmCk.config, rewardScore) : undefined
   const gen = createGenerator(config)
@@ -370,8 +375,8 @@ export async function trainPpo(input: PpoInput): Promise<PpoResult> {
       t0 = performance.now()
       const layout = layoutOf(rows, T)
       const seqBatch = sequenceBatch(rows, T, padId)
-      const pol = policyScorer.score(policy.deviceParams(), { inputs: seqBatch.inputs, targets: seqBatch.targets })
-      const ref = refScorer.score(refParams, { inputs: seqBatch.inputs, targets: seqBatch.targets })
+      const pol = policyScorer.score(policy.deviceParams(), { inputs: seqBatch.inputs, targets: seqBatch.targets, ...tempBatch })
+      const ref = refScorer.score(refParams, { inputs: seqBatch.inputs, targets: seqBatch.targets, ...tempBatch })
       const vals = valueScorer.score(value.deviceParams(), { inputs: seqBatch.inputs }).values
       let scores: number[]
       if (rmScorer && rmParams && rmCk) {
@@ -409,8 +414,9 @@ export async function trainPpo(input: PpoInput): Promise<PpoResult> {
         oldValues: { data: scatterRows(values, layout), shape: [rows.length, T] },
         returns: { data: scatterRows(returns, layout), shape: [rows.length, T] },
       }
-      // oldLogprobs outside responses are masked; keep them finite
-      const pHyper = { data: Float32Array.of(cfg.clipRange, usePtx ? cfg.ptxCoef : 0), shape: [2] }
+      const pHyper = tempered
+        ? { data: Float32Array.of(cfg.clipRange, usePtx ? cfg.ptxCoef : 0, cfg.temperature), shape: [3] }
+        : { data: Float32Array.of(cfg.clipRange, usePtx ? cfg.ptxCoef : 0), shape: [2] }
       const vHyper = { data: Float32Array.of(cfg.clipRangeValue), shape: [1] }
       const acc: Record<string, number[]> = {}
       const push = (k: string, v: number) => (acc[k] ??= []).push(v)

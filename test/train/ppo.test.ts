@@ -3,7 +3,7 @@
  *  - a scripted reward (count of token 7 in the response) rises within 10 iterations while the KL to
  *    the reference stays bounded;
  *  - the guard rail stops a run whose policy is far from its reference, and still saves the model;
- *  - a reward-model run (tokenizer, prompts JSONL, value model from the RM, ptx stream) killed after an
+ *  - a reward-model run (tokenizer, prompts JSONL, value model from the RM, ptx stream, temperature 0.8) killed after an
  *    iteration resumes from its checkpoint and finishes with a complete metrics log;
  *  - bad input (a reward model with another vocabulary, a prompt longer than the context) fails before training.
  */
@@ -92,7 +92,7 @@ test('guard rail: a policy far from its reference stops the run with a clear rea
   assert.match(summary.stopped.message, /left the reference/)
 })
 
-test('PPO with a reward model, chat prompts, value from the RM and ptx: a killed run resumes from its checkpoint', async (t) => {
+test('PPO with a reward model, chat prompts, value from the RM, ptx and temperature 0.8: a killed run resumes from its checkpoint', async (t) => {
   const dir = tempDir(t)
   const tokDir = join(dir, 'tok')
   const tok = await tinyTokenizer(tokDir)
@@ -113,6 +113,7 @@ test('PPO with a reward model, chat prompts, value from the RM and ptx: a killed
     miniBatch: 2,
     ppoEpochs: 1,
     maxNewTokens: 6,
+    temperature: 0.8,
     missingEosPenalty: 1,
     kl: { coef: 0.1, adaptive: { target: 1, horizon: 100 } },
     checkpointEvery: 1,
@@ -133,6 +134,8 @@ test('PPO with a reward model, chat prompts, value from the RM and ptx: a killed
   assert.equal(r.history.length, 2)
   const rows = readMetrics(r.metricsFile)
   assert.deepEqual(rows.map((x) => x.step), [1, 2, 3])
+  // scoring and the first update use the same (tempered) distribution: KL 0 at iteration 1
+  assert.ok(Math.abs(rows[0]['objective/kl_k1'] as number) < 1e-4)
   assert.ok((rows[2]['ptx/loss'] as number) > 0)
   // the adaptive controller moved beta away from its initial value and the state survived the restart
   assert.notEqual(rows[2]['objective/kl_coef'], 0.1)

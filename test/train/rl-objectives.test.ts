@@ -10,6 +10,7 @@ import { ppoPolicyObjective, ppoValueObjective, dpoObjective, tokenScore, valueS
 import { initParams, type HostParams } from '../../src/model/gpt.ts'
 import { createRng } from '../../src/model/rng.ts'
 import { tree } from '../../src/model/jax.ts'
+import { temperedTokenScore, temperedPpoPolicyObjective } from '../../src/model/objectives-rl.ts'
 import { tinyConfig } from './rl-helpers.ts'
 
 const c = tinyConfig(64, { nCtx: 16 })
@@ -133,4 +134,48 @@ test('dpoObjective = mean -log sigmoid(beta * margin of log-ratios), implicit re
   rel(r.metrics.rewards_margin, margin / h)
   rel(r.metrics.rewards_chosen, ch / h)
   rel(r.metrics.rewards_rejected, rj / h)
+})
+
+test('tempered scoring and PPO objective: log-probs of softmax(logits / T) (= ln_f scaled by 1/T), hand-computed surrogate', () => {
+  const temp = 0.5
+  const b = { inputs: B2(inputs), targets: B2(targets) }
+  const tempered = score(temperedTokenScore, host, { ...b, temperature: { data: Float32Array.of(temp), shape: [1] } })
+  // logits = ln_f(x) @ wte^T is linear in ln_f's gain and bias: scaling both by 1/T divides the logits by T
+  const scaled: HostParams = { ...host, 'transformer.ln_f.weight': host['transformer.ln_f.weight'].map((x) => x / temp), 'transformer.ln_f.bias': host['transformer.ln_f.bias'].map((x) => x / temp) }
+  const viaParams = score(tokenScore, scaled, b)
+  const plain = score(tokenScore, host, b)
+  let differs = 0
+  for (let i = 0; i < N * T; i++) {
+    rel(tempered.logprobs[i], viaParams.logprobs[i], 1e-4)
+    rel(tempered.entropy[i], viaParams.entropy[i], 1e-4)
+    differs = Math.max(differs, Math.abs(tempered.logprobs[i] - plain.logprobs[i]))
+  }
+  assert.ok(differs > 0.1, 'temperature must change the log-probs')
+  const old = Float32Array.from(tempered.logprobs, (x) => x + (rng.next() - 0.5))
+  const adv = Float32Array.from({ length: N * T }, () => rng.normal())
+  let pg = 0, ent = 0, n = 0
+  for (let i = 0; i < N * T; i++) {
+    if (!mask[i]) continue
+    const ratio = Math.exp(tempered.logprobs[i] - old[i])
+    pg += Math.max(-adv[i] * ratio, -adv[i] * Math.min(1.2, Math.max(0.8, ratio)))
+    ent += tempered.entropy[i]
+    n++
+  }
+  const ptxMask = new Float32Array(T) // ptx off: coefficient 0, mask 0
+  const batch = {
+    inputs: B2(inputs), targets: B2(targets), mask: B2(mask), oldLogprobs: B2(old), advantages: B2(adv),
+    ptxInputs: { data: new Int32Array(T), shape: [1, T] }, ptxTargets: { data: new Int32Array(T), shape: [1, T] }, ptxMask: { data: ptxMask, shape: [1, T] },
+  }
+  const tr = createTrainable({ config: c, params: host, objective: temperedPpoPolicyObjective })
+  const r = tr.evaluate({ ...batch, hyper: { data: Float32Array.of(0.2, 0, temp), shape: [3] } })
+  // at temperature 1 it is the lead's objective
+  const r1 = tr.evaluate({ ...batch, hyper: { data: Float32Array.of(0.2, 0, 1), shape: [3] } })
+  tr.dispose()
+  const lead = createTrainable({ config: c, params: host, objective: ppoPolicyObjective })
+  const r0 = lead.evaluate({ ...batch, hyper: { data: Float32Array.of(0.2, 0), shape: [2] } })
+  lead.dispose()
+  rel(r.loss, pg / n)
+  rel(r.metrics.entropy, ent / n)
+  rel(r1.loss, r0.loss, 1e-5)
+  rel(r1.metrics.approxkl, r0.metrics.approxkl, 1e-5)
 })
