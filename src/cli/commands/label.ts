@@ -58,9 +58,18 @@ export function register(program: Command): void {
     .option('--add-to-store', 'add dashboard exports to the content store (Helia under the data dir)', false)
     .option('--no-rate-limit', 'disable per-client rate limits')
     .option('--quiet-requests', 'do not log every request', false)
+    .option('--no-build-web', 'do not build the web app (web/dist) when it is missing or older than its sources')
     .option('--verify-threads <n>', 'worker threads verifying label signatures (0 = on the event loop; default 1 with >= 2 CPUs)')
     .action(async (o) => {
       const sampler = await loadSampler(o.sampler, 'serve')
+      if (o.buildWeb !== false) {
+        try {
+          const { buildWeb } = await import('../../../web/build.ts')
+          await buildWeb()
+        } catch (err) {
+          console.error(`warning: could not build the web app (${(err as Error).message}); serving the API only`)
+        }
+      }
       const srv = await createLabelingServer({
         db: o.db,
         sampler,
