@@ -162,3 +162,35 @@ test('rate limits answer 429 with Retry-After; requests are logged as JSON lines
     await t.close()
   }
 })
+
+test('reviewers never get their own work to review', async () => {
+  const req = wallet('own-req')
+  const r1 = wallet('own-r1')
+  const r2 = wallet('own-r2')
+  const t = await startTestServer({ requesters: [req.address], reviewers: [r1.address, r2.address] })
+  try {
+    const rc = t.client()
+    await rc.signIn(req)
+    const cid = (await rc.call('POST', '/api/campaigns', { name: 'own', prompts: ['p1', 'p2', 'p3'], policy: 'x', kinds: ['demonstration'] })).body.campaign.id
+    const hashes = new Map<string, string>()
+    for (const w of [r1, r2]) {
+      const c = t.client()
+      await c.signIn(w)
+      const [task] = (await c.call('POST', `/api/campaigns/${cid}/tasks/claim`, { kinds: ['demonstration'] })).body.tasks
+      const label = makeLabel(task, w.address, { response: 'my own answer from ' + w.address })
+      const { signature } = await signLabel(w, 31337, label)
+      const r = await c.call('POST', '/api/labels', { taskId: task.taskId, idempotencyKey: 'own-demo-' + w.address.slice(2, 10), label, signature })
+      assert.equal(r.status, 201)
+      hashes.set(w.address, r.body.labelHash)
+    }
+    for (const [w, other] of [[r1, r2], [r2, r1]]) {
+      const c = t.client()
+      await c.signIn(w)
+      const got = (await c.call('POST', `/api/campaigns/${cid}/tasks/claim`, { count: 10, kinds: ['review'] })).body.tasks
+      assert.equal(got.length, 1)
+      assert.equal(got[0].target, hashes.get(other.address), 'gets the other reviewer’s demonstration, never their own')
+    }
+  } finally {
+    await t.close()
+  }
+})
