@@ -3,7 +3,7 @@
  * PNG plots of losses, rewards, KL and win rate, written into workDir/report/.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { writeFileAtomicSync } from '../util/atomic.ts'
 import { readMetrics, type MetricsRow } from '../train/metrics.ts'
 import { formatDuration } from '../util/progress.ts'
@@ -18,12 +18,16 @@ function series(rows: MetricsRow[], key: string, name = key): Series {
   return { name, points: rows.filter((r) => typeof r[key] === 'number').map((r) => [r.step, r[key] as number]) }
 }
 
-export async function writeReport(cfg: PipelineConfig, records: Map<string, StageRecord>): Promise<string> {
+export async function writeReport(cfg: PipelineConfig, records: Map<string, StageRecord>, dirs: Map<string, string>): Promise<string> {
   const dir = join(cfg.workDir, 'report')
   mkdirSync(dir, { recursive: true })
   const md: string[] = [`# instruct3 pipeline report: ${cfg.name}`, '', `Generated ${new Date().toISOString()}. Work dir: \`${cfg.workDir}\`.`, '']
+  const outPath = (stage: string, name: string) => {
+    const r = records.get(stage)
+    return r && r.outputs[name] !== undefined ? resolve(dirs.get(stage) ?? join(cfg.workDir, stage), r.outputs[name]) : undefined
+  }
   const metricsOf = (stage: string) => {
-    const f = records.get(stage)?.outputs.metrics
+    const f = outPath(stage, 'metrics')
     return f && existsSync(f) ? readMetrics(f) : []
   }
   const plots: string[] = []
@@ -69,7 +73,7 @@ export async function writeReport(cfg: PipelineConfig, records: Map<string, Stag
   const dpo = metricsOf('dpo')
   if (dpo.length) plot('dpo.png', lineChartSvg([series(dpo, 'train/rewards/accuracies', 'train accuracy'), series(dpo, 'eval/rewards/accuracies', 'validation accuracy'), series(dpo, 'loss', 'loss')], { title: 'DPO', xLabel: 'step' }))
 
-  const evalFile = records.get('eval')?.outputs.eval
+  const evalFile = outPath('eval', 'eval')
   if (evalFile && existsSync(evalFile)) {
     const ev = JSON.parse(readFileSync(evalFile, 'utf8')) as EvalReport
     md.push('## Reward models (held-out comparisons)', '', '| reward model | accuracy | mean margin | pairs |', '|---|---:|---:|---:|')

@@ -12,7 +12,7 @@ import { loadCheckpoint } from '../model/checkpoint.ts'
 export type PpoStageInit = {
   cfg: PipelineConfig
   tasksDir: string
-  pretrainDir: Record<string, string>
+  pretrainModel: string
   sft: string
   reward: string
   outDir: string
@@ -30,7 +30,7 @@ export async function runPpoStage(init: PpoStageInit): Promise<{ outputs: Record
     .map((r) => formatPrompt(tok, r.prompt))
     .filter((ids) => ids.length + maxNew <= nCtx)
     .slice(0, user.maxPrompts ?? 512)
-  const tokensFile = join(dirname(init.pretrainDir.model), 'train.tokens.i32')
+  const tokensFile = join(dirname(init.pretrainModel), 'train.tokens.i32')
   let ptxTokens: Int32Array | undefined
   if (existsSync(tokensFile)) {
     const b = readFileSync(tokensFile)

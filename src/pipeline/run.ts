@@ -8,7 +8,7 @@
  * pipeline manifest links them all, so `instruct3 verify <cid>` can re-check the whole run.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, relative, resolve } from 'node:path'
 import { createHash } from 'node:crypto'
 import type { CID } from 'multiformats/cid'
 import { writeFileAtomicSync } from '../util/atomic.ts'
@@ -19,6 +19,7 @@ import { formatDuration } from '../util/progress.ts'
 export type StageRecord = {
   stage: string
   key: string
+  /** Output paths relative to the stage's directory (so a stage's folder can move: job inputs, CIDs). */
   outputs: Record<string, string>
   metrics: Record<string, number>
   startedAt: string
@@ -30,14 +31,16 @@ export type StageRecord = {
 
 export type PipelineResult = { stages: StageRecord[]; manifest?: string; reportFile: string; seconds: number }
 
-type Ctx = {
+export type Ctx = {
   cfg: PipelineConfig
   records: Map<string, StageRecord>
+  /** Where each finished stage's folder is (workDir/<stage>, or /inputs/<stage> in a job). */
+  dirs: Map<string, string>
   log: (msg: string) => void
   quiet: boolean
 }
 
-type StageDef = {
+export type StageDef = {
   name: string
   inputs: string[]
   config: (cfg: PipelineConfig) => unknown
@@ -48,7 +51,7 @@ const sha = (x: unknown) => createHash('sha256').update(typeof x === 'string' ? 
 const out = (ctx: Ctx, stage: string, name: string) => {
   const r = ctx.records.get(stage)
   if (!r) throw new Error(`internal: stage ${stage} has not run`)
-  return r.outputs[name]
+  return resolve(ctx.dirs.get(stage)!, r.outputs[name])
 }
 
 /** Take up to n rows, round-robin over tasks so small tasks (SWC naming) keep their share. */
@@ -225,7 +228,7 @@ export const STAGES: StageDef[] = [
       return runPpoStage({
         cfg: ctx.cfg,
         tasksDir: out(ctx, 'data', 'tasks'),
-        pretrainDir: ctx.records.get('pretrain')!.outputs,
+        pretrainModel: out(ctx, 'pretrain', 'model'),
         sft: out(ctx, 'sft', 'model'),
         reward: out(ctx, 'reward', 'model'),
         outDir: dir,
@@ -310,6 +313,33 @@ export const STAGES: StageDef[] = [
   },
 ]
 
+/** Run one stage into `dir` (the caller writes stage.json). Output paths come back relative to `dir`. */
+async function execStage(stage: StageDef, ctx: Ctx, dir: string, key: string): Promise<{ rec: StageRecord; abs: { outputs: Record<string, string>; metrics: Record<string, number> } }> {
+  const s0 = performance.now()
+  const started = new Date().toISOString()
+  const abs = await stage.run(ctx, dir)
+  const rec: StageRecord = {
+    stage: stage.name,
+    key,
+    outputs: Object.fromEntries(Object.entries(abs.outputs).map(([k, p]) => [k, relative(dir, p)])),
+    metrics: abs.metrics,
+    startedAt: started,
+    finishedAt: new Date().toISOString(),
+    seconds: (performance.now() - s0) / 1000,
+  }
+  return { rec, abs }
+}
+
+/** Run one stage with the given earlier-stage records (a job's entry point) and write its stage.json. */
+export async function runStage(stage: StageDef, ctx: Ctx, dir: string): Promise<StageRecord> {
+  const inputs = stage.inputs.filter((n) => ctx.records.has(n))
+  const key = sha({ stage: stage.name, config: stage.config(ctx.cfg), inputs: inputs.map((n) => ctx.records.get(n)!.key) })
+  const { rec } = await execStage(stage, ctx, dir, key)
+  mkdirSync(dir, { recursive: true })
+  writeFileAtomicSync(join(dir, 'stage.json'), JSON.stringify(rec, null, 2) + '\n')
+  return rec
+}
+
 export type PipelineOptions = {
   quiet?: boolean
   /** Run only up to (and including) this stage. */
@@ -318,7 +348,7 @@ export type PipelineOptions = {
   force?: string[]
 }
 
-function activeStages(cfg: PipelineConfig): StageDef[] {
+export function activeStages(cfg: PipelineConfig): StageDef[] {
   return STAGES.filter((s) => {
     if (s.name === 'ppo') return cfg.rl !== 'dpo'
     if (s.name === 'dpo') return cfg.rl !== 'ppo'
@@ -335,7 +365,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions = {
   }
   mkdirSync(cfg.workDir, { recursive: true })
   writeFileSync(join(cfg.workDir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n')
-  const ctx: Ctx = { cfg, records: new Map(), log, quiet }
+  const ctx: Ctx = { cfg, records: new Map(), dirs: new Map(), log, quiet }
   const store = cfg.store.kind === 'none' ? undefined : await openStore(cfg)
   const manifests: CID[] = []
   let forced = false
@@ -349,27 +379,17 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions = {
       forced ||= Boolean(opts.force?.includes(stage.name))
       if (!forced && existsSync(recFile)) {
         const rec = JSON.parse(readFileSync(recFile, 'utf8')) as StageRecord
-        if (rec.key === key && Object.values(rec.outputs).every((p) => existsSync(p))) {
+        if (rec.key === key && Object.values(rec.outputs).every((p) => existsSync(resolve(dir, p)))) {
           log(`${stage.name}: up to date (skipped)`)
           ctx.records.set(stage.name, rec)
+          ctx.dirs.set(stage.name, dir)
           if (rec.manifest && store) manifests.push((await import('../store/index.ts')).toCid(rec.manifest))
           if (opts.until === stage.name) break
           continue
         }
       }
       log(`${stage.name}: running`)
-      const s0 = performance.now()
-      const started = new Date().toISOString()
-      const r = await stage.run(ctx, dir)
-      const rec: StageRecord = {
-        stage: stage.name,
-        key,
-        outputs: r.outputs,
-        metrics: r.metrics,
-        startedAt: started,
-        finishedAt: new Date().toISOString(),
-        seconds: (performance.now() - s0) / 1000,
-      }
+      const { rec, abs: r } = await execStage(stage, ctx, dir, key)
       if (store) {
         const { writeManifest } = await import('../store/manifest.ts')
         const outputs: Record<string, CID> = {}
@@ -395,11 +415,12 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions = {
       mkdirSync(dir, { recursive: true })
       writeFileAtomicSync(recFile, JSON.stringify(rec, null, 2) + '\n')
       ctx.records.set(stage.name, rec)
+      ctx.dirs.set(stage.name, dir)
       log(`${stage.name}: done in ${formatDuration(rec.seconds)} ${JSON.stringify(roundMetrics(rec.metrics))}${rec.manifest ? ` manifest ${rec.manifest}` : ''}`)
       if (opts.until === stage.name) break
     }
     const { writeReport } = await import('./report.ts')
-    const reportFile = await writeReport(cfg, ctx.records)
+    const reportFile = await writeReport(cfg, ctx.records, ctx.dirs)
     let manifest: string | undefined
     if (store && manifests.length) {
       const { writePipelineManifest } = await import('../store/manifest.ts')

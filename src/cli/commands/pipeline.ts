@@ -24,10 +24,40 @@ export function register(program: Command): void {
     .requiredOption('--config <file>', 'pipeline config (JSON; "extends": "demo" starts from the demo config)')
     .option('--until <stage>', 'stop after this stage')
     .option('--force <stages...>', 're-run these stages and all after them')
+    .option('--runner <kind>', 'inprocess (default: resumable, skips finished stages) | local (each stage a job in a child process) | bacalhau')
+    .option('--bacalhau-api <url>', 'Bacalhau orchestrator API (with --runner bacalhau)')
+    .option('--ipfs-api <url>', 'Kubo RPC API that the Bacalhau nodes use (with --runner bacalhau)')
     .option('--quiet', 'no progress output')
-    .action(async (o: { config: string; until?: string; force?: string[]; quiet?: boolean }) => {
+    .action(async (o: { config: string; until?: string; force?: string[]; runner?: string; bacalhauApi?: string; ipfsApi?: string; quiet?: boolean }) => {
       const { loadPipelineConfig } = await import('../../pipeline/config.ts')
-      await runAndPrint(loadPipelineConfig(resolve(o.config)), { quiet: o.quiet, until: o.until, force: o.force })
+      const cfg = loadPipelineConfig(resolve(o.config))
+      if (o.runner === 'local' || o.runner === 'bacalhau') {
+        const { runPipelineAsJobs } = await import('../../pipeline/jobs.ts')
+        const r = await runPipelineAsJobs(cfg, { runner: o.runner, bacalhauApi: o.bacalhauApi, ipfsApi: o.ipfsApi, quiet: o.quiet })
+        console.log(`pipeline "${cfg.name}": stages ${r.stages.join(' -> ')} ran as ${o.runner} jobs`)
+        if (r.manifest) console.log(`pipeline manifest: ${r.manifest}  (check it with: instruct3 verify ${r.manifest})`)
+        return
+      }
+      if (o.runner && o.runner !== 'inprocess') {
+        const { Instruct3Error } = await import('../../util/errors.ts')
+        throw new Instruct3Error(`unknown runner "${o.runner}" (inprocess, local or bacalhau)`, { code: 'ECONFIG', details: { field: '--runner' } })
+      }
+      await runAndPrint(cfg, { quiet: o.quiet, until: o.until, force: o.force })
+    })
+
+  program
+    .command('stage')
+    .description('run one pipeline stage as a job does: earlier stages\' folders under --inputs, results in --out')
+    .argument('<name>', 'stage: data, pretrain, sft, reward, judge, reward-hh, ppo, dpo, eval')
+    .requiredOption('--config <file>', 'pipeline config (JSON)')
+    .requiredOption('--inputs <dir>', 'folder holding the earlier stages\' outputs (<dir>/<stage>/stage.json) and shared-data/')
+    .requiredOption('--out <dir>', 'this stage\'s output folder')
+    .option('--quiet', 'no progress output')
+    .action(async (name: string, o: { config: string; inputs: string; out: string; quiet?: boolean }) => {
+      const { loadPipelineConfig } = await import('../../pipeline/config.ts')
+      const { runStageJob } = await import('../../pipeline/jobs.ts')
+      const rec = await runStageJob(name, loadPipelineConfig(resolve(o.config)), resolve(o.inputs), resolve(o.out), o.quiet)
+      console.log(`stage ${name}: done in ${rec.seconds.toFixed(1)} s ${JSON.stringify(rec.metrics)}`)
     })
 
   program
