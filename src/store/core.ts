@@ -6,10 +6,13 @@ import type { CID } from 'multiformats/cid'
 import { Instruct3Error } from '../util/errors.ts'
 import { writeDirAtomic, writeFileAtomic } from '../util/atomic.ts'
 import { CODECS, encodeDagJson, toCid, verifyBlock, walkDag } from './blocks.ts'
+import { catFile } from './cat.ts'
 import type { AddOptions, BlockReadOptions, ReadOptions, Store } from './types.ts'
 
 /** Default wait for one block before a read fails (ReadOptions.timeoutMs). */
 export const DEFAULT_TIMEOUT_MS = 30_000
+/** Blocks (1 MiB each) a cat may fetch ahead of the reader. */
+export const READ_AHEAD_BLOCKS = 8
 
 /**
  * What a backend must supply. Everything about reading (cat, get, ls, getDag, has, verification,
@@ -83,7 +86,7 @@ export function createStoreCore<E extends object>(backend: Backend, extra: E): S
   const cat = async function* (cidIn: CID | string, opts: ReadOptions = {}): AsyncGenerator<Uint8Array> {
     const cid = toCid(cidIn)
     try {
-      yield* makeFs(opts).cat(cid, { signal: opts.signal })
+      yield* catFile(cid, (c) => getBlock(c, opts), READ_AHEAD_BLOCKS)
     } catch (cause) {
       throw wrapRead(cid, 'cat', cause)
     }

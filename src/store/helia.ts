@@ -7,11 +7,12 @@ import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { FsBlockstore } from 'blockstore-fs'
 import { FsDatastore } from 'datastore-fs'
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readdir, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { CID } from 'multiformats/cid'
+import { CID } from 'multiformats/cid'
+import { base64 } from 'multiformats/bases/base64'
 import { Instruct3Error } from '../util/errors.ts'
-import { walkDag } from './blocks.ts'
+import { blockLinks, CODECS } from './blocks.ts'
 import { createStoreCore, type Backend } from './core.ts'
 import { assertFile, directoryCandidates, readFileStream, IMPORT_OPTIONS } from './import.ts'
 import type { HeliaStore } from './types.ts'
@@ -64,6 +65,8 @@ export async function createHeliaStore(init: HeliaStoreInit): Promise<HeliaStore
     throw new Instruct3Error(`cannot start the Helia node at ${init.dir}: ${(cause as Error).message}`, { code: 'ESTORE', details: { file: init.dir }, cause })
   }
   const fs = unixfs(helia)
+  const pinDir = join(init.dir, 'pins')
+  const pinPath = (cid: CID) => join(pinDir, cid.toV1().toString())
   const offlineByDefault = init.offline ?? listen.length === 0
 
   const backend: Backend = {
@@ -100,22 +103,44 @@ export async function createHeliaStore(init: HeliaStoreInit): Promise<HeliaStore
     },
     pin: (cid) => pin(cid),
     async unpin(cid) {
-      if (!(await helia.pins.isPinned(cid))) throw new Instruct3Error(`${cid} is not pinned`, { code: 'ENOTPINNED', details: { cid: cid.toString() } })
-      for await (const _ of helia.pins.rm(cid)) {
-        // drain
+      try {
+        await unlink(pinPath(cid))
+      } catch {
+        throw new Instruct3Error(`${cid} is not pinned`, { code: 'ENOTPINNED', details: { cid: cid.toString() } })
       }
     },
     async *pins() {
-      for await (const p of helia.pins.ls()) yield p.cid
+      const names = (await readdir(pinDir).catch(() => [] as string[])).filter((n) => !n.startsWith('.')).sort()
+      for (const n of names) yield CID.parse(n)
     },
     async gc() {
-      let n = 0
-      await helia.gc({
-        onProgress: (evt) => {
-          if (evt.type === 'helia:gc:deleted') n++
-        },
-      })
-      return n
+      // mark: every block reachable from a pin (raw leaves have no links, so they are not even read)
+      const keep = new Set<string>()
+      const key = (c: CID) => base64.encode(c.multihash.bytes)
+      for await (const root of backend.pins()) {
+        const stack = [root]
+        while (stack.length > 0) {
+          const c = stack.pop()!
+          if (keep.has(key(c))) continue
+          keep.add(key(c))
+          if (c.code === CODECS.raw) continue
+          let bytes: Uint8Array
+          try {
+            bytes = await backend.readBlock(c, { signal: AbortSignal.timeout(5_000), offline: true })
+          } catch (cause) {
+            throw new Instruct3Error(`gc stopped, nothing deleted: pinned ${root} is missing block ${c}`, { code: 'EGC', details: { cid: c.toString() }, cause })
+          }
+          stack.push(...blockLinks(c, bytes))
+        }
+      }
+      // sweep: blockstore-fs names blocks by multihash, so compare multihashes, not CIDs
+      let removed = 0
+      for await (const { cid } of blockstore.getAll()) {
+        if (keep.has(key(cid))) continue
+        await blockstore.delete(cid)
+        removed++
+      }
+      return removed
     },
     async close() {
       await helia.stop()
@@ -124,23 +149,31 @@ export async function createHeliaStore(init: HeliaStoreInit): Promise<HeliaStore
     },
   }
 
+  /**
+   * Pins are recursive and recorded Kubo-style, one file per pinned root under <dir>/pins; gc walks
+   * them. (Helia's own pinning writes a datastore record for every block of the DAG, which made
+   * adding a 200 MB file four times slower.) Pinning a DAG first checks every block is local.
+   */
   async function pin(cid: CID, opts: { justAdded?: boolean } = {}): Promise<void> {
-    if (await helia.pins.isPinned(cid)) return
-    if (!opts.justAdded && offlineByDefault) {
-      // pins.add walks the DAG and would ask the network for a missing block; fail fast instead
-      for await (const _ of walkDag(cid, (c) => backend.readBlock(c, { signal: AbortSignal.timeout(5_000), offline: true }).catch((cause) => {
-        throw new Instruct3Error(`cannot pin ${cid}: block ${c} is not in the local store`, { code: 'ENOTFOUND', details: { cid: c.toString() }, cause })
-      }))) {
-        // walk only
+    if (!opts.justAdded) {
+      const stack = [cid]
+      const seen = new Set<string>()
+      while (stack.length > 0) {
+        const c = stack.pop()!
+        if (seen.has(c.toString())) continue
+        seen.add(c.toString())
+        if (c.code === CODECS.raw) {
+          if (!(await blockstore.has(c))) throw new Instruct3Error(`cannot pin ${cid}: block ${c} is not in the local store`, { code: 'ENOTFOUND', details: { cid: c.toString() } })
+          continue
+        }
+        const bytes = await backend.readBlock(c, { signal: AbortSignal.timeout(5_000), offline: true }).catch((cause) => {
+          throw new Instruct3Error(`cannot pin ${cid}: block ${c} is not in the local store`, { code: 'ENOTFOUND', details: { cid: c.toString() }, cause })
+        })
+        stack.push(...blockLinks(c, bytes))
       }
     }
-    try {
-      for await (const _ of helia.pins.add(cid, { signal: AbortSignal.timeout(120_000) })) {
-        // drain
-      }
-    } catch (cause) {
-      throw new Instruct3Error(`cannot pin ${cid}: ${(cause as Error).message}`, { code: 'EPIN', details: { cid: cid.toString() }, cause })
-    }
+    await mkdir(pinDir, { recursive: true })
+    await writeFile(pinPath(cid), '')
   }
 
   const store: HeliaStore = createStoreCore<Pick<HeliaStore, 'kind' | 'peerId' | 'multiaddrs' | 'dial'>>(backend, {
