@@ -23,7 +23,7 @@ export type SignInResult = { token: string; principal: Principal; expiresAt: num
  * notBefore/expirationTime window, and be signed by the address it names. The nonce is consumed
  * atomically (a conditional UPDATE), so a replayed message fails even under concurrency.
  */
-export async function signIn(ctx: LabelingContext, input: { message: unknown; signature: unknown }, expect: { domain: string; origin: string }): Promise<SignInResult> {
+export async function signIn(ctx: LabelingContext, input: { message: unknown; signature: unknown }, expect: { domain: string; origins: string[] }): Promise<SignInResult> {
   if (typeof input.message !== 'string' || input.message.length > 4000) throw new ApiError(400, 'message must be an EIP-4361 string', { details: { field: 'message' } })
   if (typeof input.signature !== 'string' || !/^0x[0-9a-fA-F]+$/.test(input.signature)) throw new ApiError(400, 'signature must be 0x-hex', { details: { field: 'signature' } })
   const msg = parseSiweMessage(input.message)
@@ -33,7 +33,7 @@ export async function signIn(ctx: LabelingContext, input: { message: unknown; si
   try {
     uriOrigin = new URL(msg.uri).origin
   } catch {}
-  if (uriOrigin !== expect.origin) throw unauthorized(`SIWE uri ${JSON.stringify(msg.uri)} is not on this server's origin (${expect.origin})`, 'ESIWEDOMAIN')
+  if (!expect.origins.includes(uriOrigin)) throw unauthorized(`SIWE uri ${JSON.stringify(msg.uri)} is not on this server's origin (${expect.origins.join(' or ')})`, 'ESIWEDOMAIN')
   const now = ctx.now()
   if (!validateSiweMessage({ message: msg, domain: expect.domain, time: new Date(now) })) throw unauthorized('SIWE message is expired or not yet valid', 'ESIWEEXPIRED')
   const ok = await verifyMessage({ address: msg.address, message: input.message, signature: input.signature as Hex }).catch(() => false)

@@ -168,7 +168,8 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
     const { allowed, proto } = expectDomain(c)
     const m = typeof b.message === 'string' ? /^(\S+) wants you to sign in/.exec(b.message) : null
     const domain = m && allowed.has(m[1]) ? m[1] : [...allowed][0]
-    const r = await signIn(ctx, { message: b.message, signature: b.signature }, { domain, origin: `${proto}//${domain}` })
+    // https is always accepted for a served domain (TLS may end at a proxy in front of this server).
+    const r = await signIn(ctx, { message: b.message, signature: b.signature }, { domain, origins: [...new Set([`${proto}//${domain}`, `https://${domain}`])] })
     setCookie(c, COOKIE, r.token, { httpOnly: true, sameSite: 'Strict', path: '/', secure: proto === 'https:', maxAge: Math.max(1, Math.floor((r.expiresAt - ctx.now()) / 1000)) })
     return c.json({ address: r.principal.address, roles: r.principal.roles, expiresAt: r.expiresAt })
   })
