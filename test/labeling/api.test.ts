@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Hex } from 'viem'
 import { makeLabel, signLabel } from '../../src/labeling/client.ts'
@@ -15,7 +15,12 @@ test('campaign -> overlap assignment -> signed labels -> review -> quality -> ex
   const req = wallet('requester')
   const rev = wallet('reviewer')
   const labelers = ['l1', 'l2', 'l3', 'l4'].map(wallet)
-  const t = await startTestServer({ requesters: [req.address], reviewers: [rev.address], now: clock.now, spam: { minMsDemonstration: 0, minMsRanking: 0, minMsReview: 0, constantRun: 10 } })
+  const addedDirs: string[][] = []
+  const addToStore = async (dir: string) => {
+    addedDirs.push(readdirSync(dir).sort())
+    return 'bafy-test-dataset-cid'
+  }
+  const t = await startTestServer({ requesters: [req.address], reviewers: [rev.address], now: clock.now, addToStore, spam: { minMsDemonstration: 0, minMsRanking: 0, minMsReview: 0, constantRun: 10 } })
   try {
     const rc = t.client()
     assert.equal((await rc.signIn(req)).status, 200)
@@ -86,12 +91,12 @@ test('campaign -> overlap assignment -> signed labels -> review -> quality -> ex
     assert.equal(bad.goldFailures, 1)
     assert.equal(good.goldFailures, 0)
 
-    if (process.env.DBG) console.log(JSON.stringify(q.body))
     const ex = await rc.call('POST', `/api/campaigns/${cid}/export`, {})
     assert.equal(ex.status, 200, JSON.stringify(ex.body))
-    if (process.env.DBG) for (const f of ["labels.jsonl","comparisons.jsonl","demonstrations.jsonl"]) console.log(f, readFileSync(join(ex.body.dir, f), "utf8").length)
     const batch = JSON.parse(readFileSync(join(ex.body.dir, 'batch.json'), 'utf8'))
     assert.equal(batch.labelCount, Number(labelCount) + 2)
+    assert.equal(batch.datasetCid, 'bafy-test-dataset-cid')
+    assert.deepEqual(addedDirs, [['comparisons.jsonl', 'demonstrations.jsonl', 'labels.jsonl']], 'the store gets the dataset files, batch.json records their CID')
     for (const l of batch.labels) assert.ok(verifyMerkleProof(l.proof, batch.merkleRoot, l.labelHash))
     const labels = readFileSync(join(ex.body.dir, 'labels.jsonl'), 'utf8').trim().split('\n').map((s) => JSON.parse(s))
     for (const l of labels) {
