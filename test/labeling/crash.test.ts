@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { loadWalletAddress, prepareLoad, runLoad, spawnLabelingServer } from '../../src/labeling/loadgen.ts'
 import { openLabelingDb } from '../../src/labeling/db/connect.ts'
 
-test('SIGKILL during load: no acknowledged submission lost, none stored twice', { timeout: 60_000 }, async () => {
+test('SIGKILL during load: no acknowledged submission lost, none stored twice', { timeout: 150_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'i3-crash-'))
   const db = join(dir, 'labels.sqlite')
   let srv = await spawnLabelingServer(db, ['--requester', loadWalletAddress('requester')])

@@ -12,7 +12,7 @@ import { startTestServer, wallet } from './helpers.ts'
 const CHROMIUM = '/usr/bin/chromium'
 export const SCREENSHOT_DIR = process.env.I3_SCREENSHOT_DIR ?? tmpdir()
 
-test('web app in Chromium: wallet sign-in, demonstration, keyboard ranking, signed labels stored', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium)`, timeout: 90_000 }, async () => {
+test('web app in Chromium: wallet sign-in, demonstration, keyboard ranking, signed labels stored', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium)`, timeout: 150_000 }, async () => {
   const webDir = await buildWeb()
   const w = wallet('e2e')
   const t = await startTestServer({ webDir, requesters: [w.address], spam: { minMsDemonstration: 0, minMsRanking: 0, minMsReview: 0, constantRun: 3 } })
@@ -94,6 +94,7 @@ test('web app in Chromium: wallet sign-in, demonstration, keyboard ranking, sign
     // My work and the dashboard render with the new labels.
     await page.getByTestId('tab-mine').click()
     await page.getByTestId('my-work').waitFor()
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'i3-web-mywork.png') })
     await page.getByTestId('tab-dashboard').click()
     await page.getByText('e2e web3 questions').first().click()
     await page.getByTestId('export').click()
