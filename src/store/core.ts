@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import type { CID } from 'multiformats/cid'
 import { Instruct3Error } from '../util/errors.ts'
 import { writeDirAtomic, writeFileAtomic } from '../util/atomic.ts'
-import { CODECS, encodeDagJson, toCid, verifyBlock, walkDag } from './blocks.ts'
+import { blockLinks, CODECS, encodeDagJson, toCid, verifyBlock } from './blocks.ts'
 import { catFile } from './cat.ts'
 import type { AddOptions, BlockReadOptions, ReadOptions, Store } from './types.ts'
 
@@ -158,9 +158,19 @@ export function createStoreCore<E extends object>(backend: Backend, extra: E): S
     },
     async has(cidIn) {
       const cid = toCid(cidIn)
+      // presence, not verification: raw leaves (the bulk of a file) are only looked up, never read
       try {
-        for await (const _ of walkDag(cid, (c) => getBlock(c, { offline: true, timeoutMs: 5_000 }))) {
-          // walking fetches and verifies every block; nothing else to do
+        const stack = [cid]
+        const seen = new Set<string>()
+        while (stack.length > 0) {
+          const c = stack.pop()!
+          if (seen.has(c.toString())) continue
+          seen.add(c.toString())
+          if (c.code === CODECS.raw) {
+            if (!(await backend.hasBlock(c))) return false
+            continue
+          }
+          stack.push(...blockLinks(c, await getBlock(c, { offline: true, timeoutMs: 5_000 })))
         }
         return true
       } catch (err) {
