@@ -155,22 +155,8 @@ export async function createHeliaStore(init: HeliaStoreInit): Promise<HeliaStore
    * adding a 200 MB file four times slower.) Pinning a DAG first checks every block is local.
    */
   async function pin(cid: CID, opts: { justAdded?: boolean } = {}): Promise<void> {
-    if (!opts.justAdded) {
-      const stack = [cid]
-      const seen = new Set<string>()
-      while (stack.length > 0) {
-        const c = stack.pop()!
-        if (seen.has(c.toString())) continue
-        seen.add(c.toString())
-        if (c.code === CODECS.raw) {
-          if (!(await blockstore.has(c))) throw new Instruct3Error(`cannot pin ${cid}: block ${c} is not in the local store`, { code: 'ENOTFOUND', details: { cid: c.toString() } })
-          continue
-        }
-        const bytes = await backend.readBlock(c, { signal: AbortSignal.timeout(5_000), offline: true }).catch((cause) => {
-          throw new Instruct3Error(`cannot pin ${cid}: block ${c} is not in the local store`, { code: 'ENOTFOUND', details: { cid: c.toString() }, cause })
-        })
-        stack.push(...blockLinks(c, bytes))
-      }
+    if (!opts.justAdded && !(await store.has(cid))) {
+      throw new Instruct3Error(`cannot pin ${cid}: not all of its blocks are in the local store`, { code: 'ENOTFOUND', details: { cid: cid.toString() } })
     }
     await mkdir(pinDir, { recursive: true })
     await writeFile(pinPath(cid), '')

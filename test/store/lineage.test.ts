@@ -108,6 +108,8 @@ describe('lineage: run manifests, verify, reproduce', () => {
     await assert.rejects(writeManifest(store, { stage: 'bad name!', inputs: {}, outputs: {}, ...times }), isErr('EMANIFEST'))
     await assert.rejects(writeManifest(store, { stage: 'x', inputs: { a: 'bafy' as unknown as CID }, outputs: {}, ...times }), isErr('EMANIFEST'))
     await assert.rejects(writePipelineManifest(store, { name: 'p', stages: [raw], ...times }), isErr('EUNRESOLVED'))
+    const orphan = await store.putDag({ link: absent }, { pin: false })
+    await assert.rejects(store.pin(orphan), isErr('ENOTFOUND'), 'a DAG with a missing block cannot be pinned')
     const pinsAfter: string[] = []
     for await (const p of store.pins()) pinsAfter.push(p.toString())
     assert.deepEqual(pinsAfter.sort(), pinsBefore.sort())
