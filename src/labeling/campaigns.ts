@@ -111,6 +111,7 @@ export async function createCampaign(ctx: LabelingContext, by: Principal, spec: 
   // Sample first (slow, async), then write everything in one transaction.
   type NewTask = { kind: TaskKind; prompt: string; payload: Record<string, unknown>; overlap: number; gold: string | null }
   const tasks: NewTask[] = []
+  const sample = kinds.includes('ranking') && ctx.samplerFor ? await ctx.samplerFor(spec.policy.trim()) : ctx.sampler
   const total = prompts.length * kinds.length
   let done = 0
   for (const prompt of prompts) {
@@ -119,7 +120,7 @@ export async function createCampaign(ctx: LabelingContext, by: Principal, spec: 
       onProgress?.(++done, total)
     }
     if (kinds.includes('ranking')) {
-      const outputs = await ctx.sampler(prompt, k)
+      const outputs = await sample(prompt, k)
       if (!Array.isArray(outputs) || outputs.length !== k || outputs.some((o) => typeof o !== 'string'))
         throw new Instruct3Error(`response sampler returned ${Array.isArray(outputs) ? outputs.length : typeof outputs} outputs, expected ${k} strings`, { code: 'ESAMPLER' })
       tasks.push({ kind: 'ranking', prompt, payload: { prompt, outputs }, overlap, gold: null })

@@ -15,6 +15,8 @@ export type LabelingContext = {
   /** EIP-712 domain chain id for label signatures. */
   chainId: number
   sampler: ResponseSampler
+  /** Optional per-campaign sampler from the campaign's policy reference (else `sampler` is used). */
+  samplerFor?: (policy: string) => Promise<ResponseSampler>
   /** Addresses (lowercase) that get the requester / reviewer role at sign-in. */
   requesters: Set<string>
   reviewers: Set<string>

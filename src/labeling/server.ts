@@ -35,6 +35,8 @@ export type LabelingServerOptions = {
   /** An open database, or a URL/path for openLabelingDb (SQLite file or postgres://). */
   db: LabelingDb | string
   sampler?: ResponseSampler
+  /** Per-campaign sampler built from the campaign's policy reference (path or CID). */
+  samplerFor?: (policy: string) => Promise<ResponseSampler>
   chainId?: number
   /** SIWE domains (host[:port]) accepted; default: 127.0.0.1:PORT and localhost:PORT once listening. */
   domains?: string[]
@@ -83,6 +85,7 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
     now: opts.now ?? Date.now,
     chainId: opts.chainId ?? 31337,
     sampler: opts.sampler ?? createDeterministicSampler(),
+    ...(opts.samplerFor ? { samplerFor: opts.samplerFor } : {}),
     requesters: lower(opts.requesters),
     reviewers: lower(opts.reviewers),
     openRoles: opts.openRoles ?? false,

@@ -199,3 +199,26 @@ test('reviewers never get their own work to review', async () => {
     await t.close()
   }
 })
+
+test('ranking outputs come from the sampler built for the campaign policy', async () => {
+  const req = wallet('sf-req')
+  const policies: string[] = []
+  const t = await startTestServer({
+    requesters: [req.address],
+    samplerFor: async (policy) => {
+      policies.push(policy)
+      return async (prompt, k) => Array.from({ length: k }, (_, i) => `${policy} says ${i} to ${prompt}`)
+    },
+  })
+  try {
+    const rc = t.client()
+    await rc.signIn(req)
+    const cid = (await rc.call('POST', '/api/campaigns', { name: 'sf', prompts: ['hello'], policy: 'runs/ppo/ckpt-7', kinds: ['ranking'], k: 6 })).body.campaign.id
+    const [task] = (await rc.call('POST', `/api/campaigns/${cid}/tasks/claim`, {})).body.tasks
+    assert.deepEqual(policies, ['runs/ppo/ckpt-7'])
+    assert.equal(task.outputs.length, 6)
+    assert.equal(task.outputs[5], 'runs/ppo/ckpt-7 says 5 to hello')
+  } finally {
+    await t.close()
+  }
+})

@@ -1,3 +1,4 @@
+import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Command } from 'commander'
 import { dataDir } from '../../util/paths.ts'
@@ -34,6 +35,20 @@ async function loadSampler(mod: string | undefined, policy: string): Promise<Res
   return m.createSampler(policy)
 }
 
+/**
+ * `--policy-sampler`: sample ranking outputs from the campaign's policy checkpoint folder with the
+ * project's generator (src/labeling/policy-sampler.ts, wired by the model owner); a policy that is
+ * not a local folder (e.g. a CID not fetched yet) falls back to the deterministic sampler.
+ */
+function policySamplerFor(): (policy: string) => Promise<ResponseSampler> {
+  return async (policy) => {
+    if (!existsSync(policy) || !statSync(policy).isDirectory()) return createDeterministicSampler()
+    const modPath = '../../labeling/policy-sampler.ts'
+    const m = (await import(modPath)) as { createPolicySampler(dir: string): Promise<ResponseSampler> }
+    return m.createPolicySampler(policy)
+  }
+}
+
 function offlineCtx(db: Awaited<ReturnType<typeof openLabelingDb>>, sampler: ResponseSampler, chainId: number): LabelingContext {
   return { db: db.db, dialect: db.dialect, now: Date.now, chainId, sampler, requesters: new Set(), reviewers: new Set(), openRoles: false, sessionTtlMs: 0, nonceTtlMs: 0 }
 }
@@ -54,6 +69,7 @@ export function register(program: Command): void {
     .option('--open-roles', 'demo only: every signed-in wallet gets every role', false)
     .option('--demo', 'demo: open roles and a sample campaign with deterministic outputs', false)
     .option('--sampler <module>', 'module exporting createSampler(policy) for ranking outputs (default: deterministic demo sampler)')
+    .option('--policy-sampler', "sample ranking outputs from each campaign's policy checkpoint folder with the project's generator", false)
     .option('--export-dir <dir>', 'where dashboard exports are written', join(dataDir(), 'label-exports'))
     .option('--add-to-store', 'add dashboard exports to the content store (Helia under the data dir)', false)
     .option('--no-rate-limit', 'disable per-client rate limits')
@@ -73,6 +89,7 @@ export function register(program: Command): void {
       const srv = await createLabelingServer({
         db: o.db,
         sampler,
+        ...(o.policySampler ? { samplerFor: policySamplerFor() } : {}),
         chainId: Number(o.chainId),
         ...(o.domain ? { domains: o.domain } : {}),
         requesters: o.requester,
@@ -117,12 +134,13 @@ export function register(program: Command): void {
     .option('--kinds <list>', 'task kinds: demonstration,ranking', 'demonstration,ranking')
     .option('--gold <file>', 'gold ranking tasks JSONL ({prompt, responses, ranking})')
     .option('--sampler <module>', 'module exporting createSampler(policy)')
+    .option('--policy-sampler', "sample ranking outputs from the policy checkpoint folder with the project's generator", false)
     .option('--chain-campaign-id <id>', 'on-chain campaign id, if created on chain')
     .option('--requester <address>', 'recorded as the creator', '0x0000000000000000000000000000000000000000')
     .action(async (o) => {
       const db = await openLabelingDb(o.db)
       try {
-        const sampler = await loadSampler(o.sampler, o.policy)
+        const sampler = o.policySampler ? await policySamplerFor()(o.policy) : await loadSampler(o.sampler, o.policy)
         const ctx = offlineCtx(db, sampler, 31337)
         const holder: { bar?: ReturnType<typeof createProgress> } = {}
         const c = await createCampaign(
