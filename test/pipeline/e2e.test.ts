@@ -1,0 +1,61 @@
+// The whole pipeline at a tiny size on the real shared data: every stage runs, the report has its
+// plots, a second run skips every stage, and the pipeline manifest verifies in the store.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, existsSync, readFileSync, readdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { mergeConfig, demoConfig } from '../../src/pipeline/config.ts'
+import { runPipeline } from '../../src/pipeline/run.ts'
+import { createStore } from '../../src/store/index.ts'
+import { verifyManifest } from '../../src/store/verify.ts'
+import { sharedDataDir } from '../../src/util/paths.ts'
+
+test('tiny pipeline end to end: stages, report, skip on rerun, verified lineage', { timeout: 600_000, skip: !existsSync(sharedDataDir()) && 'shared data not found' }, async () => {
+  const root = mkdtempSync(join(tmpdir(), 'instruct3-e2e-'))
+  try {
+    const cfg = mergeConfig(demoConfig(), {
+      name: 'e2e',
+      workDir: join(root, 'run'),
+      store: { kind: 'helia', dir: join(root, 'ipfs') },
+      tokenizer: { vocabSize: 384, trainBytes: 200_000 },
+      model: { nCtx: 192, nEmbd: 16, nLayer: 1, nHead: 2, dropout: 0 },
+      pretrain: { steps: 4, batchSize: 4, evalEvery: 2, maxDocs: 60 },
+      sft: { maxDemonstrations: 24, batchSize: 4 },
+      reward: { maxComparisons: 12, batchSize: 4 },
+      hh: { enabled: false },
+      ppo: { iterations: 1, rolloutBatch: 4, miniBatch: 4, ppoEpochs: 1, maxNewTokens: 6, maxPrompts: 16 },
+      dpo: { steps: 2, maxComparisons: 12, batchPairs: 2 },
+      eval: { maxPrompts: 4, maxNewTokens: 4 },
+    })
+    const r1 = await runPipeline(cfg, { quiet: true })
+    const names = r1.stages.map((s) => s.stage)
+    assert.deepEqual(names, ['data', 'pretrain', 'sft', 'reward', 'judge', 'ppo', 'dpo', 'eval'])
+    for (const s of r1.stages) assert.ok(s.manifest, `${s.stage} has a run manifest`)
+    const report = readFileSync(r1.reportFile, 'utf8')
+    assert.match(report, /\| ppo \|/)
+    assert.match(report, /win rate vs SFT/)
+    const pngs = readdirSync(join(cfg.workDir, 'report')).filter((f) => f.endsWith('.png'))
+    for (const p of ['pretrain_loss.png', 'sft_loss.png', 'reward_accuracy.png', 'ppo_reward.png', 'ppo_kl.png', 'judge_reward.png', 'win_rate.png'])
+      assert.ok(pngs.includes(p), `${p} written`)
+    const ev = JSON.parse(readFileSync(join(cfg.workDir, 'eval', 'eval.json'), 'utf8'))
+    assert.deepEqual(ev.policies.map((p: { name: string }) => p.name).sort(), ['base', 'dpo', 'ppo', 'sft'])
+
+    // a second run finds every stage up to date
+    const t0 = performance.now()
+    const r2 = await runPipeline(cfg, { quiet: true })
+    assert.deepEqual(r2.stages.map((s) => s.key), r1.stages.map((s) => s.key))
+    assert.ok(performance.now() - t0 < 30_000, 'rerun skips the stages')
+    assert.deepEqual(r2.stages.map((s) => s.manifest), r1.stages.map((s) => s.manifest), 'skipped stages keep their run manifests')
+
+    const store = await createStore({ kind: 'helia', dir: join(root, 'ipfs') })
+    try {
+      const v = await verifyManifest(store, r1.manifest!)
+      assert.equal(v.ok, true, v.problems.join('; '))
+    } finally {
+      await store.close()
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true })
+  }
+})
