@@ -43,6 +43,7 @@ export async function claimTasks(ctx: LabelingContext, who: Principal, campaignI
   let kinds: TaskKind[] = opts.kinds?.length ? opts.kinds : ['demonstration', 'ranking', 'review']
   if (!who.roles.includes('reviewer')) kinds = kinds.filter((k) => k !== 'review')
   if (!who.roles.includes('labeler') && !who.roles.includes('reviewer')) throw new ApiError(403, 'this needs the labeler role', { code: 'EFORBIDDEN' })
+  if (!kinds.length) return [] // e.g. only "review" asked by a non-reviewer (and `IN ()` is not valid SQL everywhere)
   const me = who.address
   return ctx.db.transaction().execute(async (trx) => {
     const now = ctx.now()

@@ -46,6 +46,7 @@ test('Postgres backend: campaign, overlap claims, signed labels, idempotency, ba
     for (const w of ws) {
       const c = t.client()
       await c.signIn(w)
+      assert.deepEqual((await c.call('POST', `/api/campaigns/${cid}/tasks/claim`, { kinds: ['review'] })).body, { tasks: [] }, 'non-reviewers get no review tasks')
       const { body } = await c.call('POST', `/api/campaigns/${cid}/tasks/claim`, { count: 10 })
       for (const task of body.tasks) {
         const label = makeLabel(task, w.address, task.kind === 'ranking' ? { ranking: [0, 1, 1, 2, 3], likert: [7, 5, 5, 3, 1] } : { response: 'pg demonstration ' + w.address })
@@ -61,6 +62,8 @@ test('Postgres backend: campaign, overlap claims, signed labels, idempotency, ba
     }
     // 2 demonstrations (overlap 1) + 2 rankings x 3 labelers
     assert.equal(stored, 8)
+    const none = await t.client().call('GET', '/api/health')
+    assert.equal(none.body.dialect, 'postgres')
     const ex = await rc.call('POST', `/api/campaigns/${cid}/export`, {})
     assert.equal(ex.status, 200, JSON.stringify(ex.body))
     const batch = JSON.parse(readFileSync(join(ex.body.dir, 'batch.json'), 'utf8'))
