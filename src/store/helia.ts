@@ -42,9 +42,19 @@ export async function createHeliaStore(init: HeliaStoreInit): Promise<HeliaStore
     throw new Instruct3Error(`cannot open the store at ${init.dir}: ${(cause as Error).message}`, { code: 'ESTORE', details: { file: init.dir }, cause })
   }
   const listen = init.listen ?? []
+  // libp2p's peer store can still save a peer record just after stop(); once closed, the repository is
+  // not written any more (else a removed repository reappears with a stray peers/ record)
+  let closed = false
+  const guardedDatastore = new Proxy(datastore, {
+    get(target, prop) {
+      if (closed && (prop === 'put' || prop === 'delete')) return async () => {}
+      const v = Reflect.get(target, prop, target) as unknown
+      return typeof v === 'function' ? v.bind(target) : v
+    },
+  })
   const helia = createHelia({
     blockstore,
-    datastore,
+    datastore: guardedDatastore,
     // no delegated routers, no recursive gateways: the HTTP mixin then has nothing to ask
     http: { delegatedRouters: [], recursiveGateways: [] },
     libp2p: {
@@ -144,6 +154,7 @@ export async function createHeliaStore(init: HeliaStoreInit): Promise<HeliaStore
     },
     async close() {
       await helia.stop()
+      closed = true
       await blockstore.close().catch(() => {})
       await datastore.close().catch(() => {})
     },
