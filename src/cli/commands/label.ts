@@ -76,8 +76,19 @@ export function register(program: Command): void {
     .option('--quiet-requests', 'do not log every request', false)
     .option('--no-build-web', 'do not build the web app (web/dist) when it is missing or older than its sources')
     .option('--verify-threads <n>', 'worker threads verifying label signatures (0 = on the event loop; default 1 with >= 2 CPUs)')
+    .option('--deployment <file>', 'chain deployment (from `instruct3 chain up`) whose escrow and badges feed "my work" earnings and badges')
     .action(async (o) => {
       const sampler = await loadSampler(o.sampler, 'serve')
+      // earnings, vesting stake and badges come from the chain when a deployment exists
+      let rewards: Parameters<typeof createLabelingServer>[0]['rewards']
+      try {
+        const { readDeployment } = await import('../../chain/deployment.ts')
+        const { createRewardsLookup } = await import('../../chain/rewards.ts')
+        const dep = o.deployment ? readDeployment(o.deployment) : readDeployment()
+        rewards = createRewardsLookup(dep) as typeof rewards
+      } catch (err) {
+        if (o.deployment) throw err
+      }
       if (o.buildWeb !== false) {
         try {
           const { buildWeb } = await import('../../../web/build.ts')
@@ -100,6 +111,7 @@ export function register(program: Command): void {
         ...(o.rateLimit === false ? { rateLimit: false as const } : {}),
         logRequests: !o.quietRequests,
         ...(o.verifyThreads !== undefined ? { verifyThreads: Number(o.verifyThreads) } : {}),
+        ...(rewards ? { rewards } : {}),
       })
       if (o.demo) {
         const n = await srv.ctx.db.selectFrom('campaigns').select('id').executeTakeFirst()
