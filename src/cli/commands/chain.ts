@@ -1,32 +1,62 @@
 import type { Command } from 'commander'
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { erc20Abi, formatUnits, getAddress, isAddress, parseUnits, type Account, type Address } from 'viem'
+// Type-only: viem and the chain modules load inside the actions (see chainLib), so that registering
+// these commands (every CLI start, `--version` included) stays cheap.
+import type { Account, Address } from 'viem'
+import type { ChainContext } from '../../chain/context.ts'
+import type { Deployment } from '../../chain/deployment.ts'
 import { Instruct3Error } from '../../util/errors.ts'
 import { dataDir } from '../../util/paths.ts'
 import { createProgress } from '../../util/progress.ts'
-import { startAnvil } from '../../chain/anvil.ts'
-import { accountFromKey, createChainClients, DEV_ROLES, devAccount } from '../../chain/client.ts'
-import { createChainContext, sendTx, type ChainContext } from '../../chain/context.ts'
-import { deployContracts } from '../../chain/deploy.ts'
-import { deploymentPath, readDeployment, writeDeployment, type Deployment } from '../../chain/deployment.ts'
-import {
-  campaignCount,
-  checkAmount,
-  closeCampaign,
-  createCampaign,
-  fundCampaign,
-  getCampaign,
-  getPosition,
-  joinCampaign,
-  withdrawPay,
-  withdrawStake,
-} from '../../chain/campaign.ts'
-import { readBatchFile } from '../../chain/batch.ts'
-import { settleBatch } from '../../chain/settle.ts'
-import { signFraudProof, slashLabeler } from '../../chain/fraud.ts'
-import { getLabelerOnchainStatus } from '../../chain/status.ts'
-import { testTokenAbi } from '../../chain/generated/index.ts'
+
+/** viem and the chain modules the actions use, imported on first use. */
+async function importChainLib() {
+  const [
+    { erc20Abi, formatUnits, getAddress, isAddress, parseUnits },
+    { startAnvil },
+    { accountFromKey, createChainClients, DEV_ROLES, devAccount },
+    { createChainContext, sendTx },
+    { deployContracts },
+    { deploymentPath, readDeployment, writeDeployment },
+    { campaignCount, checkAmount, closeCampaign, createCampaign, fundCampaign, getCampaign, getPosition, joinCampaign, withdrawPay, withdrawStake },
+    { readBatchFile },
+    { settleBatch },
+    { signFraudProof, slashLabeler },
+    { getLabelerOnchainStatus },
+    { testTokenAbi },
+  ] = await Promise.all([
+    import('viem'),
+    import('../../chain/anvil.ts'),
+    import('../../chain/client.ts'),
+    import('../../chain/context.ts'),
+    import('../../chain/deploy.ts'),
+    import('../../chain/deployment.ts'),
+    import('../../chain/campaign.ts'),
+    import('../../chain/batch.ts'),
+    import('../../chain/settle.ts'),
+    import('../../chain/fraud.ts'),
+    import('../../chain/status.ts'),
+    import('../../chain/generated/index.ts'),
+  ])
+  return {
+    erc20Abi, formatUnits, getAddress, isAddress, parseUnits,
+    startAnvil,
+    accountFromKey, createChainClients, DEV_ROLES, devAccount,
+    createChainContext, sendTx,
+    deployContracts,
+    deploymentPath, readDeployment, writeDeployment,
+    campaignCount, checkAmount, closeCampaign, createCampaign, fundCampaign, getCampaign, getPosition, joinCampaign, withdrawPay, withdrawStake,
+    readBatchFile,
+    settleBatch,
+    signFraudProof, slashLabeler,
+    getLabelerOnchainStatus,
+    testTokenAbi,
+  }
+}
+type ChainLib = Awaited<ReturnType<typeof importChainLib>>
+let chainLibPromise: Promise<ChainLib> | undefined
+const chainLib = (): Promise<ChainLib> => (chainLibPromise ??= importChainLib())
 
 type Role = 'requester' | 'oracle' | 'labeler'
 type ChainOpts = { dataDir?: string; deployment?: string; rpc?: string; key?: string; devAccount?: string; json?: boolean }
@@ -34,15 +64,16 @@ type ChainOpts = { dataDir?: string; deployment?: string; rpc?: string; key?: st
 const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x), 2)
 const usage = (msg: string, field: string) => new Instruct3Error(msg, { code: 'EUSAGE', details: { field } })
 
-function deploymentFile(o: ChainOpts): string {
-  return o.deployment ?? deploymentPath(o.dataDir)
+async function deploymentFile(o: ChainOpts): Promise<string> {
+  return o.deployment ?? (await chainLib()).deploymentPath(o.dataDir)
 }
 
 /**
  * The signing account: --key, else $INSTRUCT3_CHAIN_KEY, else --dev-account N, else on a local anvil
  * (chain 31337) the dev account of the role (0 requester, 1 oracle; labelers must choose).
  */
-function accountFor(o: ChainOpts, d: Deployment, role: Role): Account {
+async function accountFor(o: ChainOpts, d: Deployment, role: Role): Promise<Account> {
+  const { accountFromKey, DEV_ROLES, devAccount } = await chainLib()
   if (o.key) return accountFromKey(o.key, 'key')
   if (process.env.INSTRUCT3_CHAIN_KEY) return accountFromKey(process.env.INSTRUCT3_CHAIN_KEY, 'INSTRUCT3_CHAIN_KEY')
   if (o.devAccount !== undefined) {
@@ -54,10 +85,11 @@ function accountFor(o: ChainOpts, d: Deployment, role: Role): Account {
   throw usage(`no key for the ${role}: pass --key 0x…, set INSTRUCT3_CHAIN_KEY, or --dev-account N on a local anvil`, 'key')
 }
 
-function contextFor(cmd: Command, role: Role | null): ChainContext {
+async function contextFor(cmd: Command, role: Role | null): Promise<ChainContext> {
+  const { createChainContext, readDeployment } = await chainLib()
   const o = cmd.optsWithGlobals<ChainOpts>()
-  const deployment = readDeployment(deploymentFile(o))
-  return createChainContext({ deployment, rpcUrl: o.rpc, account: role ? accountFor(o, deployment, role) : undefined })
+  const deployment = readDeployment(await deploymentFile(o))
+  return createChainContext({ deployment, rpcUrl: o.rpc, account: role ? await accountFor(o, deployment, role) : undefined })
 }
 
 function parseId(s: string): bigint {
@@ -79,10 +111,12 @@ function parseDuration(s: string, field: string): bigint {
 }
 
 async function decimalsOf(ctx: ChainContext, token: Address): Promise<number> {
+  const { erc20Abi } = await chainLib()
   return ctx.publicClient.readContract({ address: token, abi: erc20Abi, functionName: 'decimals' })
 }
 
-function parseTokens(s: string, decimals: number, field: string): bigint {
+async function parseTokens(s: string, decimals: number, field: string): Promise<bigint> {
+  const { checkAmount, parseUnits } = await chainLib()
   if (!/^\d+(\.\d+)?$/.test(s)) throw usage(`${field} must be a token amount like 100 or 0.5, got "${s}"`, field)
   return checkAmount(parseUnits(s, decimals), field)
 }
@@ -90,6 +124,7 @@ function parseTokens(s: string, decimals: number, field: string): bigint {
 /** Mint local TestToken to the signer when asked (--mint), so local demos need no faucet. */
 async function maybeMint(ctx: ChainContext, token: Address, amount: bigint, mint: boolean | undefined): Promise<void> {
   if (!mint) return
+  const { getAddress, sendTx, testTokenAbi } = await chainLib()
   if (!ctx.deployment.token || getAddress(token) !== ctx.deployment.token) throw usage('--mint works only with the local TestToken', 'mint')
   await sendTx(ctx, 'TestToken.mint', { address: token, abi: testTokenAbi, functionName: 'mint', args: [ctx.account!.address, amount] })
 }
@@ -114,13 +149,14 @@ export function register(program: Command): void {
     .option('--fresh', 'discard saved chain state and deploy anew')
     .option('--no-persist', 'do not keep chain state between runs')
     .action(async (o: { port: string; fresh?: boolean; persist: boolean }, cmd: Command) => {
+      const { createChainClients, deployContracts, DEV_ROLES, devAccount, readDeployment, startAnvil, writeDeployment } = await chainLib()
       const g = cmd.optsWithGlobals<ChainOpts>()
       const port = Number(o.port)
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw usage(`--port must be 0..65535, got "${o.port}"`, 'port')
       const dir = join(dataDir(g.dataDir), 'chain')
       mkdirSync(dir, { recursive: true })
       const statePath = join(dir, 'anvil-state.json')
-      const file = deploymentFile(g)
+      const file = await deploymentFile(g)
       if (o.fresh || !o.persist) rmSync(statePath, { force: true })
       const anvil = await startAnvil({ port, statePath: o.persist ? statePath : undefined })
       try {
@@ -159,20 +195,23 @@ export function register(program: Command): void {
     .option('--oracle <address>', 'the labeling service\'s address (default: the deployer)')
     .option('--no-test-token', 'do not deploy TestToken')
     .action(async (o: { rpc: string; oracle?: string; testToken: boolean }, cmd: Command) => {
+      const { accountFromKey, deployContracts, isAddress, writeDeployment } = await chainLib()
       const g = cmd.optsWithGlobals<ChainOpts>()
       const deployer = g.key ? accountFromKey(g.key) : process.env.INSTRUCT3_CHAIN_KEY ? accountFromKey(process.env.INSTRUCT3_CHAIN_KEY) : null
       if (!deployer) throw usage('deploy needs --key or $INSTRUCT3_CHAIN_KEY', 'key')
       if (o.oracle && !isAddress(o.oracle)) throw usage('--oracle must be an address', 'oracle')
       const d = await deployContracts({ rpcUrl: o.rpc, deployer, oracle: (o.oracle as Address) ?? deployer.address, testToken: o.testToken })
-      writeDeployment(d, deploymentFile(g))
-      console.log(g.json ? json(d) : `deployed: escrow ${d.escrow}, badge ${d.badge}, token ${d.token ?? '-'}; written to ${deploymentFile(g)}`)
+      const file = await deploymentFile(g)
+      writeDeployment(d, file)
+      console.log(g.json ? json(d) : `deployed: escrow ${d.escrow}, badge ${d.badge}, token ${d.token ?? '-'}; written to ${file}`)
     })
 
   chain
     .command('status [labeler]')
     .description('without an address: the deployment; with one: the labeler\'s earnings, vesting stake and badge')
     .action(async (labeler: string | undefined, _o: unknown, cmd: Command) => {
-      const ctx = contextFor(cmd, null)
+      const { campaignCount, getLabelerOnchainStatus, isAddress } = await chainLib()
+      const ctx = await contextFor(cmd, null)
       if (labeler === undefined) {
         console.log(json({ ...ctx.deployment, campaigns: await campaignCount(ctx), block: await ctx.publicClient.getBlockNumber() }))
         return
@@ -198,16 +237,17 @@ export function register(program: Command): void {
     .option('--oracle <address>', 'who settles (default: the deployment\'s oracle)')
     .option('--mint', 'mint the budget first (local TestToken only)')
     .action(async (o: Record<string, string | boolean | undefined>, cmd: Command) => {
-      const ctx = contextFor(cmd, 'requester')
+      const { createCampaign, formatUnits, isAddress } = await chainLib()
+      const ctx = await contextFor(cmd, 'requester')
       const token = (o.token as string | undefined) ?? ctx.deployment.token
       if (!token || !isAddress(token)) throw usage('--token must be an ERC-20 address (no TestToken in this deployment)', 'token')
       const oracle = (o.oracle as string | undefined) ?? ctx.deployment.oracle
       if (!isAddress(oracle)) throw usage('--oracle must be an address', 'oracle')
       const dec = await decimalsOf(ctx, token)
-      const funding = parseTokens(String(o.fund), dec, 'fund')
+      const funding = await parseTokens(String(o.fund), dec, 'fund')
       const params = {
-        rewardPerLabel: parseTokens(String(o.reward), dec, 'reward'),
-        requiredStake: parseTokens(String(o.stake), dec, 'stake'),
+        rewardPerLabel: await parseTokens(String(o.reward), dec, 'reward'),
+        requiredStake: await parseTokens(String(o.stake), dec, 'stake'),
         qualityThresholdBps: parseBps(String(o.threshold), 'threshold'),
         immediateBps: parseBps(String(o.immediate), 'immediate'),
         bonusBps: parseBps(String(o.bonus), 'bonus'),
@@ -224,9 +264,10 @@ export function register(program: Command): void {
     .description('add budget to an open campaign (signer = its requester)')
     .option('--mint', 'mint the amount first (local TestToken only)')
     .action(async (id: string, amount: string, o: { mint?: boolean }, cmd: Command) => {
-      const ctx = contextFor(cmd, 'requester')
+      const { fundCampaign, getCampaign } = await chainLib()
+      const ctx = await contextFor(cmd, 'requester')
       const c = await getCampaign(ctx, parseId(id))
-      const value = parseTokens(amount, await decimalsOf(ctx, c.token), 'tokens')
+      const value = await parseTokens(amount, await decimalsOf(ctx, c.token), 'tokens')
       await maybeMint(ctx, c.token, value, o.mint)
       const tx = await fundCampaign(ctx, c.id, value)
       console.log(`campaign ${c.id} funded with ${amount} (tx ${tx})`)
@@ -238,9 +279,10 @@ export function register(program: Command): void {
     .option('--stake <tokens>', 'amount to stake (default: the required stake)')
     .option('--mint', 'mint the stake first (local TestToken only)')
     .action(async (id: string, o: { stake?: string; mint?: boolean }, cmd: Command) => {
-      const ctx = contextFor(cmd, 'labeler')
+      const { getCampaign, joinCampaign } = await chainLib()
+      const ctx = await contextFor(cmd, 'labeler')
       const c = await getCampaign(ctx, parseId(id))
-      const stake = o.stake ? parseTokens(o.stake, await decimalsOf(ctx, c.token), 'stake') : c.params.requiredStake
+      const stake = o.stake ? await parseTokens(o.stake, await decimalsOf(ctx, c.token), 'stake') : c.params.requiredStake
       await maybeMint(ctx, c.token, stake, o.mint)
       const tx = await joinCampaign(ctx, c.id, stake)
       console.log(`${ctx.account!.address} joined campaign ${c.id} (tx ${tx})`)
@@ -253,8 +295,9 @@ export function register(program: Command): void {
     .option('--no-badges', 'do not mint or upgrade badges')
     .option('--metadata-dir <dir>', 'write badge metadata JSON files here, named by CID (default: <data-dir>/chain/badges)')
     .action(async (id: string, file: string, o: { datasetCid?: string; badges: boolean; metadataDir?: string }, cmd: Command) => {
+      const { readBatchFile, settleBatch } = await chainLib()
       const g = cmd.optsWithGlobals<ChainOpts>()
-      const ctx = contextFor(cmd, 'oracle')
+      const ctx = await contextFor(cmd, 'oracle')
       const batch = readBatchFile(file)
       const metaDir = o.metadataDir ?? join(dataDir(g.dataDir), 'chain', 'badges')
       const steps = createProgress({ label: 'settle', total: batch.labelers.length * (o.badges ? 2 : 1), unit: 'steps', quiet: g.json })
@@ -283,7 +326,8 @@ export function register(program: Command): void {
     .requiredOption('--gold-total <n>', 'gold tasks answered')
     .requiredOption('--evidence <cid>', 'CID of the evidence (the exported labels)')
     .action(async (id: string, labeler: string, o: { goldFailures: string; goldTotal: string; evidence: string }, cmd: Command) => {
-      const ctx = contextFor(cmd, 'oracle')
+      const { getAddress, isAddress, signFraudProof, slashLabeler } = await chainLib()
+      const ctx = await contextFor(cmd, 'oracle')
       if (!isAddress(labeler)) throw usage(`not an address: "${labeler}"`, 'labeler')
       const goldFailures = Number(o.goldFailures)
       const goldTotal = Number(o.goldTotal)
@@ -298,7 +342,8 @@ export function register(program: Command): void {
     .description('withdraw claimable pay (and matured vesting stake); --stake takes back the join stake of a closed campaign')
     .option('--stake', 'withdraw the join stake instead')
     .action(async (id: string, o: { stake?: boolean }, cmd: Command) => {
-      const ctx = contextFor(cmd, 'labeler')
+      const { withdrawPay, withdrawStake } = await chainLib()
+      const ctx = await contextFor(cmd, 'labeler')
       const amount = o.stake ? await withdrawStake(ctx, parseId(id)) : await withdrawPay(ctx, parseId(id))
       console.log(`withdrew ${amount}`)
     })
@@ -307,7 +352,8 @@ export function register(program: Command): void {
     .command('close <id>')
     .description('close a campaign and refund its unspent budget (signer = its requester)')
     .action(async (id: string, _o: unknown, cmd: Command) => {
-      const ctx = contextFor(cmd, 'requester')
+      const { closeCampaign } = await chainLib()
+      const ctx = await contextFor(cmd, 'requester')
       const r = await closeCampaign(ctx, parseId(id))
       console.log(`campaign ${id} closed; refunded ${r.refunded} (tx ${r.txHash})`)
     })
@@ -317,7 +363,8 @@ export function register(program: Command): void {
     .description('a campaign\'s parameters and accounting, and the positions of --labeler addresses')
     .option('--labeler <address...>', 'labelers to show')
     .action(async (id: string, o: { labeler?: string[] }, cmd: Command) => {
-      const ctx = contextFor(cmd, null)
+      const { getAddress, getCampaign, getPosition, isAddress } = await chainLib()
+      const ctx = await contextFor(cmd, null)
       const c = await getCampaign(ctx, parseId(id))
       const positions: Record<string, unknown> = {}
       for (const l of o.labeler ?? []) {

@@ -4,11 +4,11 @@ import type { Command } from 'commander'
 import { dataDir } from '../../util/paths.ts'
 import { Instruct3Error } from '../../util/errors.ts'
 import { createProgress } from '../../util/progress.ts'
-import { createLabelingServer } from '../../labeling/server.ts'
-import { openLabelingDb } from '../../labeling/db/connect.ts'
-import { exportCampaign } from '../../labeling/export.ts'
-import { createCampaign } from '../../labeling/campaigns.ts'
-import { createDeterministicSampler, type ResponseSampler } from '../../labeling/sampler.ts'
+// Type-only: the labeling modules (hono, kysely, better-sqlite3, viem) load inside the actions, so
+// that registering these commands (every CLI start, `--version` included) stays cheap.
+import type { createLabelingServer } from '../../labeling/server.ts'
+import type { openLabelingDb } from '../../labeling/db/connect.ts'
+import type { ResponseSampler } from '../../labeling/sampler.ts'
 import type { LabelingContext } from '../../labeling/context.ts'
 
 const defaultDb = () => join(dataDir(), 'labeling.sqlite')
@@ -27,9 +27,14 @@ async function storeHook(storeDir?: string): Promise<(dir: string) => Promise<st
   }
 }
 
+async function deterministicSampler(): Promise<ResponseSampler> {
+  const { createDeterministicSampler } = await import('../../labeling/sampler.ts')
+  return createDeterministicSampler()
+}
+
 /** A sampler module exports `createSampler(policy: string): ResponseSampler | Promise<ResponseSampler>`. */
 async function loadSampler(mod: string | undefined, policy: string): Promise<ResponseSampler> {
-  if (!mod) return createDeterministicSampler()
+  if (!mod) return deterministicSampler()
   const m = (await import(join(process.cwd(), mod))) as { createSampler?: (p: string) => ResponseSampler | Promise<ResponseSampler> }
   if (typeof m.createSampler !== 'function') throw new Instruct3Error('sampler module must export createSampler(policy)', { details: { file: mod } })
   return m.createSampler(policy)
@@ -42,7 +47,7 @@ async function loadSampler(mod: string | undefined, policy: string): Promise<Res
  */
 function policySamplerFor(): (policy: string) => Promise<ResponseSampler> {
   return async (policy) => {
-    if (!existsSync(policy) || !statSync(policy).isDirectory()) return createDeterministicSampler()
+    if (!existsSync(policy) || !statSync(policy).isDirectory()) return deterministicSampler()
     const modPath = '../../labeling/policy-sampler.ts'
     const m = (await import(modPath)) as { createPolicySampler(dir: string): Promise<ResponseSampler> }
     return m.createPolicySampler(policy)
@@ -78,6 +83,8 @@ export function register(program: Command): void {
     .option('--verify-threads <n>', 'worker threads verifying label signatures (0 = on the event loop; default 1 with >= 2 CPUs)')
     .option('--deployment <file>', 'chain deployment (from `instruct3 chain up`) whose escrow and badges feed "my work" earnings and badges')
     .action(async (o) => {
+      const { createLabelingServer } = await import('../../labeling/server.ts')
+      const { createCampaign } = await import('../../labeling/campaigns.ts')
       const sampler = await loadSampler(o.sampler, 'serve')
       // earnings, vesting stake and badges come from the chain when a deployment exists
       let rewards: Parameters<typeof createLabelingServer>[0]['rewards']
@@ -150,6 +157,8 @@ export function register(program: Command): void {
     .option('--chain-campaign-id <id>', 'on-chain campaign id, if created on chain')
     .option('--requester <address>', 'recorded as the creator', '0x0000000000000000000000000000000000000000')
     .action(async (o) => {
+      const { openLabelingDb } = await import('../../labeling/db/connect.ts')
+      const { createCampaign } = await import('../../labeling/campaigns.ts')
       const db = await openLabelingDb(o.db)
       try {
         const sampler = o.policySampler ? await policySamplerFor()(o.policy) : await loadSampler(o.sampler, o.policy)
@@ -178,9 +187,11 @@ export function register(program: Command): void {
     .option('--add-to-store', 'add the dataset files to the content store and record the CID', false)
     .option('--store-dir <dir>', 'data dir of the content store (default: the project data dir)')
     .action(async (o) => {
+      const { openLabelingDb } = await import('../../labeling/db/connect.ts')
+      const { exportCampaign } = await import('../../labeling/export.ts')
       const db = await openLabelingDb(o.db)
       try {
-        const ctx = offlineCtx(db, createDeterministicSampler(), Number(o.chainId))
+        const ctx = offlineCtx(db, await deterministicSampler(), Number(o.chainId))
         const r = await exportCampaign(ctx, o.campaign, o.out, o.addToStore ? { addToStore: await storeHook(o.storeDir) } : {})
         for (const f of r.files) console.log(f)
         console.log(`labels ${r.counts.labels}, demonstrations ${r.counts.demonstrations}, comparisons ${r.counts.comparisons}`)
