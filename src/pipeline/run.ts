@@ -77,6 +77,35 @@ function stratified<T extends { task?: string }>(rows: T[], n: number): T[] {
   return outRows
 }
 
+type RewardStageInit = {
+  rows: Array<{ task?: string }>
+  val: string
+  demonstrations?: string
+  settings: { epochs: number; batchSize: number; lr: number; mode: 'listwise' | 'pairwise'; maxComparisons: number; seed: number; evalEvery: number }
+}
+
+/** A reward model on (a stratified subset of) `rows`, initialised from the SFT model. */
+async function rewardStage(ctx: Ctx, dir: string, init: RewardStageInit): Promise<{ outputs: Record<string, string>; metrics: Record<string, number> }> {
+  const { trainReward } = await import('../train/reward.ts')
+  mkdirSync(dir, { recursive: true })
+  const st = init.settings
+  const r = await trainReward({
+    base: out(ctx, 'sft', 'model'),
+    train: subsetFile(init.rows, st.maxComparisons, join(dir, 'comparisons.train.jsonl')),
+    val: init.val,
+    demonstrations: init.demonstrations,
+    outDir: dir,
+    mode: st.mode,
+    batchSize: st.batchSize,
+    epochs: st.epochs,
+    loop: { lr: st.lr, minLr: st.lr / 10, warmup: 5, evalEvery: st.evalEvery, checkpointEvery: 50, weightDecay: 0, seed: st.seed },
+    quiet: ctx.quiet,
+  })
+  const metrics: Record<string, number> = { eval_accuracy: r.finalEval['eval/accuracy'], eval_margin: r.finalEval['eval/margin'] }
+  if (init.demonstrations) metrics.bias = r.bias
+  return { outputs: { model: r.modelDir, metrics: r.metricsFile }, metrics }
+}
+
 /** Whether prompt + response (chat template, EOS) fits the model's context. */
 async function fitsContext(modelDir: string): Promise<(prompt: string, response: string) => boolean> {
   const { loadTokenizer, formatExample } = await import('../tokenizer/index.ts')
@@ -167,30 +196,17 @@ export const STAGES: StageDef[] = [
       inputs: ['data', 'sft'],
       config: (c) => ({ reward: c.reward, seed: which === 'judge' ? c.judge.seed : c.seed }),
       async run(ctx, dir) {
-        const { trainReward } = await import('../train/reward.ts')
         const tasks = out(ctx, 'data', 'tasks')
         const all = await readRows<{ task?: string; id?: string }>(join(tasks, 'train', 'comparisons.jsonl'))
         // the policy's RM and the judge see disjoint halves, so the judge was not used to train the policy
         const half = all.filter((r) => (parseInt(sha(r.id ?? JSON.stringify(r)).slice(0, 8), 16) % 2 === 0) === (which === 'reward'))
-        mkdirSync(dir, { recursive: true })
-        const train = subsetFile(half, ctx.cfg.reward.maxComparisons, join(dir, 'comparisons.train.jsonl'))
         const rc = ctx.cfg.reward
-        const r = await trainReward({
-          base: out(ctx, 'sft', 'model'),
-          train,
+        return rewardStage(ctx, dir, {
+          rows: half,
           val: join(tasks, 'val', 'comparisons.jsonl'),
           demonstrations: join(tasks, 'val', 'demonstrations.jsonl'),
-          outDir: dir,
-          mode: rc.mode,
-          batchSize: rc.batchSize,
-          epochs: rc.epochs,
-          loop: { lr: rc.lr, minLr: rc.lr / 10, warmup: 5, evalEvery: 25, checkpointEvery: 50, weightDecay: 0, seed: which === 'judge' ? ctx.cfg.judge.seed : ctx.cfg.seed },
-          quiet: ctx.quiet,
+          settings: { ...rc, seed: which === 'judge' ? ctx.cfg.judge.seed : ctx.cfg.seed, evalEvery: 25 },
         })
-        return {
-          outputs: { model: r.modelDir, metrics: r.metricsFile },
-          metrics: { eval_accuracy: r.finalEval['eval/accuracy'], eval_margin: r.finalEval['eval/margin'], bias: r.bias },
-        }
       },
     }),
   ),
@@ -199,24 +215,13 @@ export const STAGES: StageDef[] = [
     inputs: ['data', 'sft'],
     config: (c) => c.hh,
     async run(ctx, dir) {
-      const { trainReward } = await import('../train/reward.ts')
       const tasks = out(ctx, 'data', 'tasks')
-      const rows = await readRows<{ task?: string }>(join(tasks, 'train', 'hh_comparisons.jsonl'))
-      mkdirSync(dir, { recursive: true })
-      const train = subsetFile(rows, ctx.cfg.hh.maxComparisons, join(dir, 'hh.train.jsonl'))
       const h = ctx.cfg.hh
-      const r = await trainReward({
-        base: out(ctx, 'sft', 'model'),
-        train,
+      return rewardStage(ctx, dir, {
+        rows: await readRows<{ task?: string }>(join(tasks, 'train', 'hh_comparisons.jsonl')),
         val: join(tasks, 'val', 'hh_comparisons.jsonl'),
-        outDir: dir,
-        mode: 'listwise',
-        batchSize: h.batchSize,
-        epochs: h.epochs,
-        loop: { lr: h.lr, minLr: h.lr / 10, warmup: 5, evalEvery: 0, checkpointEvery: 50, weightDecay: 0, seed: ctx.cfg.seed },
-        quiet: ctx.quiet,
+        settings: { ...h, mode: 'listwise', seed: ctx.cfg.seed, evalEvery: 0 },
       })
-      return { outputs: { model: r.modelDir, metrics: r.metricsFile }, metrics: { eval_accuracy: r.finalEval['eval/accuracy'], eval_margin: r.finalEval['eval/margin'] } }
     },
   },
   {
