@@ -11,7 +11,7 @@ export function buildProgram(): Command {
     .description('Train instruction-following GPT models with human feedback on web3 data, on the web3 stack.')
     .version(pkg.version)
     .showHelpAfterError()
-    .option('--threads <n>', 'tensor engine worker threads (WASM pool; helps training, hurts generation)', process.env.INSTRUCT3_THREADS ?? '1')
+    .option('--threads <n>', 'tensor engine WASM worker pool size (training kernels run on it; default: cores, up to 4)', process.env.INSTRUCT3_THREADS ?? '1')
   for (const register of commands) register(program)
   return program
 }

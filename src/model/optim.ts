@@ -90,5 +90,16 @@ export function createAdamW(cfg: AdamWConfig) {
     const gradNorm = out.gradNorm.item()
     return { params: out.params, state: { m: out.m, v: out.v, step: t }, gradNorm }
   }
-  return { step, dispose: () => update.dispose() }
+  /**
+   * Same update, read asynchronously. jax-js 0.1.25 runs kernels on its WASM worker pool only when
+   * pending work is flushed by an async read (`dataSync`/`item` run them on the calling thread).
+   */
+  async function stepAsync(params: Params, grads: Params, state: AdamState, lr: number, gradScale = 1): Promise<{ params: Params; state: AdamState; gradNorm: number }> {
+    const t = state.step + 1
+    const hyper = np.array(new Float32Array([lr, 1 - Math.pow(cfg.beta1, t), 1 - Math.pow(cfg.beta2, t), gradScale]))
+    const out = update(params, grads, state.m, state.v, hyper)
+    const gradNorm = (await out.gradNorm.data())[0] as number
+    return { params: out.params, state: { m: out.m, v: out.v, step: t }, gradNorm }
+  }
+  return { step, stepAsync, dispose: () => update.dispose() }
 }

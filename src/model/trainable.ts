@@ -51,6 +51,12 @@ export type Trainable = {
   accumulate(batch: HostBatch, dropoutSeed?: number): StepResult
   /** Apply AdamW to the accumulated gradients (averaged over `micro` micro-batches); returns the grad norm. */
   update(lr: number): number
+  /**
+   * `accumulate` / `update` with asynchronous reads: the only way jax-js 0.1.25 uses its WASM worker pool
+   * (INSTRUCT3_THREADS > 1). Same kernels, same results as the synchronous versions.
+   */
+  accumulateAsync(batch: HostBatch, dropoutSeed?: number): Promise<StepResult>
+  updateAsync(lr: number): Promise<number>
   /** Objective without gradients. */
   evaluate(batch: HostBatch): StepResult
   hostParams(): HostParams
@@ -94,15 +100,37 @@ export function createTrainable(init: TrainableInit): Trainable {
     for (const [k, v] of Object.entries(m)) out[k] = v.item()
     return out
   }
+  const readMetricsAsync = async (m: Record<string, JArray>) => {
+    const out: Record<string, number> = {}
+    for (const [k, v] of Object.entries(m)) out[k] = (await v.data())[0] as number
+    return out
+  }
+  const forwardBackward = (batch: HostBatch, dropoutSeed: number) => {
+    const key = random.key(dropoutSeed)
+    const [[loss, metrics], grads] = lossGrad(tree.ref(params), toBatch(batch), key) as unknown as [[JArray, Record<string, JArray>], Params]
+    acc = acc === null ? grads : (addTrees(acc, grads) as Params)
+    micro++
+    return { loss, metrics }
+  }
 
   return {
     config,
     accumulate(batch, dropoutSeed = 0) {
-      const key = random.key(dropoutSeed)
-      const [[loss, metrics], grads] = lossGrad(tree.ref(params), toBatch(batch), key) as unknown as [[JArray, Record<string, JArray>], Params]
-      acc = acc === null ? grads : (addTrees(acc, grads) as Params)
-      micro++
+      const { loss, metrics } = forwardBackward(batch, dropoutSeed)
       return { loss: loss.item(), metrics: readMetrics(metrics) }
+    },
+    async accumulateAsync(batch, dropoutSeed = 0) {
+      const { loss, metrics } = forwardBackward(batch, dropoutSeed)
+      return { loss: (await loss.data())[0] as number, metrics: await readMetricsAsync(metrics) }
+    },
+    async updateAsync(lr) {
+      if (acc === null) throw new Error('update() before accumulate()')
+      const out = await adam.stepAsync(params, acc, state, lr, 1 / micro)
+      params = out.params
+      state = out.state
+      acc = null
+      micro = 0
+      return out.gradNorm
     },
     update(lr) {
       if (acc === null) throw new Error('update() before accumulate()')

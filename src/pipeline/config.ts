@@ -56,7 +56,11 @@ export function defaultPipelineConfig(): PipelineConfig {
   }
 }
 
-/** The small configuration `instruct3 demo` runs end to end in well under 15 minutes on 2 cores. */
+/**
+ * The small configuration `instruct3 demo` runs end to end on 2 cores in about 10 minutes: a 2-layer,
+ * d=64 GPT with a 2,048-token vocabulary, short training runs, small reward-model and RL budgets. Its
+ * report shows each stage doing its job; the quality of a larger run needs a larger config.
+ */
 export function demoConfig(): PipelineConfig {
   const c = defaultPipelineConfig()
   return {
@@ -65,14 +69,14 @@ export function demoConfig(): PipelineConfig {
     workDir: join(dataDir(), 'runs', 'demo'),
     tasks: { maxChars: 280, maxAnswerChars: 100 },
     tokenizer: { vocabSize: 2048, trainBytes: 3_000_000 },
-    model: { nCtx: 128, nEmbd: 96, nLayer: 3, nHead: 4, dropout: 0 },
-    pretrain: { steps: 300, batchSize: 16, lr: 3e-3, minLr: 3e-4, warmup: 30, evalEvery: 100, seed: 1, maxDocs: 0 },
-    sft: { epochs: 1, batchSize: 16, lr: 1e-3, maxDemonstrations: 800, selectByReward: false },
-    reward: { epochs: 1, batchSize: 8, lr: 5e-4, mode: 'listwise', maxComparisons: 600 },
-    hh: { enabled: true, epochs: 1, batchSize: 8, lr: 5e-4, maxComparisons: 300 },
-    ppo: { iterations: 12 },
-    dpo: { beta: 0.1, steps: 40, batchPairs: 8, lr: 3e-4, maxComparisons: 400 },
-    eval: { maxPrompts: 32, maxNewTokens: 32 },
+    model: { nCtx: 128, nEmbd: 64, nLayer: 2, nHead: 2, dropout: 0 },
+    pretrain: { steps: 250, batchSize: 16, lr: 4e-3, minLr: 4e-4, warmup: 25, evalEvery: 50, seed: 1, maxDocs: 0 },
+    sft: { epochs: 1, batchSize: 16, lr: 2e-3, maxDemonstrations: 600, selectByReward: false },
+    reward: { epochs: 1, batchSize: 8, lr: 1e-3, mode: 'listwise', maxComparisons: 400 },
+    hh: { enabled: true, epochs: 1, batchSize: 8, lr: 1e-3, maxComparisons: 240 },
+    ppo: { iterations: 10, rolloutBatch: 16, miniBatch: 8, ppoEpochs: 2, maxNewTokens: 24, maxPrompts: 256 },
+    dpo: { beta: 0.1, steps: 30, batchPairs: 8, lr: 5e-4, maxComparisons: 300 },
+    eval: { maxPrompts: 24, maxNewTokens: 24 },
   }
 }
 

@@ -169,10 +169,10 @@ function responseLogprobs(policy: Policy, seqs: number[][], prompts: number[][])
   return out
 }
 
-/** Perplexity on held-out text (at most 16 windows of the context length). */
+/** Perplexity on held-out text (the first 60 documents, at most 16 windows of the context length). */
 async function perplexity(policy: Policy, file: string): Promise<number> {
   const cfg = policy.checkpoint.config
-  const tokens = await tokenizeCorpus(file, policy.tokenizer, { quiet: true, maxDocs: 200 })
+  const tokens = await tokenizeCorpus(file, policy.tokenizer, { quiet: true, maxDocs: 60 })
   const batches = sequentialWindows(tokens, 8, cfg.nCtx, 2)
   const scorer = createScorer(cfg, tokenScore)
   try {

@@ -153,12 +153,12 @@ export async function runTrainingLoop(init: LoopInit): Promise<LoopResult> {
       const sums: Record<string, number> = {}
       for (let micro = 0; micro < loop.gradAccum; micro++) {
         const batch = data.nextBatch(rng, step, micro)
-        const r = trainable.accumulate(batch, loop.seed * 1_000_003 + step * 131 + micro)
+        const r = await trainable.accumulateAsync(batch, loop.seed * 1_000_003 + step * 131 + micro)
         loss += r.loss / loop.gradAccum
         for (const [k, v] of Object.entries(r.metrics)) sums[k] = (sums[k] ?? 0) + v / loop.gradAccum
         tokens += data.tokensPerBatch
       }
-      const gradNorm = trainable.update(lr)
+      const gradNorm = await trainable.updateAsync(lr)
       const row: MetricsRow = { step: step + 1, loss, lr, grad_norm: gradNorm }
       for (const [k, v] of Object.entries(sums)) row[`train/${k}`] = v
       const last = step + 1 === loop.steps
