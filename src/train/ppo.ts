@@ -425,10 +425,11 @@ export async function trainPpo(input: PpoInput): Promise<PpoResult> {
         for (let s = 0; s < rows.length; s += cfg.miniBatch) {
           const idx = order.slice(s, s + cfg.miniBatch)
           const mb = selectRows(full, idx, rows.length)
-          const pr = policy.accumulate({ inputs: mb.inputs, targets: mb.targets, mask: mb.mask, oldLogprobs: mb.oldLogprobs, advantages: mb.advantages, hyper: pHyper, ...ptxBatch(rng) })
-          policy.update(cfg.policyLr)
-          const vr = value.accumulate({ inputs: mb.inputs, mask: mb.mask, oldValues: mb.oldValues, returns: mb.returns, hyper: vHyper })
-          value.update(cfg.valueLr)
+          // async reads: the updates run on the WASM worker pool when there is one
+          const pr = await policy.accumulateAsync({ inputs: mb.inputs, targets: mb.targets, mask: mb.mask, oldLogprobs: mb.oldLogprobs, advantages: mb.advantages, hyper: pHyper, ...ptxBatch(rng) })
+          await policy.updateAsync(cfg.policyLr)
+          const vr = await value.accumulateAsync({ inputs: mb.inputs, mask: mb.mask, oldValues: mb.oldValues, returns: mb.returns, hyper: vHyper })
+          await value.updateAsync(cfg.valueLr)
           push('approxkl', pr.metrics.approxkl)
           push('clipfrac', pr.metrics.clipfrac)
           push('pg_loss', pr.metrics.pg_loss)
