@@ -24,7 +24,8 @@ function niceTicks(lo: number, hi: number, n = 5): number[] {
 export function lineChartSvg(series: Series[], o: ChartOptions): string {
   const W = o.width ?? 640
   const H = o.height ?? 360
-  const m = { l: 64, r: 16, t: 36, b: 48 }
+  const legendRows = Math.ceil(series.length / 2)
+  const m = { l: 64, r: 16, t: 36, b: 56 + legendRows * 16 }
   const pts = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y))
   const xs = pts.map((p) => p[0])
   const ys = pts.map((p) => p[1])
@@ -50,16 +51,18 @@ export function lineChartSvg(series: Series[], o: ChartOptions): string {
   for (const t of niceTicks(x0, x1)) parts.push(`<text x="${sx(t)}" y="${H - m.b + 16}" text-anchor="middle">${t}</text>`)
   parts.push(`<line x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${H - m.b}" stroke="#333"/>`)
   parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" stroke="#333"/>`)
-  if (o.xLabel) parts.push(`<text x="${(m.l + W - m.r) / 2}" y="${H - 10}" text-anchor="middle">${esc(o.xLabel)}</text>`)
+  if (o.xLabel) parts.push(`<text x="${(m.l + W - m.r) / 2}" y="${H - m.b + 30}" text-anchor="middle">${esc(o.xLabel)}</text>`)
   if (o.yLabel) parts.push(`<text transform="translate(16 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(o.yLabel)}</text>`)
   series.forEach((s, i) => {
     const c = COLORS[i % COLORS.length]
     const p = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y))
     if (p.length === 1) parts.push(`<circle cx="${sx(p[0][0])}" cy="${sy(p[0][1])}" r="3" fill="${c}"/>`)
     else if (p.length > 1) parts.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${p.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`)
-    const ly = m.t + 4 + i * 16
-    parts.push(`<rect x="${W - m.r - 150}" y="${ly}" width="12" height="3" fill="${c}"/>`)
-    parts.push(`<text x="${W - m.r - 132}" y="${ly + 5}">${esc(s.name)}</text>`)
+    // legend below the x axis, two entries per row
+    const lx = m.l + (i % 2) * ((W - m.l - m.r) / 2)
+    const ly = H - m.b + 44 + Math.floor(i / 2) * 16
+    parts.push(`<rect x="${lx}" y="${ly}" width="12" height="3" fill="${c}"/>`)
+    parts.push(`<text x="${lx + 18}" y="${ly + 5}">${esc(s.name)}</text>`)
   })
   parts.push('</svg>')
   return parts.join('\n')

@@ -18,6 +18,16 @@ function series(rows: MetricsRow[], key: string, name = key): Series {
   return { name, points: rows.filter((r) => typeof r[key] === 'number').map((r) => [r.step, r[key] as number]) }
 }
 
+/** Trailing moving average (per-step training metrics of small batches are noisy). */
+function smoothed(s: Series, window = 10): Series {
+  const pts = s.points.map(([x], i) => {
+    const from = Math.max(0, i - window + 1)
+    const w = s.points.slice(from, i + 1)
+    return [x, w.reduce((a, p) => a + p[1], 0) / w.length] as [number, number]
+  })
+  return { name: `${s.name} (avg of ${window})`, points: pts }
+}
+
 export async function writeReport(cfg: PipelineConfig, records: Map<string, StageRecord>, dirs: Map<string, string>): Promise<string> {
   const dir = join(cfg.workDir, 'report')
   mkdirSync(dir, { recursive: true })
@@ -55,14 +65,14 @@ export async function writeReport(cfg: PipelineConfig, records: Map<string, Stag
 
   const pre = metricsOf('pretrain')
   if (pre.length) {
-    plot('pretrain_loss.png', lineChartSvg([series(pre, 'loss', 'train'), series(pre, 'eval/loss', 'validation')], { title: 'Pretraining: LM loss', xLabel: 'step', yLabel: 'nats/token' }))
+    plot('pretrain_loss.png', lineChartSvg([smoothed(series(pre, 'loss', 'train')), series(pre, 'eval/loss', 'validation')], { title: 'Pretraining: LM loss', xLabel: 'step', yLabel: 'nats/token' }))
   }
   const sft = metricsOf('sft')
   if (sft.length) plot('sft_loss.png', lineChartSvg([series(sft, 'loss', 'train (response tokens)'), series(sft, 'eval/loss', 'validation')], { title: 'SFT: loss on demonstrations', xLabel: 'step', yLabel: 'nats/token' }))
   const rmSeries: Series[] = []
   for (const s of ['reward', 'judge', 'reward-hh']) {
     const m = metricsOf(s)
-    if (m.length) rmSeries.push(series(m, 'train/accuracy', `${s} train`), series(m, 'eval/accuracy', `${s} validation`))
+    if (m.length) rmSeries.push(smoothed(series(m, 'train/accuracy', `${s} train`)), series(m, 'eval/accuracy', `${s} validation`))
   }
   if (rmSeries.length) plot('reward_accuracy.png', lineChartSvg(rmSeries, { title: 'Reward models: pairwise accuracy', xLabel: 'step', yLabel: 'accuracy' }))
   const ppo = metricsOf('ppo')
@@ -71,7 +81,7 @@ export async function writeReport(cfg: PipelineConfig, records: Map<string, Stag
     plot('ppo_kl.png', lineChartSvg([series(ppo, 'objective/kl', 'KL to SFT (nats/response)')], { title: 'PPO: KL to the SFT model', xLabel: 'iteration', yLabel: 'nats' }))
   }
   const dpo = metricsOf('dpo')
-  if (dpo.length) plot('dpo.png', lineChartSvg([series(dpo, 'train/rewards/accuracies', 'train accuracy'), series(dpo, 'eval/rewards/accuracies', 'validation accuracy'), series(dpo, 'loss', 'loss')], { title: 'DPO', xLabel: 'step' }))
+  if (dpo.length) plot('dpo.png', lineChartSvg([smoothed(series(dpo, 'train/rewards/accuracies', 'train accuracy')), series(dpo, 'eval/rewards/accuracies', 'validation accuracy'), series(dpo, 'loss', 'loss')], { title: 'DPO', xLabel: 'step' }))
 
   const evalFile = outPath('eval', 'eval')
   if (evalFile && existsSync(evalFile)) {
