@@ -3,7 +3,7 @@
  * `jit(valueAndGrad(...))`, gradient accumulation and the AdamW update. Training loops (src/train) talk
  * to it with host typed arrays and numbers only.
  */
-import { np, jit, valueAndGrad, tree, random, type JArray } from './jax.ts'
+import { np, jit, valueAndGrad, tree, random, blockUntilReady, type JArray } from './jax.ts'
 import type { GPTConfig } from './config.ts'
 import { paramShapes, type HostParams, type Params } from './gpt.ts'
 import { createAdamW, defaultAdamW, type AdamState, type AdamWConfig } from './optim.ts'
@@ -121,7 +121,10 @@ export function createTrainable(init: TrainableInit): Trainable {
     },
     async accumulateAsync(batch, dropoutSeed = 0) {
       const { loss, metrics } = forwardBackward(batch, dropoutSeed)
-      return { loss: (await loss.data())[0] as number, metrics: await readMetricsAsync(metrics) }
+      const out = { loss: (await loss.data())[0] as number, metrics: await readMetricsAsync(metrics) }
+      // jax-js refuses a synchronous read while async work is pending: settle everything we hold
+      await blockUntilReady(acc)
+      return out
     },
     async updateAsync(lr) {
       if (acc === null) throw new Error('update() before accumulate()')
@@ -130,6 +133,7 @@ export function createTrainable(init: TrainableInit): Trainable {
       state = out.state
       acc = null
       micro = 0
+      await blockUntilReady([params, state.m, state.v])
       return out.gradNorm
     },
     update(lr) {
