@@ -70,13 +70,13 @@ export function demoConfig(): PipelineConfig {
     tasks: { maxChars: 280, maxAnswerChars: 100 },
     tokenizer: { vocabSize: 2048, trainBytes: 3_000_000 },
     model: { nCtx: 128, nEmbd: 64, nLayer: 2, nHead: 2, dropout: 0 },
-    pretrain: { steps: 250, batchSize: 16, lr: 4e-3, minLr: 4e-4, warmup: 25, evalEvery: 50, seed: 1, maxDocs: 0 },
-    sft: { epochs: 1, batchSize: 16, lr: 2e-3, maxDemonstrations: 600, selectByReward: false },
-    reward: { epochs: 1, batchSize: 8, lr: 1e-3, mode: 'listwise', maxComparisons: 400 },
+    pretrain: { steps: 550, batchSize: 16, lr: 4e-3, minLr: 4e-4, warmup: 40, evalEvery: 100, seed: 1, maxDocs: 0 },
+    sft: { epochs: 2, batchSize: 16, lr: 2e-3, maxDemonstrations: 600, selectByReward: false },
+    reward: { epochs: 1, batchSize: 8, lr: 1e-3, mode: 'listwise', maxComparisons: 600 },
     hh: { enabled: true, epochs: 1, batchSize: 8, lr: 1e-3, maxComparisons: 240 },
-    ppo: { iterations: 10, rolloutBatch: 16, miniBatch: 8, ppoEpochs: 2, maxNewTokens: 24, maxPrompts: 256 },
-    dpo: { beta: 0.1, steps: 30, batchPairs: 8, lr: 5e-4, maxComparisons: 300 },
-    eval: { maxPrompts: 24, maxNewTokens: 24 },
+    ppo: { iterations: 16, rolloutBatch: 16, miniBatch: 8, ppoEpochs: 2, maxNewTokens: 24, maxPrompts: 256, policyLr: 2e-4, kl: { coef: 0.1, estimator: 'k1' } },
+    dpo: { beta: 0.1, steps: 30, batchPairs: 8, lr: 5e-4, maxComparisons: 200 },
+    eval: { maxPrompts: 48, maxNewTokens: 24 },
   }
 }
 

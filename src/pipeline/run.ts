@@ -406,7 +406,8 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions = {
         }
         const cid = await writeManifest(store, {
           stage: stage.name,
-          config: JSON.parse(JSON.stringify(stage.config(cfg) ?? null)),
+          // the stage's own settings, and the whole pipeline config so `instruct3 reproduce` can re-run it
+          config: JSON.parse(JSON.stringify({ stage: stage.config(cfg) ?? null, pipeline: cfg })),
           inputs: inputsCids,
           outputs,
           metrics: Object.fromEntries(Object.entries(r.metrics).filter(([, v]) => Number.isFinite(v))),

@@ -4,7 +4,7 @@
  * checkpoints for exact resume after a kill (parameters, AdamW moments, step and RNG state), and a
  * final model directory. Engine work happens behind `Trainable` (src/model).
  */
-import { existsSync, rmSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { saveCheckpoint, loadCheckpoint } from '../model/checkpoint.ts'
 import { createTrainable, type HostBatch, type Trainable } from '../model/trainable.ts'
@@ -94,7 +94,7 @@ export type LoopResult = {
 
 /** Paths inside a run directory. */
 export function runPaths(outDir: string) {
-  return { checkpoint: join(outDir, 'checkpoint'), model: join(outDir, 'model'), metrics: join(outDir, 'metrics.jsonl') }
+  return { checkpoint: join(outDir, 'checkpoint'), model: join(outDir, 'model'), metrics: join(outDir, 'metrics.jsonl'), timing: join(outDir, 'timing.jsonl') }
 }
 
 export async function runTrainingLoop(init: LoopInit): Promise<LoopResult> {
@@ -125,6 +125,7 @@ export async function runTrainingLoop(init: LoopInit): Promise<LoopResult> {
     adamw: { weightDecay: loop.weightDecay, gradClip: loop.gradClip, beta2: loop.beta2 } satisfies Partial<AdamWConfig>,
   })
   const metrics = createMetricsLog(paths.metrics, resumedFrom ?? undefined)
+  mkdirSync(init.outDir, { recursive: true })
   const history: MetricsRow[] = []
   const progress = createProgress({ label: init.name, total: loop.steps, unit: 'step', quiet: init.quiet })
   progress.set(start)
@@ -172,12 +173,15 @@ export async function runTrainingLoop(init: LoopInit): Promise<LoopResult> {
           if (!best || (sel.mode === 'max' ? v > best.value : v < best.value)) best = { step: step + 1, value: v, params: trainable.hostParams() }
         }
       }
+      // Throughput goes to the progress bar and timing.jsonl, not metrics.jsonl: the metrics log is an
+      // output of the stage and must come out bitwise identical when the stage is re-run.
       const elapsed = (performance.now() - t0) / 1000
-      row.tokens_per_s = tokens / Math.max(elapsed, 1e-9)
+      const tokensPerS = tokens / Math.max(elapsed, 1e-9)
       metrics.log(row)
-      history.push(row)
+      appendFileSync(paths.timing, JSON.stringify({ step: row.step, tokens_per_s: tokensPerS, elapsed_s: elapsed }) + '\n')
+      history.push({ ...row, tokens_per_s: tokensPerS })
       init.onStep?.(row)
-      progress.tick(1, { loss, 'tok/s': row.tokens_per_s as number, ...(row['eval/loss'] !== undefined ? { eval: row['eval/loss'] as number } : {}) })
+      progress.tick(1, { loss, 'tok/s': tokensPerS, ...(row['eval/loss'] !== undefined ? { eval: row['eval/loss'] as number } : {}) })
       if (!last && loop.checkpointEvery > 0 && (step + 1) % loop.checkpointEvery === 0) await save(step + 1, paths.checkpoint, true)
     }
     progress.done()

@@ -9,6 +9,7 @@ import { mergeConfig, demoConfig } from '../../src/pipeline/config.ts'
 import { runPipeline } from '../../src/pipeline/run.ts'
 import { createStore } from '../../src/store/index.ts'
 import { verifyManifest } from '../../src/store/verify.ts'
+import { reproduceStage } from '../../src/pipeline/reproduce.ts'
 import { sharedDataDir } from '../../src/util/paths.ts'
 
 test('tiny pipeline end to end: stages, report, skip on rerun, verified lineage', { timeout: 600_000, skip: !existsSync(sharedDataDir()) && 'shared data not found' }, async () => {
@@ -52,6 +53,10 @@ test('tiny pipeline end to end: stages, report, skip on rerun, verified lineage'
     try {
       const v = await verifyManifest(store, r1.manifest!)
       assert.equal(v.ok, true, v.problems.join('; '))
+      // re-running SFT from its manifest (inputs fetched by CID) gives bitwise-identical outputs
+      const rep = await reproduceStage(store, r1.manifest!, { stage: 'sft', quiet: true })
+      assert.deepEqual(rep.outputs.map((o) => o.name).sort(), ['metrics', 'model'])
+      assert.equal(rep.identical, true, JSON.stringify(rep.outputs))
     } finally {
       await store.close()
     }

@@ -46,6 +46,27 @@ export function register(program: Command): void {
     })
 
   program
+    .command('reproduce')
+    .description('re-run one recorded stage with the same config and input CIDs, and compare its output CIDs (equal = bitwise identical)')
+    .argument('<cid>', 'a run manifest, or a pipeline manifest with --stage')
+    .option('--stage <name>', 'the stage to re-run, when <cid> is a pipeline manifest')
+    .option('--keep', 'keep the re-run folder')
+    .option('--quiet', 'no progress output')
+    .action(async (cid: string, o: { stage?: string; keep?: boolean; quiet?: boolean }) => {
+      const { defaultStore } = await import('../../store/index.ts')
+      const { reproduceStage } = await import('../../pipeline/reproduce.ts')
+      const store = await defaultStore()
+      try {
+        const r = await reproduceStage(store, cid, o)
+        for (const x of r.outputs) console.log(`${x.same ? 'same     ' : 'DIFFERENT'} ${x.name}: recorded ${x.recorded ?? '-'} reproduced ${x.reproduced ?? '-'}`)
+        console.log(r.identical ? `stage ${r.stage}: bitwise reproducible` : `stage ${r.stage}: outputs differ`)
+        if (!r.identical) process.exitCode = 1
+      } finally {
+        await store.close()
+      }
+    })
+
+  program
     .command('stage')
     .description('run one pipeline stage as a job does: earlier stages\' folders under --inputs, results in --out')
     .argument('<name>', 'stage: data, pretrain, sft, reward, judge, reward-hh, ppo, dpo, eval')
