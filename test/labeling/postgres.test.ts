@@ -26,7 +26,8 @@ const freePort = () =>
 
 test('Postgres backend: campaign, overlap claims, signed labels, idempotency, bad signature, export', { skip, timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'i3-pg-'))
-  const run = (cmd: string, args: string[]) => (asRoot ? execFileSync('runuser', ['-u', 'postgres', '--', join(bin!, cmd), ...args], { stdio: 'pipe' }) : execFileSync(join(bin!, cmd), args, { stdio: 'pipe' }))
+  const runuser = ['/usr/sbin/runuser', '/sbin/runuser'].find((p) => existsSync(p)) ?? 'runuser'
+  const run = (cmd: string, args: string[]) => (asRoot ? execFileSync(runuser, ['-u', 'postgres', '--', join(bin!, cmd), ...args], { stdio: 'pipe' }) : execFileSync(join(bin!, cmd), args, { stdio: 'pipe' }))
   if (asRoot) chownSync(dir, Number(pgUser), -1)
   const port = await freePort()
   run('initdb', ['-D', join(dir, 'data'), '-A', 'trust', '-U', 'i3', '--no-sync'])
