@@ -3,6 +3,7 @@
  * {threads, mode, workers, kernelMessages, losses}. INSTRUCT3_THREADS (read when src/model/jax.ts is
  * first imported) picks single-threaded WASM or the worker pool.
  *   node test/model/train-child.ts <steps> trainable   createTrainable (sync reads: loss.item())
+ *   node test/model/train-child.ts <steps> trainable-async   createTrainable's accumulateAsync / updateAsync (the loop's path)
  *   node test/model/train-child.ts <steps> async       jit(valueAndGrad) + SGD, read with `await data()`
  * jax-js 0.1.25 hands kernels to its pool only when results are read asynchronously (data(),
  * blockUntilReady()); dataSync()/item() run every pending kernel on the calling thread.
@@ -42,6 +43,14 @@ if (mode === 'trainable') {
   for (let s = 0; s < steps; s++) {
     losses.push(tr.accumulate(randomLmBatch(c, 8, 32, 100 + s)).loss)
     tr.update(3e-3)
+  }
+  tr.dispose()
+} else if (mode === 'trainable-async') {
+  // what the training loop uses: async reads, so the kernels can run on the pool
+  const tr = createTrainable({ config: c, params: initParams(c, 21), objective: lmObjective })
+  for (let s = 0; s < steps; s++) {
+    losses.push((await tr.accumulateAsync(randomLmBatch(c, 8, 32, 100 + s))).loss)
+    await tr.updateAsync(3e-3)
   }
   tr.dispose()
 } else {

@@ -86,11 +86,17 @@ test('worker pool (INSTRUCT3_THREADS=2, child process) gives the same losses as 
   for (let i = 0; i < 4; i++) assert.ok(Math.abs(twoAsync.losses[i] - oneAsync.losses[i]) < 1e-6, `step ${i}`)
 })
 
-test(
-  'createTrainable uses the worker pool when INSTRUCT3_THREADS=2',
-  { todo: 'jax-js runs kernels in its pool only for async reads; trainable.ts reads loss.item() synchronously (see docs/engine.md)' },
-  async () => {
-    const two = twoTrainable ?? (await child(2, 'trainable'))
-    assert.ok(two.kernelMessages > 0, 'no kernel reached the pool')
-  },
-)
+test('createTrainable runs its kernels on the worker pool through accumulateAsync/updateAsync, with the same losses', async () => {
+  const sync = twoTrainable ?? (await child(2, 'trainable'))
+  const two = await child(2, 'trainable-async')
+  const one = await child(1, 'trainable-async')
+  // synchronous reads keep every kernel on the calling thread (jax-js 0.1.25: dispatch(sync) skips the pool)
+  assert.equal(sync.kernelMessages, 0)
+  assert.equal(two.workers, 2)
+  assert.ok(two.kernelMessages > 100, `only ${two.kernelMessages} kernels went to the pool`)
+  assert.equal(one.workers, 0)
+  for (let i = 0; i < 4; i++) {
+    assert.ok(Math.abs(two.losses[i] - one.losses[i]) < 1e-6, `step ${i}: ${two.losses[i]} vs ${one.losses[i]}`)
+    assert.ok(Math.abs(two.losses[i] - sync.losses[i]) < 1e-6, `step ${i}: async ${two.losses[i]} vs sync ${sync.losses[i]}`)
+  }
+})
