@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { Instruct3Error } from '../util/errors.ts'
 import { byteToChar, splitUtf8, tokenStringToBytes, utf8Decoder, utf8Encoder } from './bytes.ts'
 import { forEachPiece, literalAlternation } from './pretokenize.ts'
+import { createMinHeap } from './heap.ts'
 import {
   ASSISTANT_TOKEN,
   EOS_TOKEN,
@@ -143,7 +144,7 @@ export function createTokenizer(spec: TokenizerSpec, source: SpecSource = {}): T
     const prev = new Int32Array(len)
     for (let i = 0; i < len; i++) ((sym[i] = byteToId[bytes[i]]), (next[i] = i + 1), (prev[i] = i - 1))
     next[len - 1] = -1
-    const heap = createPairHeap()
+    const heap = createMinHeap()
     const pushPair = (i: number) => {
       const j = next[i]
       if (j < 0) return
@@ -308,54 +309,4 @@ export function fingerprintOf(spec: TokenizerSpec): string {
   h.update('\n')
   h.update(JSON.stringify([...spec.specialTokens].sort()))
   return h.digest('hex')
-}
-
-/** A small binary min-heap of (rank, position) pairs, ordered by rank then position. */
-function createPairHeap() {
-  const r: number[] = []
-  const p: number[] = []
-  const less = (i: number, j: number) => r[i] < r[j] || (r[i] === r[j] && p[i] < p[j])
-  const swap = (i: number, j: number) => {
-    const tr = r[i]
-    r[i] = r[j]
-    r[j] = tr
-    const tp = p[i]
-    p[i] = p[j]
-    p[j] = tp
-  }
-  return {
-    get size() {
-      return r.length
-    },
-    push(rank: number, pos: number) {
-      r.push(rank)
-      p.push(pos)
-      let i = r.length - 1
-      while (i > 0) {
-        const parent = (i - 1) >> 1
-        if (!less(i, parent)) break
-        swap(i, parent)
-        i = parent
-      }
-    },
-    pop(): [number, number] {
-      const top: [number, number] = [r[0], p[0]]
-      const last = r.length - 1
-      swap(0, last)
-      r.pop()
-      p.pop()
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        const rr = l + 1
-        let m = i
-        if (l < r.length && less(l, m)) m = l
-        if (rr < r.length && less(rr, m)) m = rr
-        if (m === i) break
-        swap(i, m)
-        i = m
-      }
-      return top
-    },
-  }
 }

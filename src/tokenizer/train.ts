@@ -3,6 +3,7 @@ import { byteOrder, byteToChar, utf8Encoder } from './bytes.ts'
 import { forEachPiece } from './pretokenize.ts'
 import { createTokenizer, PAIR_SHIFT } from './tokenizer.ts'
 import { DEFAULT_SPECIAL_TOKENS, type Tokenizer, type TrainOptions } from './types.ts'
+import { createMinHeap } from './heap.ts'
 
 /**
  * Train a byte-level BPE tokenizer (GPT-2 style) on a stream of texts.
@@ -73,8 +74,9 @@ export async function trainBpe(texts: Iterable<string> | AsyncIterable<string>, 
       else if (list[list.length - 1] !== w) list.push(w)
     }
   }
-  const heap = createMaxHeap()
-  for (const [k, c] of pairCount) heap.push(c, k)
+  // min-heap on (-count, key): the most frequent pair first, ties to the smaller key
+  const heap = createMinHeap()
+  for (const [k, c] of pairCount) heap.push(-c, k)
 
   // Token strings (GPT-2 byte-level form) for the vocab.
   const vocab: string[] = byteOrder.map((b) => byteToChar[b])
@@ -87,10 +89,11 @@ export async function trainBpe(texts: Iterable<string> | AsyncIterable<string>, 
   let lastReport = 0
   const idOfToken = new Map<string, number>(vocab.map((t, i) => [t, i]))
   while (vocab.length < opts.vocabSize && heap.size > 0) {
-    const [c, k] = heap.pop()
+    const [negC, k] = heap.pop()
+    const c = -negC
     const cur = pairCount.get(k) ?? 0
     if (cur !== c) {
-      if (cur > 0) heap.push(cur, k) // stale entry: re-queue with the true count
+      if (cur > 0) heap.push(-cur, k) // stale entry: re-queue with the true count
       continue
     }
     if (c < minFrequency) break
@@ -153,7 +156,7 @@ export async function trainBpe(texts: Iterable<string> | AsyncIterable<string>, 
     // Only pairs containing the new token can have grown; they are new, so push them.
     for (const pk of touched) {
       const v = pairCount.get(pk)
-      if (v !== undefined) heap.push(v, pk)
+      if (v !== undefined) heap.push(-v, pk)
     }
     const done = vocab.length - base
     if (progress && done - lastReport >= 64) {
@@ -164,55 +167,6 @@ export async function trainBpe(texts: Iterable<string> | AsyncIterable<string>, 
   if (progress) progress({ phase: 'merge', merges: vocab.length - base, totalMerges })
 
   return createTokenizer({ vocab, merges, specialTokens: specials })
-}
-
-/** Max-heap of (count, pairKey): higher count first, then the smaller key (smaller left id, then right id). */
-function createMaxHeap() {
-  const c: number[] = []
-  const k: number[] = []
-  const better = (i: number, j: number) => c[i] > c[j] || (c[i] === c[j] && k[i] < k[j])
-  const swap = (i: number, j: number) => {
-    const tc = c[i]
-    c[i] = c[j]
-    c[j] = tc
-    const tk = k[i]
-    k[i] = k[j]
-    k[j] = tk
-  }
-  return {
-    get size() {
-      return c.length
-    },
-    push(count: number, key: number) {
-      c.push(count)
-      k.push(key)
-      let i = c.length - 1
-      while (i > 0) {
-        const p = (i - 1) >> 1
-        if (!better(i, p)) break
-        swap(i, p)
-        i = p
-      }
-    },
-    pop(): [number, number] {
-      const top: [number, number] = [c[0], k[0]]
-      swap(0, c.length - 1)
-      c.pop()
-      k.pop()
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        const r = l + 1
-        let m = i
-        if (l < c.length && better(l, m)) m = l
-        if (r < c.length && better(r, m)) m = r
-        if (m === i) break
-        swap(i, m)
-        i = m
-      }
-      return top
-    },
-  }
 }
 
 
