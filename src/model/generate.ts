@@ -9,7 +9,7 @@
  */
 import { np, nn, jit, tree, type JArray } from './jax.ts'
 import type { GPTConfig } from './config.ts'
-import { layerNorm, type Params } from './gpt.ts'
+import { block, causalAttention, embed, layerNorm, type Attend, type Params } from './gpt.ts'
 import { createRng, type Rng } from './rng.ts'
 import { Instruct3Error } from '../util/errors.ts'
 
@@ -36,46 +36,32 @@ export type GenerationResult = {
 
 type Caches = { k: JArray[]; v: JArray[] }
 
-function linear2d(x: JArray, w: JArray, b: JArray): JArray {
-  return np.matmul(x, w).add(b)
-}
-
 /** Round n up to a multiple of `m`, capped at `cap`. */
 export function bucket(n: number, m: number, cap: number): number {
   return Math.min(cap, Math.ceil(n / m) * m)
 }
 
 /**
- * Prefill: tokens [B, P] -> logits at each row's last prompt position [B, V] and caches [B, Tmax, H, D].
+ * Prefill: tokens [B, P] -> logits at each row's last prompt position [B, V] and caches [B, Tmax, H, D]
+ * (the prompt's keys and values, zero-padded to Tmax).
  */
 function prefillFn(c: GPTConfig, Tmax: number) {
   return (p: Params, idx: JArray, lastPos: JArray): [JArray, JArray[], JArray[]] => {
     const [B, P] = idx.shape
-    const H = c.nHead
-    const D = c.nEmbd / H
-    const wte = p['transformer.wte.weight']
-    let x = np.take(wte.ref, idx, 0).add(p['transformer.wpe.weight'].slice([0, P])) // [B, P, C]
     const ks: JArray[] = []
     const vs: JArray[] = []
-    for (let i = 0; i < c.nLayer; i++) {
-      const h = `transformer.h.${i}`
-      const a = layerNorm(x.ref, p[`${h}.ln_1.weight`], p[`${h}.ln_1.bias`], c.layerNormEps).reshape([B * P, c.nEmbd])
-      const qkv = linear2d(a, p[`${h}.attn.c_attn.weight`], p[`${h}.attn.c_attn.bias`]).reshape([B, P, 3, H, D])
-      const q = qkv.ref.slice([], [], 0)
-      const k = qkv.ref.slice([], [], 1)
-      const v = qkv.slice([], [], 2)
-      ks.push(np.pad(k.ref, [[0, 0], [0, Tmax - P], [0, 0], [0, 0]]))
-      vs.push(np.pad(v.ref, [[0, 0], [0, Tmax - P], [0, 0], [0, 0]]))
-      const y = nn.dotProductAttention(q, k, v, { isCausal: true }).reshape([B * P, c.nEmbd])
-      x = x.add(linear2d(y, p[`${h}.attn.c_proj.weight`], p[`${h}.attn.c_proj.bias`]).reshape([B, P, c.nEmbd]))
-      const m = layerNorm(x.ref, p[`${h}.ln_2.weight`], p[`${h}.ln_2.bias`], c.layerNormEps).reshape([B * P, c.nEmbd])
-      const f = nn.gelu(linear2d(m, p[`${h}.mlp.c_fc.weight`], p[`${h}.mlp.c_fc.bias`]), { approximate: true })
-      x = x.add(linear2d(f, p[`${h}.mlp.c_proj.weight`], p[`${h}.mlp.c_proj.bias`]).reshape([B, P, c.nEmbd]))
+    const pad = [[0, 0], [0, Tmax - P], [0, 0], [0, 0]] as Array<[number, number]>
+    const capture: Attend = (q, k, v, layer) => {
+      ks.push(np.pad(k.ref, pad))
+      vs.push(np.pad(v.ref, pad))
+      return causalAttention(q, k, v, layer)
     }
-    // hidden at each row's last prompt token: [B, 1, C]
+    let x = embed(p, idx) // [B, P, C]
+    for (let i = 0; i < c.nLayer; i++) x = block(p, i, x, c, capture)
+    // hidden at each row's last prompt token: [B, C]
     const last = np.takeAlongAxis(x, lastPos.reshape([B, 1, 1]), 1).reshape([B, c.nEmbd])
     const hl = layerNorm(last, p['transformer.ln_f.weight'], p['transformer.ln_f.bias'], c.layerNormEps)
-    const logits = np.matmul(hl, wte.transpose()) // [B, V]
+    const logits = np.matmul(hl, p['transformer.wte.weight'].transpose()) // [B, V]
     return [logits, ks, vs]
   }
 }
@@ -95,34 +81,26 @@ function cachedAttention(q: JArray, k: JArray, v: JArray, valid: JArray): JArray
 function decodeFn(c: GPTConfig, Tmax: number) {
   return (p: Params, tok: JArray, pos: JArray, kc: JArray[], vc: JArray[]): [JArray, JArray[], JArray[]] => {
     const B = tok.shape[0]
-    const H = c.nHead
-    const D = c.nEmbd / H
     const wte = p['transformer.wte.weight']
-    let x = np.take(wte.ref, tok, 0).add(np.take(p['transformer.wpe.weight'], pos.ref, 0)) // [B, C]
+    // [B, 1, C]: each row's token at its own position
+    let x = np.take(wte.ref, tok, 0).add(np.take(p['transformer.wpe.weight'], pos.ref, 0)).reshape([B, 1, c.nEmbd])
     // onehot of the write position, broadcast over [B, Tmax, H, D]
     const where = np.equal(np.arange(Tmax).reshape([1, Tmax]), pos.ref.reshape([B, 1])).reshape([B, Tmax, 1, 1])
     // keys at positions <= pos take part in attention: [B, 1, 1, Tmax]
     const valid = np.lessEqual(np.arange(Tmax).reshape([1, 1, 1, Tmax]), pos.reshape([B, 1, 1, 1]))
     const ks: JArray[] = []
     const vs: JArray[] = []
-    for (let i = 0; i < c.nLayer; i++) {
-      const h = `transformer.h.${i}`
-      const a = layerNorm(x.ref, p[`${h}.ln_1.weight`], p[`${h}.ln_1.bias`], c.layerNormEps)
-      const qkv = linear2d(a, p[`${h}.attn.c_attn.weight`], p[`${h}.attn.c_attn.bias`]).reshape([B, 1, 3, H, D])
-      const q = qkv.ref.slice([], [], 0) // [B, 1, H, D]
-      const k = np.where(where.ref, qkv.ref.slice([], [], 1), kc[i]) // [B, Tmax, H, D]
-      const v = np.where(where.ref, qkv.slice([], [], 2), vc[i])
+    const cached: Attend = (q, kNew, vNew, layer) => {
+      const k = np.where(where.ref, kNew, kc[layer]) // [B, Tmax, H, D]
+      const v = np.where(where.ref, vNew, vc[layer])
       ks.push(k.ref)
       vs.push(v.ref)
-      const y = cachedAttention(q, k, v, valid.ref).reshape([B, c.nEmbd])
-      x = x.add(linear2d(y, p[`${h}.attn.c_proj.weight`], p[`${h}.attn.c_proj.bias`]))
-      const m = layerNorm(x.ref, p[`${h}.ln_2.weight`], p[`${h}.ln_2.bias`], c.layerNormEps)
-      const f = nn.gelu(linear2d(m, p[`${h}.mlp.c_fc.weight`], p[`${h}.mlp.c_fc.bias`]), { approximate: true })
-      x = x.add(linear2d(f, p[`${h}.mlp.c_proj.weight`], p[`${h}.mlp.c_proj.bias`]))
+      return cachedAttention(q, k, v, valid.ref)
     }
+    for (let i = 0; i < c.nLayer; i++) x = block(p, i, x, c, cached)
     where.dispose()
     valid.dispose()
-    const hl = layerNorm(x, p['transformer.ln_f.weight'], p['transformer.ln_f.bias'], c.layerNormEps)
+    const hl = layerNorm(x.reshape([B, c.nEmbd]), p['transformer.ln_f.weight'], p['transformer.ln_f.bias'], c.layerNormEps)
     return [np.matmul(hl, wte.transpose()), ks, vs]
   }
 }

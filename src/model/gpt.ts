@@ -113,39 +113,54 @@ function dropout(x: JArray, rate: number, key: JArray | undefined): JArray {
 }
 
 /**
+ * Self-attention inside a block: q, k, v [B, T, H, D] for the block's new positions -> [B, T, H, D].
+ * Training attends causally over the sequence; generation writes k/v into its cache first (generate.ts).
+ */
+export type Attend = (q: JArray, k: JArray, v: JArray, layer: number) => JArray
+
+export const causalAttention: Attend = (q, k, v) => nn.dotProductAttention(q, k, v, { isCausal: true })
+
+/** Embeddings of tokens [B, T] at positions 0..T-1 -> [B, T, C]. Does not consume `wte`. */
+export function embed(p: Params, idx: JArray): JArray {
+  const T = idx.shape[1]
+  return np.take(p['transformer.wte.weight'].ref, idx, 0).add(p['transformer.wpe.weight'].slice([0, T])) // [B, T, C] + [T, C]
+}
+
+/**
+ * Block i (pre-LayerNorm): x [B, T, C] -> x + attn(ln_1(x)) -> x + mlp(ln_2(x)). Consumes the block's
+ * parameters. The one definition of a block, for training, prefill and decode alike.
+ */
+export function block(p: Params, i: number, x: JArray, c: GPTConfig, attend: Attend, dropoutKeys?: { attn?: JArray; mlp?: JArray }): JArray {
+  const [B, T] = x.shape
+  const H = c.nHead
+  const D = c.nEmbd / H
+  const h = `transformer.h.${i}`
+  const a = layerNorm(x.ref, p[`${h}.ln_1.weight`], p[`${h}.ln_1.bias`], c.layerNormEps)
+  const qkv = linear(a, p[`${h}.attn.c_attn.weight`], p[`${h}.attn.c_attn.bias`]).reshape([B, T, 3, H, D])
+  const q = qkv.ref.slice([], [], 0) // [B, T, H, D]
+  const k = qkv.ref.slice([], [], 1)
+  const v = qkv.slice([], [], 2)
+  const y = attend(q, k, v, i).reshape([B, T, c.nEmbd])
+  const ao = linear(y, p[`${h}.attn.c_proj.weight`], p[`${h}.attn.c_proj.bias`])
+  x = x.add(dropout(ao, c.dropout, dropoutKeys?.attn))
+  const m = layerNorm(x.ref, p[`${h}.ln_2.weight`], p[`${h}.ln_2.bias`], c.layerNormEps)
+  const f = nn.gelu(linear(m, p[`${h}.mlp.c_fc.weight`], p[`${h}.mlp.c_fc.bias`]), { approximate: true })
+  const mo = linear(f, p[`${h}.mlp.c_proj.weight`], p[`${h}.mlp.c_proj.bias`])
+  return x.add(dropout(mo, c.dropout, dropoutKeys?.mlp))
+}
+
+/**
  * Transformer trunk: tokens [B, T] (int32) -> final hidden states [B, T, C] after ln_f.
  * Consumes every parameter except `transformer.wte.weight`, which is returned to the caller
  * (still owned) for the tied LM head.
  */
 export function trunk(p: Params, idx: JArray, c: GPTConfig, opts: ForwardOptions = {}): { h: JArray; wte: JArray } {
-  const [B, T] = idx.shape
-  const H = c.nHead
-  const D = c.nEmbd / H
   const wte = p['transformer.wte.weight']
   const keys = opts.dropoutKey ? random.split(opts.dropoutKey, 1 + 2 * c.nLayer) : undefined
   const keyAt = (i: number) => (keys ? keys.ref.slice(i) : undefined)
 
-  let x = np.take(wte.ref, idx, 0) // [B, T, C]
-  x = x.add(p['transformer.wpe.weight'].slice([0, T])) // + [T, C]
-  x = dropout(x, c.dropout, keyAt(0))
-
-  for (let i = 0; i < c.nLayer; i++) {
-    const h = `transformer.h.${i}`
-    // attention
-    const a = layerNorm(x.ref, p[`${h}.ln_1.weight`], p[`${h}.ln_1.bias`], c.layerNormEps)
-    const qkv = linear(a, p[`${h}.attn.c_attn.weight`], p[`${h}.attn.c_attn.bias`]).reshape([B, T, 3, H, D])
-    const q = qkv.ref.slice([], [], 0) // [B, T, H, D]
-    const k = qkv.ref.slice([], [], 1)
-    const v = qkv.slice([], [], 2)
-    const y = nn.dotProductAttention(q, k, v, { isCausal: true }).reshape([B, T, c.nEmbd])
-    const ao = linear(y, p[`${h}.attn.c_proj.weight`], p[`${h}.attn.c_proj.bias`])
-    x = x.add(dropout(ao, c.dropout, keyAt(1 + 2 * i)))
-    // MLP
-    const m = layerNorm(x.ref, p[`${h}.ln_2.weight`], p[`${h}.ln_2.bias`], c.layerNormEps)
-    const f = nn.gelu(linear(m, p[`${h}.mlp.c_fc.weight`], p[`${h}.mlp.c_fc.bias`]), { approximate: true })
-    const mo = linear(f, p[`${h}.mlp.c_proj.weight`], p[`${h}.mlp.c_proj.bias`])
-    x = x.add(dropout(mo, c.dropout, keyAt(2 + 2 * i)))
-  }
+  let x = dropout(embed(p, idx), c.dropout, keyAt(0))
+  for (let i = 0; i < c.nLayer; i++) x = block(p, i, x, c, causalAttention, { attn: keyAt(1 + 2 * i), mlp: keyAt(2 + 2 * i) })
   keys?.dispose()
   const hOut = layerNorm(x, p['transformer.ln_f.weight'], p['transformer.ln_f.bias'], c.layerNormEps)
   return { h: hOut, wte }
