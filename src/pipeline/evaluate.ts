@@ -11,6 +11,8 @@ import { existsSync } from 'node:fs'
 import { loadPolicy, type Policy } from '../model/policy.ts'
 import { loadRewardModel } from '../model/reward-model.ts'
 import { createScorer } from '../model/trainable.ts'
+
+type TokenScorer = ReturnType<typeof createScorer>
 import { tokenScore } from '../model/objectives.ts'
 import { createRng } from '../model/rng.ts'
 import { formatPrompt } from '../tokenizer/index.ts'
@@ -68,7 +70,21 @@ export async function evaluate(cfg: EvalConfig): Promise<EvalReport> {
   const sftDir = cfg.policies.sft
   let sftSamples: { ids: number[][]; rewards: number[] } | undefined
   const sft = sftDir ? await loadPolicy(sftDir) : undefined
-  const sftScorer = sft ? createScorer(sft.checkpoint.config, tokenScore) : undefined
+  // one compiled token scorer per model shape, shared by every policy (KL and perplexity)
+  const scorers = new Map<string, TokenScorer>()
+  const scorerFor = (p: Policy): TokenScorer => {
+    const key = JSON.stringify(p.checkpoint.config)
+    let sc = scorers.get(key)
+    if (!sc) scorers.set(key, (sc = createScorer(p.checkpoint.config, tokenScore)))
+    return sc
+  }
+  // held-out text tokenized once per tokenizer
+  const tokenized = new Map<string, Int32Array>()
+  const heldOutTokens = async (p: Policy, file: string): Promise<Int32Array> => {
+    let t = tokenized.get(p.tokenizer.fingerprint)
+    if (!t) tokenized.set(p.tokenizer.fingerprint, (t = await tokenizeCorpus(file, p.tokenizer, { quiet: true, maxDocs: 60 })))
+    return t
+  }
   try {
     const progress = createProgress({ label: 'eval', total: Object.keys(cfg.policies).length, unit: 'model', quiet: cfg.quiet })
     // the SFT reference first, so others can be compared with it
@@ -97,10 +113,10 @@ export async function evaluate(cfg: EvalConfig): Promise<EvalReport> {
           for (let i = 0; i < rewards.length; i++) wins += rewards[i] > sftSamples.rewards[i] ? 1 : rewards[i] === sftSamples.rewards[i] ? 0.5 : 0
           ev.winRateVsSft = wins / rewards.length
         }
-        if (sft && sftScorer && name !== 'sft' && name !== 'base') {
+        if (sft && name !== 'sft' && name !== 'base') {
           // KL(pi || sft) per response = sum over response tokens of log pi - log sft, on pi's samples
-          const pl = responseLogprobs(policy, seqs, promptIds)
-          const rl = responseLogprobs(sft, seqs, promptIds)
+          const pl = responseLogprobs(policy, scorerFor(policy), seqs, promptIds)
+          const rl = responseLogprobs(sft, scorerFor(sft), seqs, promptIds)
           ev.klToSft = mean(pl.map((v, i) => v - rl[i]))
         }
         if (swc.length) {
@@ -108,7 +124,7 @@ export async function evaluate(cfg: EvalConfig): Promise<EvalReport> {
           const sg = policy.generateIds(sp, { maxNewTokens: 24, temperature: 0, eosId: tok.eosId })
           ev.swcAccuracy = mean(swc.map((p, i) => scoreSwc(textOf(policy, sg.tokens[i]), p.reference!)))
         }
-        if (cfg.heldOutText && existsSync(cfg.heldOutText)) ev.perplexity = await perplexity(policy, cfg.heldOutText)
+        if (cfg.heldOutText && existsSync(cfg.heldOutText)) ev.perplexity = perplexity(policy, scorerFor(policy), await heldOutTokens(policy, cfg.heldOutText))
         report.policies.push(ev)
       } finally {
         if (policy !== sft) policy.dispose()
@@ -118,7 +134,7 @@ export async function evaluate(cfg: EvalConfig): Promise<EvalReport> {
     progress.done()
   } finally {
     judge.dispose()
-    sftScorer?.dispose()
+    for (const sc of scorers.values()) sc.dispose()
     sft?.dispose()
   }
   return report
@@ -138,55 +154,43 @@ function textOf(p: Policy, ids: number[]): string {
 }
 
 /** Sum of log-probabilities of each sequence's response tokens (after its prompt) under `policy`. */
-function responseLogprobs(policy: Policy, seqs: number[][], prompts: number[][]): number[] {
+function responseLogprobs(policy: Policy, scorer: TokenScorer, seqs: number[][], prompts: number[][]): number[] {
   const cfg = policy.checkpoint.config
-  const scorer = createScorer(cfg, tokenScore)
   const pad = policy.tokenizer.padId
   const out: number[] = []
   const B = 8
-  try {
-    for (let i = 0; i < seqs.length; i += B) {
-      const chunk = seqs.slice(i, i + B)
-      const T = Math.min(cfg.nCtx, Math.ceil(Math.max(...chunk.map((s) => s.length)) / 16) * 16)
-      const inputs = new Int32Array(B * T).fill(pad)
-      const targets = new Int32Array(B * T).fill(pad)
-      chunk.forEach((s, j) => {
-        for (let t = 0; t < Math.min(s.length - 1, T); t++) {
-          inputs[j * T + t] = s[t]
-          targets[j * T + t] = s[t + 1]
-        }
-      })
-      const lp = scorer.score(policy.params, { inputs: { data: inputs, shape: [B, T] }, targets: { data: targets, shape: [B, T] } }).logprobs
-      chunk.forEach((s, j) => {
-        let sum = 0
-        for (let t = prompts[i + j].length - 1; t < Math.min(s.length - 1, T); t++) sum += lp[j * T + t]
-        out.push(sum)
-      })
-    }
-  } finally {
-    scorer.dispose()
+  for (let i = 0; i < seqs.length; i += B) {
+    const chunk = seqs.slice(i, i + B)
+    const T = Math.min(cfg.nCtx, Math.ceil(Math.max(...chunk.map((s) => s.length)) / 16) * 16)
+    const inputs = new Int32Array(B * T).fill(pad)
+    const targets = new Int32Array(B * T).fill(pad)
+    chunk.forEach((s, j) => {
+      for (let t = 0; t < Math.min(s.length - 1, T); t++) {
+        inputs[j * T + t] = s[t]
+        targets[j * T + t] = s[t + 1]
+      }
+    })
+    const lp = scorer.score(policy.params, { inputs: { data: inputs, shape: [B, T] }, targets: { data: targets, shape: [B, T] } }).logprobs
+    chunk.forEach((s, j) => {
+      let sum = 0
+      for (let t = prompts[i + j].length - 1; t < Math.min(s.length - 1, T); t++) sum += lp[j * T + t]
+      out.push(sum)
+    })
   }
   return out
 }
 
-/** Perplexity on held-out text (the first 60 documents, at most 16 windows of the context length). */
-async function perplexity(policy: Policy, file: string): Promise<number> {
-  const cfg = policy.checkpoint.config
-  const tokens = await tokenizeCorpus(file, policy.tokenizer, { quiet: true, maxDocs: 60 })
-  const batches = sequentialWindows(tokens, 8, cfg.nCtx, 2)
-  const scorer = createScorer(cfg, tokenScore)
-  try {
-    let sum = 0
-    let n = 0
-    for (const b of batches) {
-      const lp = scorer.score(policy.params, { inputs: b.inputs, targets: b.targets }).logprobs
-      for (const v of lp) sum += v
-      n += lp.length
-    }
-    return Math.exp(-sum / Math.max(1, n))
-  } finally {
-    scorer.dispose()
+/** Perplexity on held-out tokens (the first 60 documents, at most 16 windows of the context length). */
+function perplexity(policy: Policy, scorer: TokenScorer, tokens: Int32Array): number {
+  const batches = sequentialWindows(tokens, 8, policy.checkpoint.config.nCtx, 2)
+  let sum = 0
+  let n = 0
+  for (const b of batches) {
+    const lp = scorer.score(policy.params, { inputs: b.inputs, targets: b.targets }).logprobs
+    for (const v of lp) sum += v
+    n += lp.length
   }
+  return Math.exp(-sum / Math.max(1, n))
 }
 
 export function defaultEvalPaths(tasksDir: string) {
