@@ -82,24 +82,26 @@ export function createAdamW(cfg: AdamWConfig) {
     return { params: outP, m: outM, v: outV, gradNorm }
   })
 
-  /** Apply one update; consumes params, grads and state; returns new params/state and the grad norm. */
-  function step(params: Params, grads: Params, state: AdamState, lr: number, gradScale = 1): { params: Params; state: AdamState; gradNorm: number } {
+  /** Dispatch one update (consumes params, grads and state); the caller reads the grad norm. */
+  function dispatch(params: Params, grads: Params, state: AdamState, lr: number, gradScale: number) {
     const t = state.step + 1
     const hyper = np.array(new Float32Array([lr, 1 - Math.pow(cfg.beta1, t), 1 - Math.pow(cfg.beta2, t), gradScale]))
     const out = update(params, grads, state.m, state.v, hyper)
-    const gradNorm = out.gradNorm.item()
-    return { params: out.params, state: { m: out.m, v: out.v, step: t }, gradNorm }
+    return { params: out.params, state: { m: out.m, v: out.v, step: t }, norm: out.gradNorm }
+  }
+
+  /** Apply one update; consumes params, grads and state; returns new params/state and the grad norm. */
+  function step(params: Params, grads: Params, state: AdamState, lr: number, gradScale = 1): { params: Params; state: AdamState; gradNorm: number } {
+    const { norm, ...next } = dispatch(params, grads, state, lr, gradScale)
+    return { ...next, gradNorm: norm.item() }
   }
   /**
    * Same update, read asynchronously. jax-js 0.1.25 runs kernels on its WASM worker pool only when
    * pending work is flushed by an async read (`dataSync`/`item` run them on the calling thread).
    */
   async function stepAsync(params: Params, grads: Params, state: AdamState, lr: number, gradScale = 1): Promise<{ params: Params; state: AdamState; gradNorm: number }> {
-    const t = state.step + 1
-    const hyper = np.array(new Float32Array([lr, 1 - Math.pow(cfg.beta1, t), 1 - Math.pow(cfg.beta2, t), gradScale]))
-    const out = update(params, grads, state.m, state.v, hyper)
-    const gradNorm = (await out.gradNorm.data())[0] as number
-    return { params: out.params, state: { m: out.m, v: out.v, step: t }, gradNorm }
+    const { norm, ...next } = dispatch(params, grads, state, lr, gradScale)
+    return { ...next, gradNorm: (await norm.data())[0] as number }
   }
   return { step, stepAsync, dispose: () => update.dispose() }
 }

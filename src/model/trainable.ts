@@ -105,6 +105,19 @@ export function createTrainable(init: TrainableInit): Trainable {
     for (const [k, v] of Object.entries(m)) out[k] = (await v.data())[0] as number
     return out
   }
+  /** The accumulated gradients, handed to the optimizer (which consumes them). */
+  const takeGrads = (): Params => {
+    if (acc === null) throw new Error('update() before accumulate()')
+    return acc
+  }
+  /** Install the optimizer's results; the update's averaging count resets. */
+  const commit = (out: { params: Params; state: AdamState; gradNorm: number }): number => {
+    params = out.params
+    state = out.state
+    acc = null
+    micro = 0
+    return out.gradNorm
+  }
   const forwardBackward = (batch: HostBatch, dropoutSeed: number) => {
     const key = random.key(dropoutSeed)
     const [[loss, metrics], grads] = lossGrad(tree.ref(params), toBatch(batch), key) as unknown as [[JArray, Record<string, JArray>], Params]
@@ -127,23 +140,12 @@ export function createTrainable(init: TrainableInit): Trainable {
       return out
     },
     async updateAsync(lr) {
-      if (acc === null) throw new Error('update() before accumulate()')
-      const out = await adam.stepAsync(params, acc, state, lr, 1 / micro)
-      params = out.params
-      state = out.state
-      acc = null
-      micro = 0
+      const gradNorm = commit(await adam.stepAsync(params, takeGrads(), state, lr, 1 / micro))
       await blockUntilReady([params, state.m, state.v])
-      return out.gradNorm
+      return gradNorm
     },
     update(lr) {
-      if (acc === null) throw new Error('update() before accumulate()')
-      const out = adam.step(params, acc, state, lr, 1 / micro)
-      params = out.params
-      state = out.state
-      acc = null
-      micro = 0
-      return out.gradNorm
+      return commit(adam.step(params, takeGrads(), state, lr, 1 / micro))
     },
     evaluate(batch) {
       const [loss, metrics] = evalFn(tree.ref(params), toBatch(batch)) as unknown as [JArray, Record<string, JArray>]

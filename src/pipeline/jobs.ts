@@ -6,10 +6,9 @@
  * default), in a local child process, or in a container on a Bacalhau node. Run manifests are written
  * exactly as for an in-process run.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { tmpdir } from 'node:os'
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs'
 import type { CID } from 'multiformats/cid'
 import { Instruct3Error } from '../util/errors.ts'
 import type { PipelineConfig } from './config.ts'
@@ -45,6 +44,7 @@ export async function runPipelineAsJobs(cfg: PipelineConfig, opts: JobPipelineOp
   const { createStore } = await import('../store/index.ts')
   const { createJobRunner, runPipelineJobs, stageJob } = await import('../jobs/index.ts')
   const { writeManifest, writePipelineManifest } = await import('../store/manifest.ts')
+  const { toCid } = await import('../store/index.ts')
   const { dataDir } = await import('../util/paths.ts')
   const store = opts.ipfsApi
     ? await createStore({ kind: 'kubo', apiUrl: opts.ipfsApi })
@@ -85,7 +85,6 @@ export async function runPipelineAsJobs(cfg: PipelineConfig, opts: JobPipelineOp
       onLog: opts.quiet ? undefined : (stage, l) => process.stderr.write(`[${stage}] ${l.line}\n`),
     })
     // run manifests, as for an in-process run: inputs `from:<stage>/outputs`, outputs the stage folder
-    const { toCid } = await import('../store/index.ts')
     const manifests: CID[] = []
     const outCid = new Map<string, string>()
     for (const st of r.stages) {

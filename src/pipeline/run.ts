@@ -7,7 +7,7 @@
  * added (UnixFS) and described by a run manifest (inputs named `from:<stage>/<output>`), and the
  * pipeline manifest links them all, so `instruct3 verify <cid>` can re-check the whole run.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import { createHash } from 'node:crypto'
 import type { CID } from 'multiformats/cid'
@@ -15,6 +15,7 @@ import { writeFileAtomicSync } from '../util/atomic.ts'
 import { readJsonl, toJsonl } from '../util/jsonl.ts'
 import type { PipelineConfig } from './config.ts'
 import { formatDuration } from '../util/progress.ts'
+import { dataDir } from '../util/paths.ts'
 
 export type StageRecord = {
   stage: string
@@ -372,6 +373,8 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions = {
   writeFileSync(join(cfg.workDir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n')
   const ctx: Ctx = { cfg, records: new Map(), dirs: new Map(), log, quiet }
   const store = cfg.store.kind === 'none' ? undefined : await openStore(cfg)
+  // lineage helpers, loaded once (the store modules are heavy: only when a store is used)
+  const lineage = store ? { ...(await import('../store/index.ts')), ...(await import('../store/manifest.ts')) } : undefined
   const manifests: CID[] = []
   let forced = false
   const startedAt = new Date().toISOString()
@@ -388,23 +391,22 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions = {
           log(`${stage.name}: up to date (skipped)`)
           ctx.records.set(stage.name, rec)
           ctx.dirs.set(stage.name, dir)
-          if (rec.manifest && store) manifests.push((await import('../store/index.ts')).toCid(rec.manifest))
+          if (rec.manifest && lineage) manifests.push(lineage.toCid(rec.manifest))
           if (opts.until === stage.name) break
           continue
         }
       }
       log(`${stage.name}: running`)
       const { rec, abs: r } = await execStage(stage, ctx, dir, key)
-      if (store) {
-        const { writeManifest } = await import('../store/manifest.ts')
+      if (store && lineage) {
         const outputs: Record<string, CID> = {}
         for (const [name, path] of Object.entries(r.outputs)) outputs[name] = await addPath(store, path)
         const inputsCids: Record<string, CID> = {}
         for (const n of inputs) {
           const prev = ctx.records.get(n)!
-          for (const [o, c] of Object.entries(prev.outputCids ?? {})) inputsCids[`from:${n}/${o}`] = (await import('../store/index.ts')).toCid(c)
+          for (const [o, c] of Object.entries(prev.outputCids ?? {})) inputsCids[`from:${n}/${o}`] = lineage.toCid(c)
         }
-        const cid = await writeManifest(store, {
+        const cid = await lineage.writeManifest(store, {
           stage: stage.name,
           // the stage's own settings, and the whole pipeline config so `instruct3 reproduce` can re-run it
           config: JSON.parse(JSON.stringify({ stage: stage.config(cfg) ?? null, pipeline: cfg })),
@@ -428,9 +430,8 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions = {
     const { writeReport } = await import('./report.ts')
     const reportFile = await writeReport(cfg, ctx.records, ctx.dirs)
     let manifest: string | undefined
-    if (store && manifests.length) {
-      const { writePipelineManifest } = await import('../store/manifest.ts')
-      manifest = (await writePipelineManifest(store, { name: cfg.name, stages: manifests, startedAt, finishedAt: new Date().toISOString() })).toString()
+    if (store && lineage && manifests.length) {
+      manifest = (await lineage.writePipelineManifest(store, { name: cfg.name, stages: manifests, startedAt, finishedAt: new Date().toISOString() })).toString()
       writeFileAtomicSync(join(cfg.workDir, 'pipeline-manifest.cid'), manifest + '\n')
     }
     return { stages: [...ctx.records.values()], manifest, reportFile, seconds: (performance.now() - t0) / 1000 }
@@ -445,13 +446,11 @@ function roundMetrics(m: Record<string, number>): Record<string, number> {
 
 async function openStore(cfg: PipelineConfig) {
   const { createStore } = await import('../store/index.ts')
-  const { dataDir } = await import('../util/paths.ts')
   if (cfg.store.kind === 'kubo') return createStore({ kind: 'kubo', apiUrl: cfg.store.apiUrl! })
   return createStore({ kind: 'helia', dir: cfg.store.dir ?? join(dataDir(), 'ipfs') })
 }
 
 async function addPath(store: Awaited<ReturnType<typeof openStore>>, path: string): Promise<CID> {
-  const { statSync } = await import('node:fs')
   return statSync(path).isDirectory() ? store.addDirectory(path, { pin: true }) : store.addFile(path, { pin: true })
 }
 

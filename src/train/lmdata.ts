@@ -59,7 +59,6 @@ export function randomWindows(tokens: Int32Array, B: number, T: number, rng: Rng
 /** Consecutive non-overlapping validation windows (deterministic), at most `maxBatches` batches of B. */
 export function sequentialWindows(tokens: Int32Array, B: number, T: number, maxBatches: number): HostBatch[] {
   const out: HostBatch[] = []
-  const per = T + 1
   const total = Math.floor((tokens.length - 1) / T)
   const nb = Math.min(maxBatches, Math.floor(total / B))
   for (let i = 0; i < nb; i++) {
@@ -72,6 +71,5 @@ export function sequentialWindows(tokens: Int32Array, B: number, T: number, maxB
     }
     out.push({ inputs: { data: inputs, shape: [B, T] }, targets: { data: targets, shape: [B, T] }, mask: { data: new Float32Array(B * T).fill(1), shape: [B, T] } })
   }
-  void per
   return out
 }
