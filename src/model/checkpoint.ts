@@ -6,7 +6,7 @@
  * A checkpoint directory is written under a temp name and renamed into place: a crash never leaves a
  * half-written checkpoint where a good one was.
  */
-import { existsSync, readFileSync, writeFileSync, mkdirSync, cpSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync, cpSync } from 'node:fs'
 import { join } from 'node:path'
 import { writeDirAtomic } from '../util/atomic.ts'
 import { Instruct3Error } from '../util/errors.ts'
@@ -138,10 +138,4 @@ export function loadCheckpoint(dir: string, opts: { optimizer?: boolean } = {}):
   return out
 }
 
-export function isCheckpoint(dir: string): boolean {
-  return existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'model.safetensors'))
-}
 
-export function ensureDir(dir: string): void {
-  mkdirSync(dir, { recursive: true })
-}

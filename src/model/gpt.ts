@@ -74,12 +74,6 @@ export function toDevice(c: GPTConfig, host: HostParams): Params {
   return p
 }
 
-/** Download parameters (does not consume them). */
-export function toHost(c: GPTConfig, p: Params): HostParams {
-  const out: HostParams = {}
-  for (const [name] of paramShapes(c)) out[name] = new Float32Array(p[name].ref.dataSync() as Float32Array)
-  return out
-}
 
 export function layerNorm(x: JArray, g: JArray, b: JArray, eps: number): JArray {
   // x: [..., C]

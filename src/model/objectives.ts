@@ -8,7 +8,7 @@
  */
 import { np, nn, type JArray } from './jax.ts'
 import type { GPTConfig } from './config.ts'
-import { forward, trunk, lmHead, tokenLogProbs, type Params } from './gpt.ts'
+import { forward, trunk, tokenLogProbs, type Params } from './gpt.ts'
 
 export type Batch = Record<string, JArray>
 export type Metrics = Record<string, JArray>
@@ -154,4 +154,3 @@ export const dpoObjective: Objective = (p, b, c) => {
   return [loss, { rewards_accuracy: acc, rewards_margin: margin.mean(), rewards_chosen: rc.mean(), rewards_rejected: rr.mean() }]
 }
 
-export { lmHead }

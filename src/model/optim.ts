@@ -20,15 +20,6 @@ export const defaultAdamW: AdamWConfig = { beta1: 0.9, beta2: 0.95, eps: 1e-8, w
 
 export type AdamState = { m: Params; v: Params; step: number }
 
-export function initAdamState(p: Params): AdamState {
-  const m: Params = {}
-  const v: Params = {}
-  for (const [k, x] of Object.entries(p)) {
-    m[k] = np.zerosLike(x.ref)
-    v[k] = np.zerosLike(x.ref)
-  }
-  return { m, v, step: 0 }
-}
 
 /** Whether a parameter gets weight decay: every tensor of rank >= 2 (weights and embeddings). */
 export function decays(shape: number[]): boolean {

@@ -6,7 +6,6 @@
  * - language modelling: perplexity on held-out web3 text;
  * - the SWC-naming task: exact-match accuracy (closed label set) of greedy answers.
  */
-import { join } from 'node:path'
 import { existsSync } from 'node:fs'
 import { loadPolicy, type Policy } from '../model/policy.ts'
 import { loadRewardModel } from '../model/reward-model.ts'
@@ -193,12 +192,5 @@ function perplexity(policy: Policy, scorer: TokenScorer, tokens: Int32Array): nu
   return Math.exp(-sum / Math.max(1, n))
 }
 
-export function defaultEvalPaths(tasksDir: string) {
-  return {
-    prompts: join(tasksDir, 'val', 'prompts.jsonl'),
-    comparisons: join(tasksDir, 'val', 'comparisons.jsonl'),
-    hh: join(tasksDir, 'val', 'hh_comparisons.jsonl'),
-  }
-}
 
 export type { PromptRecord }
