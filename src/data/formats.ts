@@ -36,6 +36,11 @@ export type Comparison = {
   flags?: Record<string, boolean>
   /** True when the comparison was built by a program rather than judged by a person. */
   synthetic?: boolean
+  /**
+   * Where each response came from ("reference", "truncated", "other-item", "shuffled", a model name...),
+   * so a reward model's accuracy can be reported per kind of pair.
+   */
+  origins?: string[]
   task?: string
   labelers?: string[]
   signatures?: string[]
@@ -174,6 +179,8 @@ export function parseComparison(value: unknown, where: Where = {}): Comparison {
   if (labelers) out.labelers = labelers
   const signatures = optStringArray(o, 'signatures', k, where)
   if (signatures) out.signatures = signatures
+  const origins = optStringArray(o, 'origins', k, where)
+  if (origins) out.origins = origins
   return out
 }
 

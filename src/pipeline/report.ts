@@ -89,6 +89,17 @@ export async function writeReport(cfg: PipelineConfig, records: Map<string, Stag
     md.push('## Reward models (held-out comparisons)', '', '| reward model | accuracy | mean margin | pairs |', '|---|---:|---:|---:|')
     for (const r of ev.rewardModels) md.push(`| ${r.name} | ${fmt(r.accuracy)} | ${fmt(r.margin)} | ${r.pairs} |`)
     md.push('', 'The web3 comparisons are synthetic (marked `synthetic: true`): the reference answer beats a truncated answer, which beats another item\'s answer and a word-shuffled one. hh-rlhf pairs are real human preferences (harmless-base slice).', '')
+    // per kind of pair: which distinctions each reward model has learned
+    const kinds = [...new Set(ev.rewardModels.flatMap((r) => (r.byKind ?? []).map((k) => k.kind)))]
+    if (kinds.length) {
+      const withKinds = ev.rewardModels.filter((r) => r.byKind?.length)
+      md.push('Held-out accuracy by kind of pair (winner > loser):', '', `| pair | ${withKinds.map((r) => r.name).join(' | ')} | pairs |`, `|---|${withKinds.map(() => '---:|').join('')}---:|`)
+      for (const k of kinds) {
+        const cells = withKinds.map((r) => r.byKind.find((x) => x.kind === k))
+        md.push(`| ${k} | ${cells.map((c) => fmt(c?.accuracy)).join(' | ')} | ${cells.find(Boolean)?.pairs ?? ''} |`)
+      }
+      md.push('')
+    }
     md.push(
       '## Policies',
       '',

@@ -48,6 +48,9 @@ export type StageDef = {
   run: (ctx: Ctx, dir: string) => Promise<{ outputs: Record<string, string>; metrics: Record<string, number> }>
 }
 
+/** Tokens SFT generates per validation prompt when it selects its checkpoint by reward. */
+const SFT_SELECT_NEW_TOKENS = 32
+
 const sha = (x: unknown) => createHash('sha256').update(typeof x === 'string' ? x : JSON.stringify(x)).digest('hex')
 const out = (ctx: Ctx, stage: string, name: string) => {
   const r = ctx.records.get(stage)
@@ -107,12 +110,10 @@ async function rewardStage(ctx: Ctx, dir: string, init: RewardStageInit): Promis
   return { outputs: { model: r.modelDir, metrics: r.metricsFile }, metrics }
 }
 
-/** Whether prompt + response (chat template, EOS) fits the model's context. */
-async function fitsContext(modelDir: string): Promise<(prompt: string, response: string) => boolean> {
-  const { loadTokenizer, formatExample } = await import('../tokenizer/index.ts')
-  const tok = loadTokenizer(modelDir)
-  const nCtx = (JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8')) as { n_positions: number }).n_positions
-  return (prompt, response) => formatExample(tok, prompt, response).ids.length <= nCtx + 1
+/** Tokens a bare prompt must leave free: the most any stage generates (SFT selection 32, PPO, eval). */
+function generationRoom(c: PipelineConfig): number {
+  const ppo = (c.ppo as { maxNewTokens?: number }).maxNewTokens ?? 32
+  return Math.max(SFT_SELECT_NEW_TOKENS, ppo, c.eval.maxNewTokens)
 }
 
 async function readRows<T>(file: string): Promise<T[]> {
@@ -165,12 +166,32 @@ export const STAGES: StageDef[] = [
     },
   },
   {
-    name: 'sft',
+    name: 'fit',
     inputs: ['data', 'pretrain'],
+    config: (c) => ({ nCtx: c.model.nCtx, maxNewTokens: generationRoom(c) }),
+    async run(ctx, dir) {
+      const { fitTasks } = await import('./fit.ts')
+      const { loadTokenizer } = await import('../tokenizer/index.ts')
+      const counts = await fitTasks({
+        tasksDir: out(ctx, 'data', 'tasks'),
+        outDir: join(dir, 'tasks'),
+        tokenizer: loadTokenizer(out(ctx, 'pretrain', 'model')),
+        nCtx: ctx.cfg.model.nCtx,
+        maxNewTokens: generationRoom(ctx.cfg),
+      })
+      const sum = (k: 'rows' | 'shortened' | 'dropped') => Object.values(counts).reduce((a, c) => a + c[k], 0)
+      ctx.log(`fit: ${sum('shortened')} of ${sum('rows')} prompts shortened to the ${ctx.cfg.model.nCtx}-token context, ${sum('dropped')} rows left out (response too long)`)
+      writeFileAtomicSync(join(dir, 'fit.json'), JSON.stringify(counts, null, 2) + '\n')
+      return { outputs: { tasks: join(dir, 'tasks'), counts: join(dir, 'fit.json') }, metrics: { rows: sum('rows'), shortened: sum('shortened'), dropped: sum('dropped') } }
+    },
+  },
+  {
+    name: 'sft',
+    inputs: ['fit', 'pretrain'],
     config: (c) => c.sft,
     async run(ctx, dir) {
       const { trainSft } = await import('../train/sft.ts')
-      const tasks = out(ctx, 'data', 'tasks')
+      const tasks = out(ctx, 'fit', 'tasks')
       const demos = await readRows<{ task?: string }>(join(tasks, 'train', 'demonstrations.jsonl'))
       mkdirSync(dir, { recursive: true })
       const train = subsetFile(demos, ctx.cfg.sft.maxDemonstrations, join(dir, 'demonstrations.train.jsonl'))
@@ -185,7 +206,7 @@ export const STAGES: StageDef[] = [
         packing: true,
         loop: { lr: s.lr, minLr: s.lr / 10, warmup: 10, evalEvery: 20, checkpointEvery: 50, weightDecay: 0, seed: ctx.cfg.seed },
         selectPrompts: 16,
-        maxNewTokens: 32,
+        maxNewTokens: SFT_SELECT_NEW_TOKENS,
         quiet: ctx.quiet,
       })
       return { outputs: { model: r.modelDir, metrics: r.metricsFile }, metrics: { eval_loss: r.finalEval['eval/loss'] } }
@@ -194,10 +215,10 @@ export const STAGES: StageDef[] = [
   ...(['reward', 'judge'] as const).map(
     (which): StageDef => ({
       name: which,
-      inputs: ['data', 'sft'],
+      inputs: ['fit', 'sft'],
       config: (c) => ({ reward: c.reward, seed: which === 'judge' ? c.judge.seed : c.seed }),
       async run(ctx, dir) {
-        const tasks = out(ctx, 'data', 'tasks')
+        const tasks = out(ctx, 'fit', 'tasks')
         const all = await readRows<{ task?: string; id?: string }>(join(tasks, 'train', 'comparisons.jsonl'))
         // the policy's RM and the judge see disjoint halves, so the judge was not used to train the policy
         const half = all.filter((r) => (parseInt(sha(r.id ?? JSON.stringify(r)).slice(0, 8), 16) % 2 === 0) === (which === 'reward'))
@@ -213,10 +234,10 @@ export const STAGES: StageDef[] = [
   ),
   {
     name: 'reward-hh',
-    inputs: ['data', 'sft'],
+    inputs: ['fit', 'sft'],
     config: (c) => c.hh,
     async run(ctx, dir) {
-      const tasks = out(ctx, 'data', 'tasks')
+      const tasks = out(ctx, 'fit', 'tasks')
       const h = ctx.cfg.hh
       return rewardStage(ctx, dir, {
         rows: await readRows<{ task?: string }>(join(tasks, 'train', 'hh_comparisons.jsonl')),
@@ -227,13 +248,13 @@ export const STAGES: StageDef[] = [
   },
   {
     name: 'ppo',
-    inputs: ['data', 'pretrain', 'sft', 'reward'],
+    inputs: ['fit', 'pretrain', 'sft', 'reward'],
     config: (c) => c.ppo,
     async run(ctx, dir) {
       const { runPpoStage } = await import('./rl-stages.ts')
       return runPpoStage({
         cfg: ctx.cfg,
-        tasksDir: out(ctx, 'data', 'tasks'),
+        tasksDir: out(ctx, 'fit', 'tasks'),
         pretrainModel: out(ctx, 'pretrain', 'model'),
         sft: out(ctx, 'sft', 'model'),
         reward: out(ctx, 'reward', 'model'),
@@ -244,21 +265,16 @@ export const STAGES: StageDef[] = [
   },
   {
     name: 'dpo',
-    inputs: ['data', 'sft'],
+    inputs: ['fit', 'sft'],
     config: (c) => c.dpo,
     async run(ctx, dir) {
       const { trainDpo } = await import('../train/dpo.ts')
-      const tasks = out(ctx, 'data', 'tasks')
-      // DPO refuses sequences longer than the context; the pipeline leaves such comparisons out (counted)
-      const fits = await fitsContext(out(ctx, 'sft', 'model'))
-      const all = await readRows<{ task?: string; prompt: string; responses: string[] }>(join(tasks, 'train', 'comparisons.jsonl'))
-      const rows = all.filter((r) => r.responses.every((resp) => fits(r.prompt, resp)))
-      if (rows.length < all.length) ctx.log(`dpo: ${all.length - rows.length} of ${all.length} comparisons do not fit the context and are left out`)
+      const tasks = out(ctx, 'fit', 'tasks')
+      // fit has shortened every prompt to the context, so no comparison is left out here
+      const rows = await readRows<{ task?: string }>(join(tasks, 'train', 'comparisons.jsonl'))
       mkdirSync(dir, { recursive: true })
       const train = subsetFile(rows, ctx.cfg.dpo.maxComparisons, join(dir, 'comparisons.train.jsonl'))
-      const valAll = await readRows<{ prompt: string; responses: string[] }>(join(tasks, 'val', 'comparisons.jsonl'))
-      const valFile = join(dir, 'comparisons.val.jsonl')
-      writeFileAtomicSync(valFile, toJsonl(valAll.filter((r) => r.responses.every((resp) => fits(r.prompt, resp)))))
+      const valFile = join(tasks, 'val', 'comparisons.jsonl')
       const d = ctx.cfg.dpo
       const r = await trainDpo({
         policyDir: out(ctx, 'sft', 'model'),
@@ -278,11 +294,11 @@ export const STAGES: StageDef[] = [
   },
   {
     name: 'eval',
-    inputs: ['data', 'pretrain', 'sft', 'reward', 'judge', 'reward-hh', 'ppo', 'dpo'],
+    inputs: ['data', 'fit', 'pretrain', 'sft', 'reward', 'judge', 'reward-hh', 'ppo', 'dpo'],
     config: (c) => c.eval,
     async run(ctx, dir) {
       const { evaluate } = await import('./evaluate.ts')
-      const tasks = out(ctx, 'data', 'tasks')
+      const tasks = out(ctx, 'fit', 'tasks')
       const policies: Record<string, string> = { base: out(ctx, 'pretrain', 'model'), sft: out(ctx, 'sft', 'model') }
       if (ctx.records.has('ppo')) policies.ppo = out(ctx, 'ppo', 'model')
       if (ctx.records.has('dpo')) policies.dpo = out(ctx, 'dpo', 'model')

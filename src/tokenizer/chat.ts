@@ -31,6 +31,38 @@ export function formatExample(tok: Tokenizer, prompt: string, response: string, 
   return { ids: p.concat(r), responseMask, promptLength: p.length }
 }
 
+/**
+ * The prompt text shortened so that the chat-formatted prompt plus `reserve` more tokens (the response
+ * and EOS, or the tokens to generate) fits in `maxLength` tokens. `keep: 'head'` keeps the prompt's start
+ * and appends '…' (web3 tasks put the instruction and the title first); `'tail'` keeps its end after a
+ * leading '…' (a dialogue's last turn). Returns the prompt unchanged when it fits, null when not even
+ * an empty prompt fits. Shortening text rather than token ids keeps every stage's input files readable
+ * and exactly what the model saw.
+ */
+export function fitPrompt(tok: Tokenizer, prompt: string, maxLength: number, reserve = 0, keep: 'head' | 'tail' = 'head'): string | null {
+  const fits = (p: string) => formatPrompt(tok, p).length + reserve <= maxLength
+  if (fits(prompt)) return prompt
+  const cut = (n: number) => {
+    // n characters kept, never half of a surrogate pair
+    if (keep === 'head') {
+      const end = n > 0 && /[\uD800-\uDBFF]/.test(prompt[n - 1]) ? n - 1 : n
+      return prompt.slice(0, end) + '…'
+    }
+    let start = prompt.length - n
+    if (start < prompt.length && /[\uDC00-\uDFFF]/.test(prompt[start])) start++
+    return '…' + prompt.slice(start)
+  }
+  if (!fits(cut(0))) return null
+  let lo = 0
+  let hi = prompt.length - 1
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1
+    if (fits(cut(mid))) lo = mid
+    else hi = mid - 1
+  }
+  return cut(lo)
+}
+
 /** The template as text (for logs and docs; encode with allowSpecial only for trusted text). */
 export function formatPromptText(prompt: string, opts: ChatPromptOptions = {}): string {
   return (opts.system !== undefined ? `<|system|>\n${opts.system}\n` : '') + `<|user|>\n${prompt}\n<|assistant|>\n`

@@ -4,7 +4,7 @@ export { createTokenizer, withSpecialTokens, fingerprintOf } from './tokenizer.t
 export { trainBpe } from './train.ts'
 export { loadTokenizer, saveTokenizer, readGpt2Files, readHfTokenizerJson, VOCAB_FILE, MERGES_FILE, HF_FILE } from './files.ts'
 export type { TokenizerFormat } from './files.ts'
-export { formatPrompt, formatExample, formatPromptText, createChatTemplate } from './chat.ts'
+export { formatPrompt, formatExample, formatPromptText, fitPrompt, createChatTemplate } from './chat.ts'
 export type { ChatExample, ChatPromptOptions } from './chat.ts'
 export { GPT2_PATTERN, pretokenize } from './pretokenize.ts'
 export { checkTokenizerMatches } from './match.ts'

@@ -176,12 +176,20 @@ export async function trainReward(cfg: RewardConfig): Promise<LoopResult & { bia
   return { ...result, bias }
 }
 
-/** Pairwise accuracy and mean margin of a reward model on comparisons (all untied pairs, each prompt weighted once). */
-export async function evaluateReward(modelDir: string, comparisonsFile: string): Promise<{ accuracy: number; margin: number; pairs: number; prompts: number }> {
+/** Accuracy on the pairs of one kind: `winner origin > loser origin` ("reference > shuffled"). */
+export type PairKindAccuracy = { kind: string; accuracy: number; pairs: number }
+
+/**
+ * Pairwise accuracy and mean margin of a reward model on comparisons (all untied pairs, each prompt
+ * weighted once), and, for comparisons that say where their responses came from (`origins`), the
+ * accuracy per kind of pair.
+ */
+export async function evaluateReward(modelDir: string, comparisonsFile: string): Promise<{ accuracy: number; margin: number; pairs: number; prompts: number; byKind: PairKindAccuracy[] }> {
   const rm = loadRewardModel(modelDir)
   try {
     const cs = await loadComparisons(comparisonsFile)
     let acc = 0, margin = 0, prompts = 0, pairs = 0
+    const kinds = new Map<string, { right: number; pairs: number }>()
     for (const c of cs) {
       const ps = comparisonPairs(c)
       if (!ps.length) continue
@@ -190,13 +198,21 @@ export async function evaluateReward(modelDir: string, comparisonsFile: string):
       for (const [w, l] of ps) {
         a += r[w] > r[l] ? 1 : 0
         m += r[w] - r[l]
+        if (c.origins) {
+          const k = `${c.origins[w]} > ${c.origins[l]}`
+          const e = kinds.get(k) ?? { right: 0, pairs: 0 }
+          e.right += r[w] > r[l] ? 1 : 0
+          e.pairs++
+          kinds.set(k, e)
+        }
       }
       acc += a / ps.length
       margin += m / ps.length
       prompts++
       pairs += ps.length
     }
-    return { accuracy: acc / Math.max(1, prompts), margin: margin / Math.max(1, prompts), pairs, prompts }
+    const byKind = [...kinds].map(([kind, e]) => ({ kind, accuracy: e.right / e.pairs, pairs: e.pairs })).sort((x, y) => y.pairs - x.pairs)
+    return { accuracy: acc / Math.max(1, prompts), margin: margin / Math.max(1, prompts), pairs, prompts, byKind }
   } finally {
     rm.dispose()
   }

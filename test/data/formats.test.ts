@@ -81,7 +81,7 @@ test('chosen/rejected pairs load as K=2; writers round-trip and refuse invalid r
     writeFileSync(f, JSON.stringify({ id: 'x', prompt: 'P', chosen: 'good', rejected: 'bad' }) + '\n')
     const [c] = await loadComparisons(f)
     assert.deepEqual(c, { id: 'x', prompt: 'P', responses: ['good', 'bad'], ranking: [0, 1] })
-    const rows: Comparison[] = [{ prompt: 'p', responses: ['a', 'b', 'c'], ranking: [1, 0, 1], likert: [3, 6, 3], flags: { harmful: false }, synthetic: true, labelers: ['l1', 'l1', 'l2'] }]
+    const rows: Comparison[] = [{ prompt: 'p', responses: ['a', 'b', 'c'], ranking: [1, 0, 1], likert: [3, 6, 3], flags: { harmful: false }, synthetic: true, labelers: ['l1', 'l1', 'l2'], origins: ['reference', 'sft', 'shuffled'] }]
     const g = join(dir, 'c.jsonl')
     assert.equal(await writeComparisons(g, rows), 1)
     assert.deepEqual(await loadComparisons(g), rows)
@@ -89,6 +89,7 @@ test('chosen/rejected pairs load as K=2; writers round-trip and refuse invalid r
     await writePrompts(join(dir, 'p.jsonl'), [{ prompt: 'hi', task: 't', reference: 'r' }])
     assert.deepEqual(await loadPrompts(join(dir, 'p.jsonl')), [{ prompt: 'hi', task: 't', reference: 'r' }])
     assert.throws(() => parseComparison([1, 2]), /JSON object/)
+    assert.throws(() => parseComparison({ prompt: 'p', responses: ['a', 'b'], ranking: [0, 1], origins: ['reference'] }), /origins/)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

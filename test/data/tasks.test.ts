@@ -42,6 +42,7 @@ test('synthetic comparisons are ranked by construction with ties and distinct re
   assert.equal(c.responses[0], pool[0].reference)
   assert.equal(c.responses.length, 4)
   assert.deepEqual(c.ranking, [0, 1, 2, 2])
+  assert.deepEqual(c.origins, ['reference', 'truncated', 'other-item', 'shuffled'])
   assert.equal(new Set(c.responses).size, 4)
   assert.equal(comparisonPairs(c).length, 5)
   const short = syntheticComparison(pool[2], pool)! // one word: no truncation, no shuffle

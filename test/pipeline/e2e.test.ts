@@ -31,7 +31,14 @@ test('tiny pipeline end to end: stages, report, skip on rerun, verified lineage'
     })
     const r1 = await runPipeline(cfg, { quiet: true })
     const names = r1.stages.map((s) => s.stage)
-    assert.deepEqual(names, ['data', 'pretrain', 'sft', 'reward', 'judge', 'ppo', 'dpo', 'eval'])
+    assert.deepEqual(names, ['data', 'pretrain', 'fit', 'sft', 'reward', 'judge', 'ppo', 'dpo', 'eval'])
+    // fit shortened over-long prompts (keeping their instruction) instead of letting stages cut their start
+    const fit = r1.stages.find((s) => s.stage === 'fit')!
+    assert.ok(fit.metrics.shortened > 0, JSON.stringify(fit.metrics))
+    const counts = JSON.parse(readFileSync(join(cfg.workDir, 'fit', 'fit.json'), 'utf8'))
+    assert.equal(counts['train/demonstrations.jsonl'].dropped, 0)
+    const fitted = readFileSync(join(cfg.workDir, 'fit', 'tasks', 'train', 'demonstrations.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    assert.ok(fitted.some((d: { prompt: string }) => d.prompt.endsWith('…')))
     for (const s of r1.stages) assert.ok(s.manifest, `${s.stage} has a run manifest`)
     const report = readFileSync(r1.reportFile, 'utf8')
     assert.match(report, /\| ppo \|/)
@@ -41,6 +48,10 @@ test('tiny pipeline end to end: stages, report, skip on rerun, verified lineage'
       assert.ok(pngs.includes(p), `${p} written`)
     const ev = JSON.parse(readFileSync(join(cfg.workDir, 'eval', 'eval.json'), 'utf8'))
     assert.deepEqual(ev.policies.map((p: { name: string }) => p.name).sort(), ['base', 'dpo', 'ppo', 'sft'])
+    // reward-model accuracy is broken down by the kind of pair (from the comparisons' origins)
+    const kinds = ev.rewardModels[0].byKind.map((k: { kind: string }) => k.kind)
+    assert.ok(kinds.includes('reference > shuffled') && kinds.includes('reference > other-item'), kinds.join(', '))
+    assert.match(report, /accuracy by kind of pair/)
 
     // a second run finds every stage up to date
     const t0 = performance.now()

@@ -84,17 +84,20 @@ export function syntheticComparison(item: TaskItem, pool: TaskItem[]): Compariso
   const good = item.reference
   const responses: string[] = [good]
   const ranking: number[] = [0]
+  const origins: string[] = ['reference']
   const words = good.split(/\s+/)
   let wrongRank = 1
   if (words.length >= 6) {
     responses.push(words.slice(0, Math.ceil(words.length / 2)).join(' '))
     ranking.push(1)
+    origins.push('truncated')
     wrongRank = 2
   }
   const others = pool.filter((p) => p.task === item.task && p.split === item.split && p.reference !== good)
   if (others.length) {
     responses.push(others[Math.floor(rnd() * others.length)].reference)
     ranking.push(wrongRank)
+    origins.push('other-item')
   }
   if (words.length >= 2) {
     const shuffled = [...words]
@@ -106,11 +109,12 @@ export function syntheticComparison(item: TaskItem, pool: TaskItem[]): Compariso
     if (s !== good) {
       responses.push(s)
       ranking.push(wrongRank)
+      origins.push('shuffled')
     }
   }
   // Distinct responses only (a duplicate with a different rank would contradict itself).
   if (new Set(responses).size !== responses.length || responses.length < 2) return null
-  return { id: `cmp:${item.id}`, prompt: item.prompt, responses, ranking, synthetic: true, task: item.task }
+  return { id: `cmp:${item.id}`, prompt: item.prompt, responses, ranking, synthetic: true, task: item.task, origins }
 }
 
 export const toPrompt = (i: TaskItem): PromptRecord => ({ id: i.id, prompt: i.prompt, task: i.task, reference: i.reference })
