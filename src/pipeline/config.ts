@@ -19,6 +19,8 @@ export type PipelineConfig = {
   model: { nCtx: number; nEmbd: number; nLayer: number; nHead: number; dropout: number }
   pretrain: { steps: number; batchSize: number; lr: number; minLr: number; warmup: number; evalEvery: number; seed: number; maxDocs: number }
   sft: { epochs: number; batchSize: number; lr: number; maxDemonstrations: number; selectByReward: boolean }
+  /** One SFT sample added to every web3 comparison (ranked with the wrong answers) before the reward models and DPO. */
+  samples: { enabled: boolean; maxNewTokens: number }
   reward: { epochs: number; batchSize: number; lr: number; mode: 'listwise' | 'pairwise'; maxComparisons: number }
   /** A second reward model, trained on the other half of the comparisons with another seed: the judge. */
   judge: { seed: number }
@@ -44,6 +46,7 @@ export function defaultPipelineConfig(): PipelineConfig {
     model: { nCtx: 256, nEmbd: 256, nLayer: 4, nHead: 4, dropout: 0 },
     pretrain: { steps: 2000, batchSize: 16, lr: 2e-3, minLr: 2e-4, warmup: 100, evalEvery: 200, seed: 1, maxDocs: 0 },
     sft: { epochs: 2, batchSize: 16, lr: 5e-4, maxDemonstrations: 0, selectByReward: false },
+    samples: { enabled: true, maxNewTokens: 32 },
     reward: { epochs: 2, batchSize: 4, lr: 3e-4, mode: 'listwise', maxComparisons: 0 },
     judge: { seed: 7 },
     hh: { enabled: true, epochs: 1, batchSize: 8, lr: 3e-4, maxComparisons: 0 },
@@ -72,6 +75,7 @@ export function demoConfig(): PipelineConfig {
     model: { nCtx: 128, nEmbd: 64, nLayer: 2, nHead: 2, dropout: 0 },
     pretrain: { steps: 550, batchSize: 16, lr: 4e-3, minLr: 4e-4, warmup: 40, evalEvery: 100, seed: 1, maxDocs: 0 },
     sft: { epochs: 2, batchSize: 16, lr: 2e-3, maxDemonstrations: 600, selectByReward: false },
+    samples: { enabled: true, maxNewTokens: 24 },
     reward: { epochs: 1, batchSize: 8, lr: 1e-3, mode: 'listwise', maxComparisons: 600 },
     hh: { enabled: true, epochs: 1, batchSize: 8, lr: 1e-3, maxComparisons: 240 },
     ppo: { iterations: 16, rolloutBatch: 16, miniBatch: 8, ppoEpochs: 2, maxNewTokens: 24, maxPrompts: 256, policyLr: 2e-4, kl: { coef: 0.1, estimator: 'k1' } },

@@ -110,6 +110,13 @@ async function rewardStage(ctx: Ctx, dir: string, init: RewardStageInit): Promis
   return { outputs: { model: r.modelDir, metrics: r.metricsFile }, metrics }
 }
 
+/** The web3 comparisons the reward models and DPO learn from: with SFT samples when that stage ran. */
+function comparisonFiles(ctx: Ctx): { train: string; val: string } {
+  if (ctx.records.has('samples')) return { train: out(ctx, 'samples', 'train'), val: out(ctx, 'samples', 'val') }
+  const tasks = out(ctx, 'fit', 'tasks')
+  return { train: join(tasks, 'train', 'comparisons.jsonl'), val: join(tasks, 'val', 'comparisons.jsonl') }
+}
+
 /** Tokens a bare prompt must leave free: the most any stage generates (SFT selection 32, PPO, eval). */
 function generationRoom(c: PipelineConfig): number {
   const ppo = (c.ppo as { maxNewTokens?: number }).maxNewTokens ?? 32
@@ -212,20 +219,35 @@ export const STAGES: StageDef[] = [
       return { outputs: { model: r.modelDir, metrics: r.metricsFile }, metrics: { eval_loss: r.finalEval['eval/loss'] } }
     },
   },
+  {
+    name: 'samples',
+    inputs: ['fit', 'sft'],
+    config: (c) => ({ ...c.samples, seed: c.seed }),
+    async run(ctx, dir) {
+      const { addPolicySamples } = await import('./samples.ts')
+      const tasks = out(ctx, 'fit', 'tasks')
+      mkdirSync(dir, { recursive: true })
+      const files = (['train', 'val'] as const).map((split) => ({ from: join(tasks, split, 'comparisons.jsonl'), to: join(dir, `comparisons.${split}.jsonl`) }))
+      const r = await addPolicySamples({ policyDir: out(ctx, 'sft', 'model'), files, maxNewTokens: ctx.cfg.samples.maxNewTokens, seed: ctx.cfg.seed })
+      ctx.log(`samples: ${r.added} SFT samples added to ${r.comparisons} comparisons (${r.emptyOrDuplicate} empty or duplicate, left out), ${r.meanTokens.toFixed(1)} tokens on average`)
+      return { outputs: { train: files[0].to, val: files[1].to }, metrics: { added: r.added, comparisons: r.comparisons, mean_tokens: r.meanTokens } }
+    },
+  },
   ...(['reward', 'judge'] as const).map(
     (which): StageDef => ({
       name: which,
-      inputs: ['fit', 'sft'],
+      inputs: ['fit', 'sft', 'samples'],
       config: (c) => ({ reward: c.reward, seed: which === 'judge' ? c.judge.seed : c.seed }),
       async run(ctx, dir) {
         const tasks = out(ctx, 'fit', 'tasks')
-        const all = await readRows<{ task?: string; id?: string }>(join(tasks, 'train', 'comparisons.jsonl'))
+        const cmp = comparisonFiles(ctx)
+        const all = await readRows<{ task?: string; id?: string }>(cmp.train)
         // the policy's RM and the judge see disjoint halves, so the judge was not used to train the policy
         const half = all.filter((r) => (parseInt(sha(r.id ?? JSON.stringify(r)).slice(0, 8), 16) % 2 === 0) === (which === 'reward'))
         const rc = ctx.cfg.reward
         return rewardStage(ctx, dir, {
           rows: half,
-          val: join(tasks, 'val', 'comparisons.jsonl'),
+          val: cmp.val,
           demonstrations: join(tasks, 'val', 'demonstrations.jsonl'),
           settings: { ...rc, seed: which === 'judge' ? ctx.cfg.judge.seed : ctx.cfg.seed, evalEvery: 25 },
         })
@@ -265,16 +287,17 @@ export const STAGES: StageDef[] = [
   },
   {
     name: 'dpo',
-    inputs: ['fit', 'sft'],
+    inputs: ['fit', 'sft', 'samples'],
     config: (c) => c.dpo,
     async run(ctx, dir) {
       const { trainDpo } = await import('../train/dpo.ts')
       const tasks = out(ctx, 'fit', 'tasks')
       // fit has shortened every prompt to the context, so no comparison is left out here
-      const rows = await readRows<{ task?: string }>(join(tasks, 'train', 'comparisons.jsonl'))
+      const cmp = comparisonFiles(ctx)
+      const rows = await readRows<{ task?: string }>(cmp.train)
       mkdirSync(dir, { recursive: true })
       const train = subsetFile(rows, ctx.cfg.dpo.maxComparisons, join(dir, 'comparisons.train.jsonl'))
-      const valFile = join(tasks, 'val', 'comparisons.jsonl')
+      const valFile = cmp.val
       const d = ctx.cfg.dpo
       const r = await trainDpo({
         policyDir: out(ctx, 'sft', 'model'),
@@ -294,7 +317,7 @@ export const STAGES: StageDef[] = [
   },
   {
     name: 'eval',
-    inputs: ['data', 'fit', 'pretrain', 'sft', 'reward', 'judge', 'reward-hh', 'ppo', 'dpo'],
+    inputs: ['data', 'fit', 'pretrain', 'sft', 'samples', 'reward', 'judge', 'reward-hh', 'ppo', 'dpo'],
     config: (c) => c.eval,
     async run(ctx, dir) {
       const { evaluate } = await import('./evaluate.ts')
@@ -303,8 +326,8 @@ export const STAGES: StageDef[] = [
       if (ctx.records.has('ppo')) policies.ppo = out(ctx, 'ppo', 'model')
       if (ctx.records.has('dpo')) policies.dpo = out(ctx, 'dpo', 'model')
       const rewardModels: Record<string, { dir: string; data: string }> = {
-        'reward (web3)': { dir: out(ctx, 'reward', 'model'), data: join(tasks, 'val', 'comparisons.jsonl') },
-        'judge (web3)': { dir: out(ctx, 'judge', 'model'), data: join(tasks, 'val', 'comparisons.jsonl') },
+        'reward (web3)': { dir: out(ctx, 'reward', 'model'), data: comparisonFiles(ctx).val },
+        'judge (web3)': { dir: out(ctx, 'judge', 'model'), data: comparisonFiles(ctx).val },
       }
       if (ctx.records.has('reward-hh')) rewardModels['hh-rlhf'] = { dir: out(ctx, 'reward-hh', 'model'), data: join(tasks, 'val', 'hh_comparisons.jsonl') }
       const report = await evaluate({
@@ -375,6 +398,7 @@ export function activeStages(cfg: PipelineConfig): StageDef[] {
     if (s.name === 'ppo') return cfg.rl !== 'dpo'
     if (s.name === 'dpo') return cfg.rl !== 'ppo'
     if (s.name === 'reward-hh') return cfg.hh.enabled
+    if (s.name === 'samples') return cfg.samples.enabled
     return true
   })
 }

@@ -31,7 +31,7 @@ test('tiny pipeline end to end: stages, report, skip on rerun, verified lineage'
     })
     const r1 = await runPipeline(cfg, { quiet: true })
     const names = r1.stages.map((s) => s.stage)
-    assert.deepEqual(names, ['data', 'pretrain', 'fit', 'sft', 'reward', 'judge', 'ppo', 'dpo', 'eval'])
+    assert.deepEqual(names, ['data', 'pretrain', 'fit', 'sft', 'samples', 'reward', 'judge', 'ppo', 'dpo', 'eval'])
     // fit shortened over-long prompts (keeping their instruction) instead of letting stages cut their start
     const fit = r1.stages.find((s) => s.stage === 'fit')!
     assert.ok(fit.metrics.shortened > 0, JSON.stringify(fit.metrics))
@@ -50,7 +50,7 @@ test('tiny pipeline end to end: stages, report, skip on rerun, verified lineage'
     assert.deepEqual(ev.policies.map((p: { name: string }) => p.name).sort(), ['base', 'dpo', 'ppo', 'sft'])
     // reward-model accuracy is broken down by the kind of pair (from the comparisons' origins)
     const kinds = ev.rewardModels[0].byKind.map((k: { kind: string }) => k.kind)
-    assert.ok(kinds.includes('reference > shuffled') && kinds.includes('reference > other-item'), kinds.join(', '))
+    assert.ok(['reference > shuffled', 'reference > other-item', 'reference > sft-sample'].every((k) => kinds.includes(k)), kinds.join(', '))
     assert.match(report, /accuracy by kind of pair/)
 
     // a second run finds every stage up to date

@@ -1,0 +1,86 @@
+/**
+ * The `samples` stage: every comparison gets one more response, a sample of the SFT model (temperature
+ * 1, the distribution PPO starts from), ranked with the wrong answers and marked `origins: "sft-sample"`.
+ *
+ * InstructGPT's labelers ranked *model outputs*. A reward model that has only seen references and
+ * their corruptions has never seen what the policy writes, and PPO optimises exactly there. With the
+ * samples it learns that the reference beats the policy's own attempt (the signal PPO climbs), and the
+ * evaluation reports its accuracy on those pairs separately (`reference > sft-sample`).
+ */
+import { writeFileAtomicSync } from '../util/atomic.ts'
+import { toJsonl } from '../util/jsonl.ts'
+import { loadComparisons, type Comparison } from '../data/formats.ts'
+import { loadPolicy } from '../model/policy.ts'
+import { createRng } from '../model/rng.ts'
+import { fitPrompt, formatPrompt } from '../tokenizer/index.ts'
+
+export type AddSamplesInit = {
+  policyDir: string
+  /** Comparison files in, and where each augmented file goes. */
+  files: Array<{ from: string; to: string }>
+  maxNewTokens: number
+  seed: number
+  /** Prompts generated per batch (one compiled shape). */
+  batchSize?: number
+  origin?: string
+}
+
+/** `emptyOrDuplicate` counts samples left out: empty, equal to a response already there, or too long to fit. */
+export type AddSamplesResult = { comparisons: number; added: number; emptyOrDuplicate: number; meanTokens: number }
+
+export async function addPolicySamples(init: AddSamplesInit): Promise<AddSamplesResult> {
+  const policy = await loadPolicy(init.policyDir)
+  const tok = policy.tokenizer
+  const nCtx = policy.checkpoint.config.nCtx
+  const B = init.batchSize ?? 32
+  const origin = init.origin ?? 'sft-sample'
+  const rng = createRng(init.seed)
+  const res: AddSamplesResult = { comparisons: 0, added: 0, emptyOrDuplicate: 0, meanTokens: 0 }
+  let tokens = 0
+  try {
+    for (const f of init.files) {
+      const rows = await loadComparisons(f.from)
+      // room for the sample and for every existing response (+ EOS): the prompt is refitted once for both
+      const room = (c: Comparison) => Math.max(init.maxNewTokens, ...c.responses.map((r) => tok.encode(r).length)) + 1
+      const prompts = rows.map((c) => fitPrompt(tok, c.prompt, nCtx, room(c)) ?? c.prompt)
+      const out: Comparison[] = []
+      for (let i = 0; i < rows.length; i += B) {
+        const ids = prompts.slice(i, i + B).map((p) => formatPrompt(tok, p))
+        const n = ids.length
+        while (ids.length < B) ids.push(ids[0]) // one batch shape: pad with a repeat, ignored
+        const g = policy.generateIds(ids, { maxNewTokens: init.maxNewTokens, temperature: 1, eosId: tok.eosId, rng })
+        for (let j = 0; j < n; j++) {
+          const c = rows[i + j]
+          const body = g.finished[j] ? g.tokens[j].slice(0, -1) : g.tokens[j]
+          const text = tok.decode(body, { skipSpecial: true }).trim()
+          const origins = c.origins ?? c.responses.map((_, k) => (k === 0 ? 'reference' : 'unknown'))
+          const worst = Math.max(...c.ranking)
+          if (!text || c.responses.includes(text) || c.responses.length >= 9) {
+            res.emptyOrDuplicate++
+            out.push({ ...c, prompt: prompts[i + j] })
+            continue
+          }
+          // decoded text can re-encode longer than the sampled ids (bytes that were not UTF-8): refit if needed
+          const responses = [...c.responses, text]
+          const need = Math.max(...responses.map((r) => tok.encode(r).length)) + 1
+          const prompt = formatPrompt(tok, prompts[i + j]).length + need <= nCtx ? prompts[i + j] : fitPrompt(tok, c.prompt, nCtx, need)
+          if (prompt === null) {
+            res.emptyOrDuplicate++
+            out.push({ ...c, prompt: prompts[i + j] })
+            continue
+          }
+          tokens += body.length
+          res.added++
+          // ranked with the wrong answers: below the reference (and a truncated reference), no order among the wrong ones
+          out.push({ ...c, prompt, responses, ranking: [...c.ranking, Math.max(worst, 1)], origins: [...origins, origin] })
+        }
+      }
+      res.comparisons += rows.length
+      writeFileAtomicSync(f.to, toJsonl(out))
+    }
+  } finally {
+    policy.dispose()
+  }
+  res.meanTokens = res.added ? tokens / res.added : 0
+  return res
+}
