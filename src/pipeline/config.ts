@@ -29,7 +29,7 @@ export type PipelineConfig = {
   /** Which RL step(s) to run after the reward model. */
   rl: 'ppo' | 'dpo' | 'both'
   ppo: Record<string, unknown>
-  dpo: { beta: number; steps: number; batchPairs: number; lr: number; maxComparisons: number }
+  dpo: { beta: number; steps: number; batchPairs: number; lr: number; maxComparisons: number; maxEvalComparisons: number }
   eval: { maxPrompts: number; maxNewTokens: number }
   /** Where artifacts and manifests go: the embedded Helia node, a Kubo node, or nowhere. */
   store: { kind: 'helia' | 'kubo' | 'none'; apiUrl?: string; dir?: string }
@@ -52,7 +52,7 @@ export function defaultPipelineConfig(): PipelineConfig {
     hh: { enabled: true, epochs: 1, batchSize: 8, lr: 3e-4, maxComparisons: 0 },
     rl: 'both',
     ppo: {},
-    dpo: { beta: 0.1, steps: 200, batchPairs: 8, lr: 1e-4, maxComparisons: 0 },
+    dpo: { beta: 0.1, steps: 200, batchPairs: 8, lr: 1e-4, maxComparisons: 0, maxEvalComparisons: 0 },
     eval: { maxPrompts: 64, maxNewTokens: 48 },
     store: { kind: 'helia' },
     seed: 1,
@@ -74,12 +74,12 @@ export function demoConfig(): PipelineConfig {
     tokenizer: { vocabSize: 2048, trainBytes: 3_000_000 },
     model: { nCtx: 128, nEmbd: 64, nLayer: 2, nHead: 2, dropout: 0 },
     pretrain: { steps: 550, batchSize: 16, lr: 4e-3, minLr: 4e-4, warmup: 40, evalEvery: 100, seed: 1, maxDocs: 0 },
-    sft: { epochs: 2, batchSize: 16, lr: 2e-3, maxDemonstrations: 600, selectByReward: false },
+    sft: { epochs: 2, batchSize: 16, lr: 2e-3, maxDemonstrations: 1200, selectByReward: false },
     samples: { enabled: true, maxNewTokens: 24 },
     reward: { epochs: 1, batchSize: 8, lr: 1e-3, mode: 'listwise', maxComparisons: 600 },
-    hh: { enabled: true, epochs: 1, batchSize: 8, lr: 1e-3, maxComparisons: 240 },
+    hh: { enabled: true, epochs: 1, batchSize: 8, lr: 1e-3, maxComparisons: 800 },
     ppo: { iterations: 16, rolloutBatch: 16, miniBatch: 8, ppoEpochs: 2, maxNewTokens: 24, maxPrompts: 256, policyLr: 2e-4, kl: { coef: 0.1, estimator: 'k1' } },
-    dpo: { beta: 0.1, steps: 30, batchPairs: 8, lr: 5e-4, maxComparisons: 200 },
+    dpo: { beta: 0.1, steps: 30, batchPairs: 8, lr: 5e-4, maxComparisons: 80, maxEvalComparisons: 64 },
     eval: { maxPrompts: 48, maxNewTokens: 24 },
   }
 }

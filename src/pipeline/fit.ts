@@ -6,7 +6,9 @@
  * EIP title or exploit name, the very text a right answer has to match.
  *
  * Web3 prompts keep their head (instruction first); hh-rlhf dialogues keep their tail (the last
- * Human turn). Rows whose response alone cannot fit are left out and counted.
+ * Human turn). A demonstration or prompt that cannot fit even with an empty prompt is left out
+ * (`dropped`); such a comparison is kept as it is (`unfit`): the reward model reads the end of an
+ * over-long input, so held-out accuracy is still measured on every pair.
  */
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -14,7 +16,7 @@ import { writeFileAtomicSync } from '../util/atomic.ts'
 import { readJsonl, toJsonl } from '../util/jsonl.ts'
 import { fitPrompt, type Tokenizer } from '../tokenizer/index.ts'
 
-export type FitCounts = Record<string, { rows: number; shortened: number; dropped: number }>
+export type FitCounts = Record<string, { rows: number; shortened: number; dropped: number; unfit: number }>
 
 export type FitTasksInit = {
   /** The data stage's tasks folder (train/ and val/). */
@@ -32,13 +34,14 @@ type Row = { prompt: string; response?: string; responses?: string[] }
 export async function fitTasks(init: FitTasksInit): Promise<FitCounts> {
   const { tokenizer: tok, nCtx } = init
   const tokens = (text: string) => tok.encode(text).length + 1 // + EOS
-  const files: Array<{ name: string; maxLength: number; reserve: (r: Row) => number; keep: 'head' | 'tail' }> = [
-    { name: 'prompts.jsonl', maxLength: nCtx, reserve: () => init.maxNewTokens, keep: 'head' },
+  type FileRule = { name: string; maxLength: number; reserve: (r: Row) => number; keep: 'head' | 'tail'; tooLong: 'drop' | 'keep' }
+  const files: FileRule[] = [
+    { name: 'prompts.jsonl', maxLength: nCtx, reserve: () => init.maxNewTokens, keep: 'head', tooLong: 'drop' },
     // SFT trains on nCtx + 1 ids (inputs and shifted targets)
-    { name: 'demonstrations.jsonl', maxLength: nCtx + 1, reserve: (r) => tokens(r.response ?? ''), keep: 'head' },
+    { name: 'demonstrations.jsonl', maxLength: nCtx + 1, reserve: (r) => tokens(r.response ?? ''), keep: 'head', tooLong: 'drop' },
     // the reward model reads nCtx ids; the longest response sets the room
-    { name: 'comparisons.jsonl', maxLength: nCtx, reserve: (r) => Math.max(...(r.responses ?? []).map(tokens)), keep: 'head' },
-    { name: 'hh_comparisons.jsonl', maxLength: nCtx, reserve: (r) => Math.max(...(r.responses ?? []).map(tokens)), keep: 'tail' },
+    { name: 'comparisons.jsonl', maxLength: nCtx, reserve: (r) => Math.max(...(r.responses ?? []).map(tokens)), keep: 'head', tooLong: 'keep' },
+    { name: 'hh_comparisons.jsonl', maxLength: nCtx, reserve: (r) => Math.max(...(r.responses ?? []).map(tokens)), keep: 'tail', tooLong: 'keep' },
   ]
   const counts: FitCounts = {}
   for (const split of ['train', 'val']) {
@@ -47,12 +50,15 @@ export async function fitTasks(init: FitTasksInit): Promise<FitCounts> {
       const src = join(init.tasksDir, split, f.name)
       if (!existsSync(src)) continue
       const kept: Row[] = []
-      const c = { rows: 0, shortened: 0, dropped: 0 }
+      const c = { rows: 0, shortened: 0, dropped: 0, unfit: 0 }
       for await (const { value: row } of readJsonl<Row>(src)) {
         c.rows++
         const p = fitPrompt(tok, row.prompt, f.maxLength, f.reserve(row), f.keep)
-        if (p === null) c.dropped++
-        else {
+        if (p === null && f.tooLong === 'drop') c.dropped++
+        else if (p === null) {
+          c.unfit++
+          kept.push(row)
+        } else {
           if (p !== row.prompt) c.shortened++
           kept.push({ ...row, prompt: p })
         }

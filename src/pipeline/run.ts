@@ -110,6 +110,17 @@ async function rewardStage(ctx: Ctx, dir: string, init: RewardStageInit): Promis
   return { outputs: { model: r.modelDir, metrics: r.metricsFile }, metrics }
 }
 
+/**
+ * The training comparisons one learner sees: the policy's reward model and the judge get disjoint
+ * halves (by a hash of the id), so the judge was not used to train the policy; DPO draws from all.
+ * Each takes a subset stratified by task, capped by its config.
+ */
+function comparisonsFor<T extends { task?: string; id?: string }>(which: 'reward' | 'judge' | 'dpo', rows: T[], cfg: PipelineConfig): T[] {
+  if (which === 'dpo') return stratified(rows, cfg.dpo.maxComparisons)
+  const half = rows.filter((r) => (parseInt(sha(r.id ?? JSON.stringify(r)).slice(0, 8), 16) % 2 === 0) === (which === 'reward'))
+  return stratified(half, cfg.reward.maxComparisons)
+}
+
 /** The web3 comparisons the reward models and DPO learn from: with SFT samples when that stage ran. */
 function comparisonFiles(ctx: Ctx): { train: string; val: string } {
   if (ctx.records.has('samples')) return { train: out(ctx, 'samples', 'train'), val: out(ctx, 'samples', 'val') }
@@ -186,10 +197,10 @@ export const STAGES: StageDef[] = [
         nCtx: ctx.cfg.model.nCtx,
         maxNewTokens: generationRoom(ctx.cfg),
       })
-      const sum = (k: 'rows' | 'shortened' | 'dropped') => Object.values(counts).reduce((a, c) => a + c[k], 0)
-      ctx.log(`fit: ${sum('shortened')} of ${sum('rows')} prompts shortened to the ${ctx.cfg.model.nCtx}-token context, ${sum('dropped')} rows left out (response too long)`)
+      const sum = (k: 'rows' | 'shortened' | 'dropped' | 'unfit') => Object.values(counts).reduce((a, c) => a + c[k], 0)
+      ctx.log(`fit: ${sum('shortened')} of ${sum('rows')} prompts shortened to the ${ctx.cfg.model.nCtx}-token context; responses too long: ${sum('dropped')} rows left out, ${sum('unfit')} comparisons kept as they are`)
       writeFileAtomicSync(join(dir, 'fit.json'), JSON.stringify(counts, null, 2) + '\n')
-      return { outputs: { tasks: join(dir, 'tasks'), counts: join(dir, 'fit.json') }, metrics: { rows: sum('rows'), shortened: sum('shortened'), dropped: sum('dropped') } }
+      return { outputs: { tasks: join(dir, 'tasks'), counts: join(dir, 'fit.json') }, metrics: { rows: sum('rows'), shortened: sum('shortened'), dropped: sum('dropped'), unfit: sum('unfit') } }
     },
   },
   {
@@ -222,15 +233,23 @@ export const STAGES: StageDef[] = [
   {
     name: 'samples',
     inputs: ['fit', 'sft'],
-    config: (c) => ({ ...c.samples, seed: c.seed }),
+    // the selection of comparisons depends on the learners' caps
+    config: (c) => ({ ...c.samples, seed: c.seed, reward: c.reward.maxComparisons, dpo: c.dpo.maxComparisons }),
     async run(ctx, dir) {
       const { addPolicySamples } = await import('./samples.ts')
+      const { loadComparisons } = await import('../data/formats.ts')
       const tasks = out(ctx, 'fit', 'tasks')
       mkdirSync(dir, { recursive: true })
-      const files = (['train', 'val'] as const).map((split) => ({ from: join(tasks, split, 'comparisons.jsonl'), to: join(dir, `comparisons.${split}.jsonl`) }))
-      const r = await addPolicySamples({ policyDir: out(ctx, 'sft', 'model'), files, maxNewTokens: ctx.cfg.samples.maxNewTokens, seed: ctx.cfg.seed })
-      ctx.log(`samples: ${r.added} SFT samples added to ${r.comparisons} comparisons (${r.emptyOrDuplicate} empty or duplicate, left out), ${r.meanTokens.toFixed(1)} tokens on average`)
-      return { outputs: { train: files[0].to, val: files[1].to }, metrics: { added: r.added, comparisons: r.comparisons, mean_tokens: r.meanTokens } }
+      // sample only for the comparisons some learner will use
+      const all = await loadComparisons(join(tasks, 'train', 'comparisons.jsonl'))
+      const used = new Set((['reward', 'judge', 'dpo'] as const).flatMap((w) => comparisonsFor(w, all, ctx.cfg)))
+      const sets = [
+        { rows: all.filter((r) => used.has(r)), to: join(dir, 'comparisons.train.jsonl') },
+        { rows: await loadComparisons(join(tasks, 'val', 'comparisons.jsonl')), to: join(dir, 'comparisons.val.jsonl') },
+      ]
+      const r = await addPolicySamples({ policyDir: out(ctx, 'sft', 'model'), sets, maxNewTokens: ctx.cfg.samples.maxNewTokens, seed: ctx.cfg.seed })
+      ctx.log(`samples: ${r.added} SFT samples added to ${r.comparisons} comparisons (${r.emptyOrDuplicate} empty, duplicate or too long, left out), ${r.meanTokens.toFixed(1)} tokens on average`)
+      return { outputs: { train: sets[0].to, val: sets[1].to }, metrics: { added: r.added, comparisons: r.comparisons, mean_tokens: r.meanTokens } }
     },
   },
   ...(['reward', 'judge'] as const).map(
@@ -241,12 +260,10 @@ export const STAGES: StageDef[] = [
       async run(ctx, dir) {
         const tasks = out(ctx, 'fit', 'tasks')
         const cmp = comparisonFiles(ctx)
-        const all = await readRows<{ task?: string; id?: string }>(cmp.train)
-        // the policy's RM and the judge see disjoint halves, so the judge was not used to train the policy
-        const half = all.filter((r) => (parseInt(sha(r.id ?? JSON.stringify(r)).slice(0, 8), 16) % 2 === 0) === (which === 'reward'))
+        const rows = comparisonsFor(which, await readRows<{ task?: string; id?: string }>(cmp.train), ctx.cfg)
         const rc = ctx.cfg.reward
         return rewardStage(ctx, dir, {
-          rows: half,
+          rows,
           val: cmp.val,
           demonstrations: join(tasks, 'val', 'demonstrations.jsonl'),
           settings: { ...rc, seed: which === 'judge' ? ctx.cfg.judge.seed : ctx.cfg.seed, evalEvery: 25 },
@@ -294,10 +311,10 @@ export const STAGES: StageDef[] = [
       const tasks = out(ctx, 'fit', 'tasks')
       // fit has shortened every prompt to the context, so no comparison is left out here
       const cmp = comparisonFiles(ctx)
-      const rows = await readRows<{ task?: string }>(cmp.train)
+      const rows = comparisonsFor('dpo', await readRows<{ task?: string; id?: string }>(cmp.train), ctx.cfg)
       mkdirSync(dir, { recursive: true })
-      const train = subsetFile(rows, ctx.cfg.dpo.maxComparisons, join(dir, 'comparisons.train.jsonl'))
-      const valFile = cmp.val
+      const train = subsetFile(rows, 0, join(dir, 'comparisons.train.jsonl'))
+      const valFile = subsetFile(await readRows<{ task?: string }>(cmp.val), ctx.cfg.dpo.maxEvalComparisons, join(dir, 'comparisons.val.jsonl'))
       const d = ctx.cfg.dpo
       const r = await trainDpo({
         policyDir: out(ctx, 'sft', 'model'),

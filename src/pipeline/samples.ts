@@ -9,15 +9,15 @@
  */
 import { writeFileAtomicSync } from '../util/atomic.ts'
 import { toJsonl } from '../util/jsonl.ts'
-import { loadComparisons, type Comparison } from '../data/formats.ts'
+import type { Comparison } from '../data/formats.ts'
 import { loadPolicy } from '../model/policy.ts'
 import { createRng } from '../model/rng.ts'
 import { fitPrompt, formatPrompt } from '../tokenizer/index.ts'
 
 export type AddSamplesInit = {
   policyDir: string
-  /** Comparison files in, and where each augmented file goes. */
-  files: Array<{ from: string; to: string }>
+  /** Comparisons in, and the file each augmented set goes to. */
+  sets: Array<{ rows: Comparison[]; to: string }>
   maxNewTokens: number
   seed: number
   /** Prompts generated per batch (one compiled shape). */
@@ -38,11 +38,12 @@ export async function addPolicySamples(init: AddSamplesInit): Promise<AddSamples
   const res: AddSamplesResult = { comparisons: 0, added: 0, emptyOrDuplicate: 0, meanTokens: 0 }
   let tokens = 0
   try {
-    for (const f of init.files) {
-      const rows = await loadComparisons(f.from)
+    for (const f of init.sets) {
+      const rows = f.rows
       // room for the sample and for every existing response (+ EOS): the prompt is refitted once for both
       const room = (c: Comparison) => Math.max(init.maxNewTokens, ...c.responses.map((r) => tok.encode(r).length)) + 1
-      const prompts = rows.map((c) => fitPrompt(tok, c.prompt, nCtx, room(c)) ?? c.prompt)
+      // (a comparison whose own responses cannot fit still gets a sample prompt; the check below leaves it as it is)
+      const prompts = rows.map((c) => fitPrompt(tok, c.prompt, nCtx, room(c)) ?? fitPrompt(tok, c.prompt, nCtx, init.maxNewTokens + 1) ?? '')
       const out: Comparison[] = []
       for (let i = 0; i < rows.length; i += B) {
         const ids = prompts.slice(i, i + B).map((p) => formatPrompt(tok, p))
@@ -57,7 +58,7 @@ export async function addPolicySamples(init: AddSamplesInit): Promise<AddSamples
           const worst = Math.max(...c.ranking)
           if (!text || c.responses.includes(text) || c.responses.length >= 9) {
             res.emptyOrDuplicate++
-            out.push({ ...c, prompt: prompts[i + j] })
+            out.push(c)
             continue
           }
           // decoded text can re-encode longer than the sampled ids (bytes that were not UTF-8): refit if needed
@@ -66,12 +67,12 @@ export async function addPolicySamples(init: AddSamplesInit): Promise<AddSamples
           const prompt = formatPrompt(tok, prompts[i + j]).length + need <= nCtx ? prompts[i + j] : fitPrompt(tok, c.prompt, nCtx, need)
           if (prompt === null) {
             res.emptyOrDuplicate++
-            out.push({ ...c, prompt: prompts[i + j] })
+            out.push(c)
             continue
           }
           tokens += body.length
           res.added++
-          // ranked with the wrong answers: below the reference (and a truncated reference), no order among the wrong ones
+          // ranked with the wrong answers: below the reference, no order among the wrong ones
           out.push({ ...c, prompt, responses, ranking: [...c.ranking, Math.max(worst, 1)], origins: [...origins, origin] })
         }
       }

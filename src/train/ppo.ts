@@ -244,6 +244,8 @@ export async function trainPpo(input: PpoInput): Promise<PpoResult> {
     model: join(cfg.outDir, 'model'),
     value: join(cfg.outDir, 'value'),
     metrics: join(cfg.outDir, 'metrics.jsonl'),
+    // wall-clock times go here, not into metrics.jsonl, so the metrics of two identical runs are identical
+    timing: join(cfg.outDir, 'timing.jsonl'),
     summary: join(cfg.outDir, 'summary.json'),
   }
   let policyInit: HostParams = policyCk.params
@@ -300,6 +302,7 @@ export async function trainPpo(input: PpoInput): Promise<PpoResult> {
   }
   // rows are numbered by completed iterations (step = it + 1); resume keeps rows 1..start
   const metrics = createMetricsLog(paths.metrics, state ? start : undefined)
+  const timing = createMetricsLog(paths.timing, state ? start : undefined)
   const progress = createProgress({ label: 'ppo', total: cfg.iterations, unit: 'iter', quiet: cfg.quiet })
   progress.set(start)
   const history: MetricsRow[] = []
@@ -472,7 +475,8 @@ export async function trainPpo(input: PpoInput): Promise<PpoResult> {
         'time/scoring': tScore,
         'time/training': tTrain,
       }
-      metrics.log(row)
+      metrics.log(withoutTimes(row))
+      timing.log({ step: row.step, 'time/generation': tGen, 'time/scoring': tScore, 'time/training': tTrain })
       history.push(row)
       cfg.onIteration?.(row)
       progress.tick(1, { score: scoreMean, kl: k1Seq, ent: entTok })
@@ -500,8 +504,8 @@ export async function trainPpo(input: PpoInput): Promise<PpoResult> {
           requested: cfg.iterations,
           resumedFrom: state ? start : null,
           stopped: stopped ?? null,
-          first: all[0] ?? null,
-          last: all[all.length - 1] ?? null,
+          first: all.length ? withoutTimes(all[0]) : null,
+          last: all.length ? withoutTimes(all[all.length - 1]) : null,
           config: { ...cfg, ptxTokens: cfg.ptxTokens ? cfg.ptxTokens.length : null, prompts: prompts.length, reward: 'fn' in cfg.reward ? 'fn' : cfg.reward, onIteration: undefined },
         },
         null,
@@ -520,4 +524,9 @@ export async function trainPpo(input: PpoInput): Promise<PpoResult> {
     if (rmParams) tree.dispose(rmParams)
   }
   return { modelDir: paths.model, valueDir: paths.value, metricsFile: paths.metrics, summaryFile: paths.summary, history, resumedFrom: state ? start : null, stopped }
+}
+
+/** A metrics row without its wall-clock `time/*` fields (those go to timing.jsonl). */
+function withoutTimes(row: MetricsRow): MetricsRow {
+  return Object.fromEntries(Object.entries(row).filter(([k]) => !k.startsWith('time/'))) as MetricsRow
 }

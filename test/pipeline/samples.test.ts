@@ -3,7 +3,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { writeFileSync } from 'node:fs'
 import { addPolicySamples } from '../../src/pipeline/samples.ts'
 import { loadComparisons, comparisonPairs } from '../../src/data/formats.ts'
 import { formatExample } from '../../src/tokenizer/index.ts'
@@ -20,10 +19,8 @@ test('addPolicySamples: one sampled response per comparison, tied with the worst
     { prompt: 'question number one', responses: ['good answer', 'bad reply'], ranking: [0, 1], origins: ['reference', 'other-item'] },
     { prompt: 'question number two ' + 'the answer is good '.repeat(30), responses: ['the answer is good', 'the answer', 'a bad reply here'], ranking: [0, 1, 2] },
   ]
-  const from = join(dir, 'c.jsonl')
-  writeFileSync(from, rows.map((r) => JSON.stringify(r)).join('\n') + '\n')
   const to = join(dir, 'out.jsonl')
-  const r = await addPolicySamples({ policyDir: model, files: [{ from, to }], maxNewTokens: 8, seed: 1, batchSize: 4 })
+  const r = await addPolicySamples({ policyDir: model, sets: [{ rows, to }], maxNewTokens: 8, seed: 1, batchSize: 4 })
   const out = await loadComparisons(to)
   assert.equal(out.length, 2)
   assert.equal(r.comparisons, 2)

@@ -10,7 +10,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { trainPpo } from '../../src/train/ppo.ts'
 import { readMetrics } from '../../src/train/metrics.ts'
 import { loadCheckpoint } from '../../src/model/checkpoint.ts'
@@ -55,6 +55,9 @@ test('PPO raises a scripted reward (count of token 7) within 10 iterations while
   const last = r.history[9]
   assert.ok(Math.abs((last['objective/rlhf_reward'] as number) - ((last['objective/scores'] as number) + (last['objective/non_score_reward'] as number))) < 1e-9)
   assert.equal(readMetrics(r.metricsFile).length, 10)
+  // wall-clock times live in timing.jsonl, so metrics.jsonl is reproducible
+  assert.ok(readMetrics(r.metricsFile).every((m) => !Object.keys(m).some((k) => k.startsWith('time/'))))
+  assert.equal(typeof readMetrics(join(dirname(r.metricsFile), 'timing.jsonl'))[9]['time/generation'], 'number')
   assert.ok(existsSync(join(r.modelDir, 'model.safetensors')))
   assert.ok(loadCheckpoint(r.valueDir).extraTensors['score.weight'])
 })

@@ -99,7 +99,7 @@ export async function collectTasks(dataDir: string, opts: Partial<TaskOptions> &
       train: comparisons.filter((c) => c.split === 'train').length,
       val: comparisons.filter((c) => c.split === 'val').length,
       synthetic: true,
-      method: "ranked by construction: the item's reference (0) > its first half, for answers of 6+ words (1) > another item's reference from the same task and split = the reference's words shuffled (tied)",
+      method: "ranked by construction: the item's reference (0) > the wrong answers, tied (1): its first half (answers of 6+ words), another item's reference from the same task and split, the reference's words shuffled",
     },
     hh: {
       ...hh.stats,

@@ -74,29 +74,30 @@ export function clipAnswer(text: string, maxChars: number): string {
 }
 
 /**
- * Synthetic comparisons for one item, ranked by construction (never by a person):
- *   0 the item's own reference, 1 the reference cut to its first half (only for answers of 6+ words),
- *   2 another item's reference from the same task and split (fluent but wrong), 2 the reference's
- *   words shuffled (garbled). The two wrong answers tie: there is no principled order between them.
+ * Synthetic comparisons for one item, ranked by construction (never by a person): the item's own
+ * reference (rank 0) beats every wrong answer, and the wrong answers tie (rank 1): the reference cut to
+ * its first half (answers of 6+ words), another item's reference from the same task and split (fluent
+ * but wrong), and the reference's words shuffled (garbled).
+ *
+ * The wrong answers tie on purpose. Ranking the half answer above the other wrong ones (as a first
+ * version did) hands a reward model that cannot yet match answers to prompts a shortcut: "half-length
+ * text" wins two pairs and loses one, while "a complete reference", right or wrong, wins and loses
+ * about equally, so small models learned to prefer truncated answers to the right one (held-out
+ * reference > truncated accuracy 0.25).
  */
 export function syntheticComparison(item: TaskItem, pool: TaskItem[]): Comparison | null {
   const rnd = rngFrom(`cmp:${item.id}`)
   const good = item.reference
   const responses: string[] = [good]
-  const ranking: number[] = [0]
   const origins: string[] = ['reference']
   const words = good.split(/\s+/)
-  let wrongRank = 1
   if (words.length >= 6) {
     responses.push(words.slice(0, Math.ceil(words.length / 2)).join(' '))
-    ranking.push(1)
     origins.push('truncated')
-    wrongRank = 2
   }
   const others = pool.filter((p) => p.task === item.task && p.split === item.split && p.reference !== good)
   if (others.length) {
     responses.push(others[Math.floor(rnd() * others.length)].reference)
-    ranking.push(wrongRank)
     origins.push('other-item')
   }
   if (words.length >= 2) {
@@ -108,12 +109,12 @@ export function syntheticComparison(item: TaskItem, pool: TaskItem[]): Compariso
     const s = shuffled.join(' ')
     if (s !== good) {
       responses.push(s)
-      ranking.push(wrongRank)
       origins.push('shuffled')
     }
   }
   // Distinct responses only (a duplicate with a different rank would contradict itself).
   if (new Set(responses).size !== responses.length || responses.length < 2) return null
+  const ranking = responses.map((_, i) => (i === 0 ? 0 : 1))
   return { id: `cmp:${item.id}`, prompt: item.prompt, responses, ranking, synthetic: true, task: item.task, origins }
 }
 
