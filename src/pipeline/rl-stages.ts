@@ -2,8 +2,8 @@
  * The PPO stage's glue: held-in prompts (chat template, only those leaving room for a response) and the
  * pretraining token stream (PPO-ptx) for `trainPpo`, from the pipeline's data and pretraining outputs.
  */
-import { existsSync, readFileSync } from 'node:fs'
-import { join, dirname } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { PipelineConfig } from './config.ts'
 import { loadTokenizer, formatPrompt } from '../tokenizer/index.ts'
 import { loadPrompts } from '../data/formats.ts'
@@ -12,7 +12,8 @@ import { loadCheckpoint } from '../model/checkpoint.ts'
 export type PpoStageInit = {
   cfg: PipelineConfig
   tasksDir: string
-  pretrainModel: string
+  /** The pretraining token stream (int32, the pretrain stage's `tokens` output) for the PPO-ptx mix. */
+  ptxTokensFile: string
   sft: string
   reward: string
   outDir: string
@@ -30,12 +31,8 @@ export async function runPpoStage(init: PpoStageInit): Promise<{ outputs: Record
     .map((r) => formatPrompt(tok, r.prompt))
     .filter((ids) => ids.length + maxNew <= nCtx)
     .slice(0, user.maxPrompts ?? 512)
-  const tokensFile = join(dirname(init.pretrainModel), 'train.tokens.i32')
-  let ptxTokens: Int32Array | undefined
-  if (existsSync(tokensFile)) {
-    const b = readFileSync(tokensFile)
-    ptxTokens = new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength))
-  }
+  const b = readFileSync(init.ptxTokensFile)
+  const ptxTokens = new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength))
   const { maxPrompts: _m, ...rest } = user
   void _m
   const r = await trainPpo({

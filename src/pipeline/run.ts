@@ -12,6 +12,7 @@ import { join, relative, resolve } from 'node:path'
 import { createHash } from 'node:crypto'
 import type { CID } from 'multiformats/cid'
 import { writeFileAtomicSync } from '../util/atomic.ts'
+import { Instruct3Error } from '../util/errors.ts'
 import { readJsonl, toJsonl } from '../util/jsonl.ts'
 import type { PipelineConfig } from './config.ts'
 import { formatDuration } from '../util/progress.ts'
@@ -43,6 +44,8 @@ export type Ctx = {
 
 export type StageDef = {
   name: string
+  /** Bumped when a stage's outputs change shape, so records of an older version are not reused. */
+  version?: number
   inputs: string[]
   config: (cfg: PipelineConfig) => unknown
   run: (ctx: Ctx, dir: string) => Promise<{ outputs: Record<string, string>; metrics: Record<string, number> }>
@@ -55,6 +58,11 @@ const sha = (x: unknown) => createHash('sha256').update(typeof x === 'string' ? 
 const out = (ctx: Ctx, stage: string, name: string) => {
   const r = ctx.records.get(stage)
   if (!r) throw new Error(`internal: stage ${stage} has not run`)
+  if (r.outputs[name] === undefined)
+    throw new Instruct3Error(`stage ${stage} has no output "${name}" (it was recorded by an older version): re-run it with --force ${stage}`, {
+      code: 'ESTAGE',
+      details: { file: join(ctx.dirs.get(stage)!, 'stage.json') },
+    })
   return resolve(ctx.dirs.get(stage)!, r.outputs[name])
 }
 
@@ -164,6 +172,8 @@ export const STAGES: StageDef[] = [
   },
   {
     name: 'pretrain',
+    // 2: the token stream became an output
+    version: 2,
     inputs: ['data'],
     config: (c) => ({ tokenizer: c.tokenizer, model: c.model, pretrain: c.pretrain }),
     async run(ctx, dir) {
@@ -180,7 +190,11 @@ export const STAGES: StageDef[] = [
         maxDocs: p.maxDocs,
         quiet: ctx.quiet,
       })
-      return { outputs: { model: r.modelDir, metrics: r.metricsFile }, metrics: { eval_loss: r.finalEval['eval/loss'], eval_ppl: r.finalEval['eval/ppl'] } }
+      // the token stream is an output too: PPO-ptx mixes it in, and a reproduced PPO stage must get it by CID
+      return {
+        outputs: { model: r.modelDir, metrics: r.metricsFile, tokens: join(dir, 'train.tokens.i32') },
+        metrics: { eval_loss: r.finalEval['eval/loss'], eval_ppl: r.finalEval['eval/ppl'] },
+      }
     },
   },
   {
@@ -294,7 +308,7 @@ export const STAGES: StageDef[] = [
       return runPpoStage({
         cfg: ctx.cfg,
         tasksDir: out(ctx, 'fit', 'tasks'),
-        pretrainModel: out(ctx, 'pretrain', 'model'),
+        ptxTokensFile: out(ctx, 'pretrain', 'tokens'),
         sft: out(ctx, 'sft', 'model'),
         reward: out(ctx, 'reward', 'model'),
         outDir: dir,
@@ -375,6 +389,11 @@ export const STAGES: StageDef[] = [
   },
 ]
 
+/** A stage's key: the hash of its config, its version and its inputs' keys. */
+function stageKey(stage: StageDef, cfg: PipelineConfig, inputKeys: string[]): string {
+  return sha({ stage: stage.name, config: stage.config(cfg), inputs: inputKeys, ...(stage.version ? { version: stage.version } : {}) })
+}
+
 /** Run one stage into `dir` (the caller writes stage.json). Output paths come back relative to `dir`. */
 async function execStage(stage: StageDef, ctx: Ctx, dir: string, key: string): Promise<{ rec: StageRecord; abs: { outputs: Record<string, string>; metrics: Record<string, number> } }> {
   const s0 = performance.now()
@@ -395,7 +414,7 @@ async function execStage(stage: StageDef, ctx: Ctx, dir: string, key: string): P
 /** Run one stage with the given earlier-stage records (a job's entry point) and write its stage.json. */
 export async function runStage(stage: StageDef, ctx: Ctx, dir: string): Promise<StageRecord> {
   const inputs = stage.inputs.filter((n) => ctx.records.has(n))
-  const key = sha({ stage: stage.name, config: stage.config(ctx.cfg), inputs: inputs.map((n) => ctx.records.get(n)!.key) })
+  const key = stageKey(stage, ctx.cfg, inputs.map((n) => ctx.records.get(n)!.key))
   const { rec } = await execStage(stage, ctx, dir, key)
   mkdirSync(dir, { recursive: true })
   writeFileAtomicSync(join(dir, 'stage.json'), JSON.stringify(rec, null, 2) + '\n')
@@ -439,7 +458,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions = {
     for (const stage of activeStages(cfg)) {
       const dir = join(cfg.workDir, stage.name)
       const inputs = stage.inputs.filter((n) => ctx.records.has(n))
-      const key = sha({ stage: stage.name, config: stage.config(cfg), inputs: inputs.map((n) => ctx.records.get(n)!.key) })
+      const key = stageKey(stage, cfg, inputs.map((n) => ctx.records.get(n)!.key))
       const recFile = join(dir, 'stage.json')
       forced ||= Boolean(opts.force?.includes(stage.name))
       if (!forced && existsSync(recFile)) {

@@ -68,6 +68,9 @@ test('tiny pipeline end to end: stages, report, skip on rerun, verified lineage'
       const rep = await reproduceStage(store, r1.manifest!, { stage: 'sft', quiet: true })
       assert.deepEqual(rep.outputs.map((o) => o.name).sort(), ['metrics', 'model'])
       assert.equal(rep.identical, true, JSON.stringify(rep.outputs))
+      // PPO too: its inputs (with the pretraining tokens for the ptx mix) all come by CID, its metrics carry no times
+      const ppo = await reproduceStage(store, r1.manifest!, { stage: 'ppo', quiet: true })
+      assert.equal(ppo.identical, true, JSON.stringify(ppo.outputs))
     } finally {
       await store.close()
     }
