@@ -322,7 +322,6 @@ export const STAGES: StageDef[] = [
     config: (c) => c.dpo,
     async run(ctx, dir) {
       const { trainDpo } = await import('../train/dpo.ts')
-      const tasks = out(ctx, 'fit', 'tasks')
       // fit has shortened every prompt to the context, so no comparison is left out here
       const cmp = comparisonFiles(ctx)
       const rows = comparisonsFor('dpo', await readRows<{ task?: string; id?: string }>(cmp.train), ctx.cfg)

@@ -8,7 +8,7 @@
  * jax-js 0.1.25 hands kernels to its pool only when results are read asynchronously (data(),
  * blockUntilReady()); dataSync()/item() run every pending kernel on the calling thread.
  */
-import { np, jit, valueAndGrad, tree, requestedThreads, type JArray } from '../../src/model/jax.ts'
+import { jit, valueAndGrad, tree, requestedThreads, type JArray } from '../../src/model/jax.ts'
 import { createTrainable, toBatch } from '../../src/model/trainable.ts'
 import { lmObjective } from '../../src/model/objectives.ts'
 import { initParams, lmLoss, toDevice, type Params } from '../../src/model/gpt.ts'

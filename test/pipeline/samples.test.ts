@@ -6,15 +6,10 @@ import { join } from 'node:path'
 import { addPolicySamples } from '../../src/pipeline/samples.ts'
 import { loadComparisons, comparisonPairs } from '../../src/data/formats.ts'
 import { formatExample } from '../../src/tokenizer/index.ts'
-import { tempDir, tinyTokenizer, tinyConfig, writeModel } from '../train/rl-helpers.ts'
+import { tinyPolicy } from '../train/rl-helpers.ts'
 
 test('addPolicySamples: one sampled response per comparison, tied with the worst, origin "sft-sample", fits the context', async (t) => {
-  const dir = tempDir(t)
-  const tokDir = join(dir, 'tok')
-  const tok = await tinyTokenizer(tokDir)
-  const c = tinyConfig(tok.vocabSize)
-  const model = join(dir, 'sft')
-  await writeModel(model, c, 3, { tokDir, tok })
+  const { dir, tok, c, model } = await tinyPolicy(t)
   const rows = [
     { prompt: 'question number one', responses: ['good answer', 'bad reply'], ranking: [0, 1], origins: ['reference', 'other-item'] },
     { prompt: 'question number two ' + 'the answer is good '.repeat(30), responses: ['the answer is good', 'the answer', 'a bad reply here'], ranking: [0, 1, 2] },

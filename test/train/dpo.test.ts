@@ -11,18 +11,13 @@ import { trainDpo } from '../../src/train/dpo.ts'
 import { readMetrics } from '../../src/train/metrics.ts'
 import type { Comparison } from '../../src/data/formats.ts'
 import { loadTokenizer } from '../../src/tokenizer/index.ts'
-import { tempDir, tinyTokenizer, tinyConfig, writeModel } from './rl-helpers.ts'
+import { tinyPolicy } from './rl-helpers.ts'
 
 const rows = (from: number, to: number): Comparison[] =>
   Array.from({ length: to - from }, (_, i) => ({ prompt: `question number ${from + i}`, responses: ['bad reply', 'good answer'], ranking: [1, 0] }))
 
 test('DPO: implicit-reward accuracy > 0.9 on held-out toy preferences, TRL metric names, model dir with tokenizer', async (t) => {
-  const dir = tempDir(t)
-  const tokDir = join(dir, 'tok')
-  const tok = await tinyTokenizer(tokDir)
-  const c = tinyConfig(tok.vocabSize)
-  const sft = join(dir, 'sft')
-  await writeModel(sft, c, 3, { tokDir, tok })
+  const { dir, tok, model: sft } = await tinyPolicy(t)
   // a K = 3 comparison with a tie: only the 2 untied pairs count
   const train: Comparison[] = [...rows(0, 16), { prompt: 'question number 99', responses: ['good answer', 'bad reply', 'a bad reply here'], ranking: [0, 1, 1] }]
   const out = join(dir, 'dpo')
@@ -46,11 +41,7 @@ test('DPO: implicit-reward accuracy > 0.9 on held-out toy preferences, TRL metri
 })
 
 test('DPO: a comparison longer than the context is refused before training, naming the row', async (t) => {
-  const dir = tempDir(t)
-  const tokDir = join(dir, 'tok')
-  const tok = await tinyTokenizer(tokDir)
-  const sft = join(dir, 'sft')
-  await writeModel(sft, tinyConfig(tok.vocabSize, { nCtx: 16 }), 3, { tokDir, tok })
+  const { dir, model: sft } = await tinyPolicy(t, { nCtx: 16 })
   const long: Comparison[] = [{ prompt: 'question', responses: ['good answer '.repeat(10), 'bad reply'], ranking: [0, 1] }]
   await assert.rejects(trainDpo({ policyDir: sft, comparisons: long, outDir: join(dir, 'o'), quiet: true }), (e: Error) => /longer than the context/.test(e.message) && /responses\[0\]/.test(e.message))
 })

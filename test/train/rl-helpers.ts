@@ -34,3 +34,14 @@ export async function writeModel(dir: string, c: GPTConfig, seed: number, opts: 
   await saveCheckpoint(dir, c, params, { copyFrom: opts.tokDir, extraTensors: extra, meta: opts.tok ? { tokenizer_fingerprint: opts.tok.fingerprint } : {} })
   return params
 }
+
+/** A temp folder with a tiny tokenizer (`tok/`) and a tiny random policy (`sft/`, seed 3) that uses it. */
+export async function tinyPolicy(t: { after(fn: () => void): void }, partial: Partial<GPTConfig> = {}): Promise<{ dir: string; tokDir: string; tok: Tokenizer; c: GPTConfig; model: string }> {
+  const dir = tempDir(t)
+  const tokDir = join(dir, 'tok')
+  const tok = await tinyTokenizer(tokDir)
+  const c = tinyConfig(tok.vocabSize, partial)
+  const model = join(dir, 'sft')
+  await writeModel(model, c, 3, { tokDir, tok })
+  return { dir, tokDir, tok, c, model }
+}
