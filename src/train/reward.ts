@@ -49,11 +49,28 @@ export function comparisonGroup(tok: Tokenizer, c: Comparison, nCtx: number): Gr
   return { seqs: c.responses.map((r) => rewardInput(tok, c.prompt, r, nCtx)), pairs: comparisonPairs(c) }
 }
 
+/** A batch shape (sequences N, length T, pairs P) to pad every batch of a run to. */
+export type RewardShape = { N: number; T: number; P: number }
+
+/**
+ * The one shape that fits any `batchSize` groups of `groups`. Training with one shape compiles once, and
+ * it matters for memory: jax-js 0.1.25's WASM allocator reuses a freed buffer only for a request of the
+ * same size class and never shrinks, so batches of ever new shapes grew a d=128 reward model past the
+ * 4 GiB memory32 limit (RangeError in #bumpAlloc) within 2 minutes.
+ */
+export function rewardShape(groups: Group[], batchSize: number, nCtx: number): RewardShape {
+  const seqs = Math.max(...groups.map((g) => g.seqs.length))
+  const pairs = Math.max(...groups.map((g) => g.pairs.length))
+  const len = Math.max(...groups.flatMap((g) => g.seqs.map((s) => s.length)))
+  return { N: Math.ceil((batchSize * seqs) / 8) * 8, T: bucketLength(len, nCtx), P: Math.max(8, Math.ceil((batchSize * pairs) / 8) * 8) }
+}
+
 /**
  * Batch of groups: N sequences padded to a multiple of 8 (dummy rows are never paired), P pairs padded to
  * a multiple of 8 with weight 0; each real pair weighs 1 / (pairs in its group), so every prompt counts once.
+ * With `shape`, N, T and P are exactly that shape's.
  */
-export function rewardBatch(groups: Group[], nCtx: number, padId: number): HostBatch {
+export function rewardBatch(groups: Group[], nCtx: number, padId: number, shape?: RewardShape): HostBatch {
   const seqs: number[][] = []
   const win: number[] = []
   const lose: number[] = []
@@ -67,15 +84,16 @@ export function rewardBatch(groups: Group[], nCtx: number, padId: number): HostB
       weight.push(1 / g.pairs.length)
     }
   }
-  const N = Math.ceil(seqs.length / 8) * 8
-  const P = Math.max(8, Math.ceil(win.length / 8) * 8)
+  const N = shape?.N ?? Math.ceil(seqs.length / 8) * 8
+  const P = shape?.P ?? Math.max(8, Math.ceil(win.length / 8) * 8)
+  if (seqs.length > N || win.length > P) throw new Error(`internal: ${seqs.length} sequences / ${win.length} pairs exceed the batch shape ${N} / ${P}`)
   while (seqs.length < N) seqs.push([padId])
   while (win.length < P) {
     win.push(0)
     lose.push(0)
     weight.push(0)
   }
-  const T = bucketLength(Math.max(...seqs.map((s) => s.length)), nCtx)
+  const T = shape?.T ?? bucketLength(Math.max(...seqs.map((s) => s.length)), nCtx)
   const inputs = new Int32Array(N * T).fill(padId)
   const last = new Int32Array(N)
   seqs.forEach((s, i) => {
@@ -111,7 +129,8 @@ export async function trainReward(cfg: RewardConfig): Promise<LoopResult & { bia
   let cachedEpoch = -1
   let order: Group[] = []
   const valBatches: HostBatch[] = []
-  for (let i = 0; i < val.length; i += B) valBatches.push(rewardBatch(val.slice(i, i + B), config.nCtx, tok.padId))
+  const shape = rewardShape([...train, ...val], B, config.nCtx)
+  for (let i = 0; i < val.length; i += B) valBatches.push(rewardBatch(val.slice(i, i + B), config.nCtx, tok.padId, shape))
 
   // head init: small random weights, zero bias (deterministic in the seed)
   const rng = createRng(loop.seed + 17)
@@ -128,7 +147,7 @@ export async function trainReward(cfg: RewardConfig): Promise<LoopResult & { bia
     quiet: cfg.quiet,
     meta: { stage: 'reward', mode: cfg.mode, tokenizer_fingerprint: tok.fingerprint, comparisons: train.length },
     data: {
-      tokensPerBatch: B * config.nCtx,
+      tokensPerBatch: shape.N * shape.T,
       nextBatch: (_rng, step, micro) => {
         const epoch = Math.floor(step / stepsPerEpoch)
         if (epoch !== cachedEpoch) {
@@ -138,7 +157,7 @@ export async function trainReward(cfg: RewardConfig): Promise<LoopResult & { bia
         const start = ((step % stepsPerEpoch) * loop.gradAccum + micro) * B
         const pick: Group[] = []
         for (let i = 0; i < B; i++) pick.push(order[(start + i) % order.length])
-        return rewardBatch(pick, config.nCtx, tok.padId)
+        return rewardBatch(pick, config.nCtx, tok.padId, shape)
       },
       evaluate: valBatches.length
         ? (t) => {

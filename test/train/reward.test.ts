@@ -6,7 +6,7 @@ import { makeConfig } from '../../src/model/config.ts'
 import { initParams } from '../../src/model/gpt.ts'
 import { createTrainable, createScorer, uploadParams } from '../../src/model/trainable.ts'
 import { rewardObjective, rewardScore } from '../../src/model/objectives.ts'
-import { rewardBatch } from '../../src/train/reward.ts'
+import { rewardBatch, rewardShape } from '../../src/train/reward.ts'
 import { lmBatch, packExamples } from '../../src/train/collate.ts'
 
 const c = makeConfig({ vocabSize: 40, nCtx: 16, nEmbd: 16, nLayer: 1, nHead: 2 })
@@ -93,4 +93,17 @@ test('SFT batches count response tokens only, and packing keeps masks with their
   const rows = packExamples(ex, 4, PAD)
   assert.deepEqual(rows.map((r) => r.ids), [[1, 2, 3, 4, 5], [5, 6, 7, 8, PAD]])
   assert.deepEqual(rows.map((r) => r.responseMask), [[0, 0, 0, 1, 1], [1, 0, 1, 1, 0]])
+})
+
+test('rewardShape: one batch shape for a whole run (K from 2 to 4), so batches never allocate new sizes', () => {
+  const g = (k: number, len: number) => ({ seqs: Array.from({ length: k }, () => Array.from({ length: len }, (_, i) => i % 30)), pairs: Array.from({ length: k - 1 }, (_, i) => [0, i + 1] as [number, number]) })
+  const groups = [g(2, 5), g(4, 9), g(3, 20)]
+  const shape = rewardShape(groups, 2, 64)
+  assert.deepEqual(shape, { N: 8, T: 32, P: 8 })
+  for (const pick of [[groups[0], groups[0]], [groups[1], groups[2]], [groups[2]]]) {
+    const b = rewardBatch(pick, 64, PAD, shape)
+    assert.deepEqual(b.inputs.shape, [8, 32])
+    assert.deepEqual(b.win.shape, [8])
+  }
+  assert.throws(() => rewardBatch([groups[1], groups[1], groups[1]], 64, PAD, shape), /exceed the batch shape/)
 })
