@@ -30,7 +30,8 @@ export type PipelineConfig = {
   rl: 'ppo' | 'dpo' | 'both'
   ppo: Record<string, unknown>
   dpo: { beta: number; steps: number; batchPairs: number; lr: number; maxComparisons: number; maxEvalComparisons: number }
-  eval: { maxPrompts: number; maxNewTokens: number }
+  /** swcChoice: also score every SWC label's likelihood per held-out contract (33 forward passes each). */
+  eval: { maxPrompts: number; maxNewTokens: number; swcChoice: boolean }
   /** Where artifacts and manifests go: the embedded Helia node, a Kubo node, or nowhere. */
   store: { kind: 'helia' | 'kubo' | 'none'; apiUrl?: string; dir?: string }
   seed: number
@@ -53,7 +54,7 @@ export function defaultPipelineConfig(): PipelineConfig {
     rl: 'both',
     ppo: {},
     dpo: { beta: 0.1, steps: 200, batchPairs: 8, lr: 1e-4, maxComparisons: 0, maxEvalComparisons: 0 },
-    eval: { maxPrompts: 64, maxNewTokens: 48 },
+    eval: { maxPrompts: 64, maxNewTokens: 48, swcChoice: true },
     store: { kind: 'helia' },
     seed: 1,
   }
@@ -80,7 +81,8 @@ export function demoConfig(): PipelineConfig {
     hh: { enabled: true, epochs: 1, batchSize: 8, lr: 1e-3, maxComparisons: 800 },
     ppo: { iterations: 16, rolloutBatch: 16, miniBatch: 8, ppoEpochs: 2, maxNewTokens: 24, maxPrompts: 256, policyLr: 2e-4, kl: { coef: 0.1, estimator: 'k1' } },
     dpo: { beta: 0.1, steps: 30, batchPairs: 8, lr: 5e-4, maxComparisons: 80, maxEvalComparisons: 64 },
-    eval: { maxPrompts: 48, maxNewTokens: 24 },
+    // swcChoice adds about 2 minutes here
+    eval: { maxPrompts: 48, maxNewTokens: 24, swcChoice: false },
   }
 }
 

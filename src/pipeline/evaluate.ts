@@ -6,7 +6,7 @@
  * - language modelling: perplexity on held-out web3 text;
  * - the SWC-naming task: exact-match accuracy (closed label set) of greedy answers.
  */
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { loadPolicy, type Policy } from '../model/policy.ts'
 import { loadRewardModel } from '../model/reward-model.ts'
 import { createScorer } from '../model/trainable.ts'
@@ -16,7 +16,7 @@ import { tokenScore } from '../model/objectives.ts'
 import { createRng } from '../model/rng.ts'
 import { formatPrompt } from '../tokenizer/index.ts'
 import { loadPrompts, type PromptRecord } from '../data/formats.ts'
-import { scoreSwc } from '../data/tasks/swc.ts'
+import { formatSwc, scoreSwc, type SwcLabel } from '../data/tasks/swc.ts'
 import { evaluateReward, type PairKindAccuracy } from '../train/reward.ts'
 import { tokenizeCorpus, sequentialWindows } from '../train/lmdata.ts'
 import { createProgress } from '../util/progress.ts'
@@ -29,6 +29,8 @@ export type PolicyEval = {
   klToSft?: number
   responseLength: number
   swcAccuracy?: number
+  /** Closed-set SWC naming: the label of highest log-likelihood given the prompt, against the reference. */
+  swcChoiceAccuracy?: number
   perplexity?: number
   samples: Array<{ prompt: string; response: string; reward: number }>
 }
@@ -49,6 +51,8 @@ export type EvalConfig = {
   prompts: string
   /** Held-out SWC prompts with references (prompts JSONL filtered to task swc-naming). */
   swcPrompts?: string
+  /** The closed SWC label set (swc_labels.json: [{id, title}]), for the choice accuracy. */
+  swcLabels?: string
   /** Held-out corpus text (val.jsonl) for perplexity. */
   heldOutText?: string
   maxPrompts: number
@@ -65,6 +69,7 @@ export async function evaluate(cfg: EvalConfig): Promise<EvalReport> {
   }
   const prompts = (await loadPrompts(cfg.prompts)).filter((p) => p.task !== 'swc-naming').slice(0, cfg.maxPrompts)
   const swc = cfg.swcPrompts && existsSync(cfg.swcPrompts) ? (await loadPrompts(cfg.swcPrompts)).filter((p) => p.task === 'swc-naming' && p.reference) : []
+  const labels = cfg.swcLabels && existsSync(cfg.swcLabels) ? (JSON.parse(readFileSync(cfg.swcLabels, 'utf8')) as SwcLabel[]).map(formatSwc) : []
   const judge = loadRewardModel(cfg.judge)
   const sftDir = cfg.policies.sft
   let sftSamples: { ids: number[][]; rewards: number[] } | undefined
@@ -122,6 +127,7 @@ export async function evaluate(cfg: EvalConfig): Promise<EvalReport> {
           const sp = swc.map((p) => clip(formatPrompt(tok, p.prompt), T - 24))
           const sg = policy.generateIds(sp, { maxNewTokens: 24, temperature: 0, eosId: tok.eosId })
           ev.swcAccuracy = mean(swc.map((p, i) => scoreSwc(textOf(policy, sg.tokens[i]), p.reference!)))
+          if (labels.length) ev.swcChoiceAccuracy = swcChoiceAccuracy(policy, scorerFor(policy), swc, labels)
         }
         if (cfg.heldOutText && existsSync(cfg.heldOutText)) ev.perplexity = perplexity(policy, scorerFor(policy), await heldOutTokens(policy, cfg.heldOutText))
         report.policies.push(ev)
@@ -153,6 +159,26 @@ function textOf(p: Policy, ids: number[]): string {
 }
 
 /** Sum of log-probabilities of each sequence's response tokens (after its prompt) under `policy`. */
+/**
+ * Closed-set SWC naming as multiple choice: each label ("SWC-107 Reentrancy" + EOS) is scored by its
+ * summed log-probability after the prompt, and the policy's answer is the most likely label. Unlike the
+ * greedy answer it cannot fail on format, so it measures what the model knows of the labels.
+ */
+function swcChoiceAccuracy(policy: Policy, scorer: TokenScorer, swc: PromptRecord[], labels: string[]): number {
+  const tok = policy.tokenizer
+  const T = policy.checkpoint.config.nCtx
+  const labelIds = labels.map((l) => tok.encode(l).concat([tok.eosId]))
+  const longest = Math.max(...labelIds.map((l) => l.length))
+  let right = 0
+  for (const p of swc) {
+    const prompt = clip(formatPrompt(tok, p.prompt), T + 1 - longest)
+    const lps = responseLogprobs(policy, scorer, labelIds.map((l) => prompt.concat(l)), labelIds.map(() => prompt))
+    const best = lps.indexOf(Math.max(...lps))
+    right += scoreSwc(labels[best], p.reference!)
+  }
+  return right / Math.max(1, swc.length)
+}
+
 function responseLogprobs(policy: Policy, scorer: TokenScorer, seqs: number[][], prompts: number[][]): number[] {
   const cfg = policy.checkpoint.config
   const pad = policy.tokenizer.padId

@@ -105,11 +105,11 @@ export async function writeReport(cfg: PipelineConfig, records: Map<string, Stag
       '',
       'Judge = a reward model trained on the other half of the comparisons with another seed, never used to train a policy. Responses sampled at temperature 1 on held-out prompts.',
       '',
-      '| policy | judge reward | win rate vs SFT | KL to SFT (nats) | response length | SWC-naming accuracy | held-out perplexity |',
-      '|---|---:|---:|---:|---:|---:|---:|',
+      '| policy | judge reward | win rate vs SFT | KL to SFT (nats) | response length | SWC naming: greedy answer | SWC naming: most likely label | held-out perplexity |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|',
     )
     for (const p of ev.policies)
-      md.push(`| ${p.name} | ${fmt(p.judgeReward)} | ${fmt(p.winRateVsSft)} | ${fmt(p.klToSft)} | ${fmt(p.responseLength, 1)} | ${fmt(p.swcAccuracy)} | ${fmt(p.perplexity, 1)} |`)
+      md.push(`| ${p.name} | ${fmt(p.judgeReward)} | ${fmt(p.winRateVsSft)} | ${fmt(p.klToSft)} | ${fmt(p.responseLength, 1)} | ${fmt(p.swcAccuracy)} | ${fmt(p.swcChoiceAccuracy)} | ${fmt(p.perplexity, 1)} |`)
     md.push('')
     plot('judge_reward.png', barChartSvg(ev.policies.map((p) => ({ label: p.name, value: p.judgeReward })), { title: 'Mean judge reward on held-out prompts', yLabel: 'reward' }))
     const wr = ev.policies.filter((p) => p.winRateVsSft !== undefined)

@@ -366,6 +366,7 @@ export const STAGES: StageDef[] = [
         rewardModels,
         prompts: join(tasks, 'val', 'prompts.jsonl'),
         swcPrompts: join(tasks, 'val', 'prompts.jsonl'),
+        swcLabels: ctx.cfg.eval.swcChoice ? join(tasks, 'swc_labels.json') : undefined,
         heldOutText: join(out(ctx, 'data', 'corpus'), 'val.jsonl'),
         maxPrompts: ctx.cfg.eval.maxPrompts,
         maxNewTokens: ctx.cfg.eval.maxNewTokens,
@@ -381,6 +382,7 @@ export const STAGES: StageDef[] = [
         if (p.winRateVsSft !== undefined) metrics[`${p.name}/win_rate_vs_sft`] = p.winRateVsSft
         if (p.klToSft !== undefined) metrics[`${p.name}/kl_to_sft`] = p.klToSft
         if (p.swcAccuracy !== undefined) metrics[`${p.name}/swc_accuracy`] = p.swcAccuracy
+        if (p.swcChoiceAccuracy !== undefined) metrics[`${p.name}/swc_choice_accuracy`] = p.swcChoiceAccuracy
       }
       for (const r of report.rewardModels) metrics[`rm/${r.name}/accuracy`] = r.accuracy
       return { outputs: { eval: file }, metrics }

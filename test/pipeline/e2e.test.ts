@@ -27,7 +27,7 @@ test('tiny pipeline end to end: stages, report, skip on rerun, verified lineage'
       hh: { enabled: false },
       ppo: { iterations: 1, rolloutBatch: 4, miniBatch: 4, ppoEpochs: 1, maxNewTokens: 6, maxPrompts: 16 },
       dpo: { steps: 2, maxComparisons: 12, batchPairs: 2 },
-      eval: { maxPrompts: 4, maxNewTokens: 4 },
+      eval: { maxPrompts: 4, maxNewTokens: 4, swcChoice: true },
     })
     const r1 = await runPipeline(cfg, { quiet: true })
     const names = r1.stages.map((s) => s.stage)
@@ -52,6 +52,8 @@ test('tiny pipeline end to end: stages, report, skip on rerun, verified lineage'
     const kinds = ev.rewardModels[0].byKind.map((k: { kind: string }) => k.kind)
     assert.ok(['reference > shuffled', 'reference > other-item', 'reference > sft-sample'].every((k) => kinds.includes(k)), kinds.join(', '))
     assert.match(report, /accuracy by kind of pair/)
+    // closed-set SWC naming by the most likely label, for every policy
+    for (const p of ev.policies) assert.ok(p.swcChoiceAccuracy >= 0 && p.swcChoiceAccuracy <= 1, `${p.name} swcChoiceAccuracy ${p.swcChoiceAccuracy}`)
 
     // a second run finds every stage up to date
     const t0 = performance.now()
