@@ -72,16 +72,23 @@ export const valueScore: ScoreFn = (p, b, c) => {
 }
 
 /**
+ * log-softmax of logits (divided by `temperature` when given), the entropy at each position and the
+ * targets' log-probs: logits [N, T, V], targets [N, T] -> lp, entropy [N, T].
+ */
+export function tokenLogprobs(logits: JArray, targets: JArray, temperature?: JArray): { lp: JArray; entropy: JArray } {
+  const logp = nn.logSoftmax(temperature ? logits.div(temperature) : logits, -1) // [N, T, V]
+  const entropy = np.exp(logp.ref).mul(logp.ref).sum(-1).neg()
+  const lp = np.takeAlongAxis(logp, targets.reshape([...targets.shape, 1]), -1).reshape(targets.shape)
+  return { lp, entropy }
+}
+
+/**
  * Per-token log-probabilities of targets and the policy's entropy at each position:
  * {inputs, targets} -> {logprobs [N, T], entropy [N, T]}. Used for the frozen reference, the rollout
  * policy, DPO references and evaluation (perplexity).
  */
 export const tokenScore: ScoreFn = (p, b, c) => {
-  const logits = forward(p, b.inputs, c)
-  const logp = nn.logSoftmax(logits, -1) // [N, T, V]
-  const entropy = np.exp(logp.ref).mul(logp.ref).sum(-1).neg()
-  const t = b.targets
-  const lp = np.takeAlongAxis(logp, t.reshape([...t.shape, 1]), -1).reshape(t.shape)
+  const { lp, entropy } = tokenLogprobs(forward(p, b.inputs, c), b.targets)
   return { logprobs: lp, entropy }
 }
 
@@ -93,16 +100,18 @@ export const tokenScore: ScoreFn = (p, b, c) => {
 export const ppoPolicyObjective: Objective = (p, b, c) => {
   const clip = b.hyper.ref.slice(0)
   const ptxCoef = b.hyper.slice(1)
+  return ppoPolicyLoss(p, b, c, clip, ptxCoef)
+}
+
+/**
+ * The clipped surrogate and the ptx mix of `ppoPolicyObjective`, with the policy's token log-probs
+ * taken at `temperature` when given (the ptx LM loss stays at temperature 1). Consumes clip, ptxCoef
+ * and temperature.
+ */
+export function ppoPolicyLoss(p: Params, b: Batch, c: GPTConfig, clip: JArray, ptxCoef: JArray, temperature?: JArray): [JArray, Metrics] {
   // one trunk pass for the policy batch
-  const logits = forward(
-    Object.fromEntries(Object.entries(p).map(([k, v]) => [k, v.ref])) as Params,
-    b.inputs,
-    c,
-  )
-  const logp = nn.logSoftmax(logits, -1)
-  const entropy = np.exp(logp.ref).mul(logp.ref).sum(-1).neg() // [N, T]
-  const t = b.targets
-  const lp = np.takeAlongAxis(logp, t.reshape([...t.shape, 1]), -1).reshape(t.shape)
+  const logits = forward(Object.fromEntries(Object.entries(p).map(([k, v]) => [k, v.ref])) as Params, b.inputs, c)
+  const { lp, entropy } = tokenLogprobs(logits, b.targets, temperature)
   const logRatio = lp.sub(b.oldLogprobs)
   const ratio = np.exp(logRatio.ref)
   const adv = b.advantages
