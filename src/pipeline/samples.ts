@@ -9,7 +9,7 @@
  */
 import { writeFileAtomicSync } from '../util/atomic.ts'
 import { toJsonl } from '../util/jsonl.ts'
-import type { Comparison } from '../data/formats.ts'
+import { MAX_K, type Comparison } from '../data/formats.ts'
 import { loadPolicy } from '../model/policy.ts'
 import { createRng } from '../model/rng.ts'
 import { fitPrompt, formatPrompt } from '../tokenizer/index.ts'
@@ -40,13 +40,14 @@ export async function addPolicySamples(init: AddSamplesInit): Promise<AddSamples
   try {
     for (const f of init.sets) {
       const rows = f.rows
-      // room for the sample and for every existing response (+ EOS): the prompt is refitted once for both
-      const room = (c: Comparison) => Math.max(init.maxNewTokens, ...c.responses.map((r) => tok.encode(r).length)) + 1
+      // tokens of the longest existing response; room for it and for the sample (+ EOS): the prompt is refitted once for both
+      const longest = rows.map((c) => Math.max(...c.responses.map((r) => tok.encode(r).length)))
       // (a comparison whose own responses cannot fit still gets a sample prompt; the check below leaves it as it is)
-      const prompts = rows.map((c) => fitPrompt(tok, c.prompt, nCtx, room(c)) ?? fitPrompt(tok, c.prompt, nCtx, init.maxNewTokens + 1) ?? '')
+      const prompts = rows.map((c, i) => fitPrompt(tok, c.prompt, nCtx, Math.max(init.maxNewTokens, longest[i]) + 1) ?? fitPrompt(tok, c.prompt, nCtx, init.maxNewTokens + 1) ?? '')
+      const promptIds = prompts.map((p) => formatPrompt(tok, p))
       const out: Comparison[] = []
       for (let i = 0; i < rows.length; i += B) {
-        const ids = prompts.slice(i, i + B).map((p) => formatPrompt(tok, p))
+        const ids = promptIds.slice(i, i + B)
         const n = ids.length
         while (ids.length < B) ids.push(ids[0]) // one batch shape: pad with a repeat, ignored
         const g = policy.generateIds(ids, { maxNewTokens: init.maxNewTokens, temperature: 1, eosId: tok.eosId, rng })
@@ -56,15 +57,15 @@ export async function addPolicySamples(init: AddSamplesInit): Promise<AddSamples
           const text = tok.decode(body, { skipSpecial: true }).trim()
           const origins = c.origins ?? c.responses.map((_, k) => (k === 0 ? 'reference' : 'unknown'))
           const worst = Math.max(...c.ranking)
-          if (!text || c.responses.includes(text) || c.responses.length >= 9) {
+          if (!text || c.responses.includes(text) || c.responses.length >= MAX_K) {
             res.emptyOrDuplicate++
             out.push(c)
             continue
           }
           // decoded text can re-encode longer than the sampled ids (bytes that were not UTF-8): refit if needed
           const responses = [...c.responses, text]
-          const need = Math.max(...responses.map((r) => tok.encode(r).length)) + 1
-          const prompt = formatPrompt(tok, prompts[i + j]).length + need <= nCtx ? prompts[i + j] : fitPrompt(tok, c.prompt, nCtx, need)
+          const need = Math.max(longest[i + j], tok.encode(text).length) + 1
+          const prompt = promptIds[i + j].length + need <= nCtx ? prompts[i + j] : fitPrompt(tok, c.prompt, nCtx, need)
           if (prompt === null) {
             res.emptyOrDuplicate++
             out.push(c)

@@ -59,9 +59,13 @@ export type RewardShape = { N: number; T: number; P: number }
  * 4 GiB memory32 limit (RangeError in #bumpAlloc) within 2 minutes.
  */
 export function rewardShape(groups: Group[], batchSize: number, nCtx: number): RewardShape {
-  const seqs = Math.max(...groups.map((g) => g.seqs.length))
-  const pairs = Math.max(...groups.map((g) => g.pairs.length))
-  const len = Math.max(...groups.flatMap((g) => g.seqs.map((s) => s.length)))
+  // a loop, not Math.max(...): a large dataset would overflow the argument list
+  let seqs = 0, pairs = 0, len = 0
+  for (const g of groups) {
+    seqs = Math.max(seqs, g.seqs.length)
+    pairs = Math.max(pairs, g.pairs.length)
+    for (const s of g.seqs) len = Math.max(len, s.length)
+  }
   return { N: Math.ceil((batchSize * seqs) / 8) * 8, T: bucketLength(len, nCtx), P: Math.max(8, Math.ceil((batchSize * pairs) / 8) * 8) }
 }
 
