@@ -17,7 +17,7 @@ import { createRng } from '../model/rng.ts'
 import { formatPrompt } from '../tokenizer/index.ts'
 import { loadPrompts, type PromptRecord } from '../data/formats.ts'
 import { formatSwc, scoreSwc, type SwcLabel } from '../data/tasks/swc.ts'
-import { evaluateReward, type PairKindAccuracy } from '../train/reward.ts'
+import { evaluateReward, type PairKindAccuracy, type TaskAccuracy } from '../train/reward.ts'
 import { tokenizeCorpus, sequentialWindows } from '../train/lmdata.ts'
 import { createProgress } from '../util/progress.ts'
 
@@ -36,7 +36,7 @@ export type PolicyEval = {
 }
 
 export type EvalReport = {
-  rewardModels: Array<{ name: string; dir: string; data: string; accuracy: number; margin: number; pairs: number; byKind: PairKindAccuracy[] }>
+  rewardModels: Array<{ name: string; dir: string; data: string; accuracy: number; margin: number; pairs: number; byKind: PairKindAccuracy[]; byTask: TaskAccuracy[] }>
   policies: PolicyEval[]
 }
 
@@ -65,7 +65,7 @@ export async function evaluate(cfg: EvalConfig): Promise<EvalReport> {
   const report: EvalReport = { rewardModels: [], policies: [] }
   for (const [name, { dir, data }] of Object.entries(cfg.rewardModels)) {
     const r = await evaluateReward(dir, data)
-    report.rewardModels.push({ name, dir, data, accuracy: r.accuracy, margin: r.margin, pairs: r.pairs, byKind: r.byKind })
+    report.rewardModels.push({ name, dir, data, accuracy: r.accuracy, margin: r.margin, pairs: r.pairs, byKind: r.byKind, byTask: r.byTask })
   }
   const prompts = (await loadPrompts(cfg.prompts)).filter((p) => p.task !== 'swc-naming').slice(0, cfg.maxPrompts)
   const swc = cfg.swcPrompts && existsSync(cfg.swcPrompts) ? (await loadPrompts(cfg.swcPrompts)).filter((p) => p.task === 'swc-naming' && p.reference) : []

@@ -100,6 +100,27 @@ export async function writeReport(cfg: PipelineConfig, records: Map<string, Stag
       }
       md.push('')
     }
+    // per task: where the accuracy is lost (a cell holds each web3 reward model's number, in column order)
+    const withTasks = ev.rewardModels.filter((r) => r.byTask?.length)
+    if (withTasks.length) {
+      const tasks = [...new Set(withTasks.flatMap((r) => r.byTask.map((t) => t.task)))]
+      const cell = (r: EvalReport['rewardModels'][number], task: string, kind?: string) => {
+        const t = r.byTask.find((x) => x.task === task)
+        return fmt(kind ? t?.byKind.find((x) => x.kind === kind)?.accuracy : t?.accuracy)
+      }
+      md.push(
+        `Held-out accuracy by task (${withTasks.map((r) => r.name).join(' / ')}), over all its pairs and per kind of pair:`,
+        '',
+        `| task | prompts | all pairs | ${kinds.join(' | ')} |`,
+        `|---|---:|---:|${kinds.map(() => '---:|').join('')}`,
+      )
+      for (const task of tasks) {
+        const prompts = withTasks[0].byTask.find((x) => x.task === task)?.prompts ?? ''
+        const cells = [undefined, ...kinds].map((k) => withTasks.map((r) => cell(r, task, k)).join(' / '))
+        md.push(`| ${task} | ${prompts} | ${cells.join(' | ')} |`)
+      }
+      md.push('')
+    }
     md.push(
       '## Policies',
       '',

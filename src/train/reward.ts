@@ -202,40 +202,59 @@ export async function trainReward(cfg: RewardConfig): Promise<LoopResult & { bia
 /** Accuracy on the pairs of one kind: `winner origin > loser origin` ("reference > shuffled"). */
 export type PairKindAccuracy = { kind: string; accuracy: number; pairs: number }
 
+/** Accuracy on the comparisons of one task (each prompt weighted once), and per kind of pair within it. */
+export type TaskAccuracy = { task: string; accuracy: number; prompts: number; byKind: PairKindAccuracy[] }
+
+export type RewardEvaluation = { accuracy: number; margin: number; pairs: number; prompts: number; byKind: PairKindAccuracy[]; byTask: TaskAccuracy[] }
+
+type KindTally = Map<string, { right: number; pairs: number }>
+const tallied = (kinds: KindTally): PairKindAccuracy[] =>
+  [...kinds].map(([kind, e]) => ({ kind, accuracy: e.right / e.pairs, pairs: e.pairs })).sort((x, y) => y.pairs - x.pairs)
+
 /**
  * Pairwise accuracy and mean margin of a reward model on comparisons (all untied pairs, each prompt
- * weighted once), and, for comparisons that say where their responses came from (`origins`), the
- * accuracy per kind of pair.
+ * weighted once); for comparisons that say where their responses came from (`origins`), the accuracy
+ * per kind of pair; and for comparisons that name their `task`, the same per task.
  */
-export async function evaluateReward(modelDir: string, comparisonsFile: string): Promise<{ accuracy: number; margin: number; pairs: number; prompts: number; byKind: PairKindAccuracy[] }> {
+export async function evaluateReward(modelDir: string, comparisonsFile: string): Promise<RewardEvaluation> {
   const rm = loadRewardModel(modelDir)
   try {
     const cs = await loadComparisons(comparisonsFile)
     let acc = 0, margin = 0, prompts = 0, pairs = 0
-    const kinds = new Map<string, { right: number; pairs: number }>()
+    const kinds: KindTally = new Map()
+    const tasks = new Map<string, { acc: number; prompts: number; kinds: KindTally }>()
     for (const c of cs) {
       const ps = comparisonPairs(c)
       if (!ps.length) continue
       const r = rm.scoreTexts(c.responses.map((resp) => ({ prompt: c.prompt, response: resp })))
+      const task = c.task === undefined ? undefined : tasks.get(c.task) ?? { acc: 0, prompts: 0, kinds: new Map() }
       let a = 0, m = 0
       for (const [w, l] of ps) {
-        a += r[w] > r[l] ? 1 : 0
+        const right = r[w] > r[l] ? 1 : 0
+        a += right
         m += r[w] - r[l]
         if (c.origins) {
           const k = `${c.origins[w]} > ${c.origins[l]}`
-          const e = kinds.get(k) ?? { right: 0, pairs: 0 }
-          e.right += r[w] > r[l] ? 1 : 0
-          e.pairs++
-          kinds.set(k, e)
+          for (const tally of task ? [kinds, task.kinds] : [kinds]) {
+            const e = tally.get(k) ?? { right: 0, pairs: 0 }
+            e.right += right
+            e.pairs++
+            tally.set(k, e)
+          }
         }
       }
       acc += a / ps.length
       margin += m / ps.length
       prompts++
       pairs += ps.length
+      if (task) {
+        task.acc += a / ps.length
+        task.prompts++
+        tasks.set(c.task!, task)
+      }
     }
-    const byKind = [...kinds].map(([kind, e]) => ({ kind, accuracy: e.right / e.pairs, pairs: e.pairs })).sort((x, y) => y.pairs - x.pairs)
-    return { accuracy: acc / Math.max(1, prompts), margin: margin / Math.max(1, prompts), pairs, prompts, byKind }
+    const byTask = [...tasks].map(([t, e]) => ({ task: t, accuracy: e.acc / e.prompts, prompts: e.prompts, byKind: tallied(e.kinds) })).sort((x, y) => y.prompts - x.prompts)
+    return { accuracy: acc / Math.max(1, prompts), margin: margin / Math.max(1, prompts), pairs, prompts, byKind: tallied(kinds), byTask }
   } finally {
     rm.dispose()
   }

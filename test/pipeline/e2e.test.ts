@@ -52,6 +52,10 @@ test('tiny pipeline end to end: stages, report, skip on rerun, verified lineage'
     const kinds = ev.rewardModels[0].byKind.map((k: { kind: string }) => k.kind)
     assert.ok(['reference > shuffled', 'reference > other-item', 'reference > sft-sample'].every((k) => kinds.includes(k)), kinds.join(', '))
     assert.match(report, /accuracy by kind of pair/)
+    // ... and by task, each task's prompts counted once and its kinds within it
+    const byTask = ev.rewardModels[0].byTask as Array<{ task: string; prompts: number; byKind: unknown[] }>
+    assert.ok(byTask.length >= 2 && byTask.every((t) => t.prompts > 0 && t.byKind.length > 0), JSON.stringify(byTask))
+    assert.match(report, /accuracy by task/)
     // closed-set SWC naming by the most likely label, for every policy
     for (const p of ev.policies) assert.ok(p.swcChoiceAccuracy >= 0 && p.swcChoiceAccuracy <= 1, `${p.name} swcChoiceAccuracy ${p.swcChoiceAccuracy}`)
 
