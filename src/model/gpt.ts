@@ -160,6 +160,70 @@ export function trunk(p: Params, idx: JArray, c: GPTConfig, opts: ForwardOptions
   return { h: hOut, wte }
 }
 
+/**
+ * Attention with an explicit mask, written out with matmuls (faster here than nn.dotProductAttention
+ * with `mask`): q [B, L, H, D], k/v [B, S, H, D], mask [B, 1, L, S] (true = attend) -> [B, L, H, D].
+ */
+function maskedAttention(q: JArray, k: JArray, v: JArray, mask: JArray): JArray {
+  const D = q.shape[3]
+  const s = np.matmul(q.transpose([0, 2, 1, 3]), k.transpose([0, 2, 3, 1])).mul(1 / Math.sqrt(D)) // [B, H, L, S]
+  const pr = nn.softmax(np.where(mask, s, -1e30), -1)
+  return np.matmul(pr, v.transpose([0, 2, 1, 3])).transpose([0, 2, 1, 3])
+}
+
+/** Block i's parameters, each referenced once more (for a second use of the same block). */
+function blockRefs(p: Params, i: number): Params {
+  const name = `transformer.h.${i}.`
+  return Object.fromEntries(Object.entries(p).flatMap(([k, v]) => (k.startsWith(name) ? [[k, v.ref]] : [])))
+}
+
+/**
+ * Trunk over shared prefixes: G prefixes [G, Tp] (right-padded, `prefixLen` [G] real tokens, >= 1), each
+ * continued by K continuations [G*K, Tr] (rows g*K..g*K+K-1 continue prefix g). A continuation sits at
+ * positions prefixLen[g].., attends to its prefix's real tokens and causally to itself, so its hidden
+ * states equal trunk() on the concatenated sequence, while the prefix is forwarded once instead of K times.
+ * -> continuation hidden states [G*K, Tr, C] after ln_f. Ownership as trunk().
+ */
+export function prefixTrunk(p: Params, prefix: JArray, prefixLen: JArray, rest: JArray, c: GPTConfig, opts: ForwardOptions = {}): { h: JArray; wte: JArray } {
+  const [G, Tp] = prefix.shape
+  const [N, Tr] = rest.shape
+  const K = N / G
+  const H = c.nHead
+  const D = c.nEmbd / H
+  const wte = p['transformer.wte.weight']
+  const wpe = p['transformer.wpe.weight']
+  const keys = opts.dropoutKey ? random.split(opts.dropoutKey, 2 + 4 * c.nLayer) : undefined
+  const keyAt = (i: number) => (keys ? keys.ref.slice(i) : undefined)
+
+  const len = np.repeat(prefixLen, K, 0) // [N]: each continuation's prefix length
+  // continuation positions prefixLen + t, clamped into the table (only padding goes past it): [N, Tr]
+  const pos = np.minimum(len.ref.reshape([N, 1]).add(np.arange(Tr).reshape([1, Tr])), c.nCtx - 1)
+  let xp = dropout(np.take(wte.ref, prefix, 0).add(wpe.ref.slice([0, Tp])), c.dropout, keyAt(0)) // [G, Tp, C]
+  let xr = dropout(np.take(wte.ref, rest, 0).add(np.take(wpe, pos, 0)), c.dropout, keyAt(1)) // [N, Tr, C]
+  // keys a continuation attends to: its prefix's real tokens, then itself causally -> [N, 1, Tr, Tp + Tr]
+  const inPrefix = np.broadcastTo(np.less(np.arange(Tp).reshape([1, 1, 1, Tp]), len.reshape([N, 1, 1, 1])), [N, 1, Tr, Tp])
+  const causal = np.broadcastTo(np.lessEqual(np.arange(Tr).reshape([1, 1, 1, Tr]), np.arange(Tr).reshape([1, 1, Tr, 1])), [N, 1, Tr, Tr])
+  const mask = np.concatenate([inPrefix, causal], 3)
+  // a prefix's keys or values [G, Tp, H, D], once for each of its K continuations -> [N, Tp, H, D]
+  const perRow = (a: JArray) => np.broadcastTo(a.reshape([G, 1, Tp, H, D]), [G, K, Tp, H, D]).reshape([N, Tp, H, D])
+  for (let i = 0; i < c.nLayer; i++) {
+    let pk: JArray | undefined
+    let pv: JArray | undefined
+    const capture: Attend = (q, k, v, layer) => {
+      pk = k.ref
+      pv = v.ref
+      return causalAttention(q, k, v, layer)
+    }
+    const shared: Attend = (q, k, v) => maskedAttention(q, np.concatenate([perRow(pk!), k], 1), np.concatenate([perRow(pv!), v], 1), mask.ref)
+    xp = block(blockRefs(p, i), i, xp, c, capture, { attn: keyAt(2 + 4 * i), mlp: keyAt(3 + 4 * i) })
+    xr = block(p, i, xr, c, shared, { attn: keyAt(4 + 4 * i), mlp: keyAt(5 + 4 * i) })
+  }
+  xp.dispose()
+  mask.dispose()
+  keys?.dispose()
+  return { h: layerNorm(xr, p['transformer.ln_f.weight'], p['transformer.ln_f.bias'], c.layerNormEps), wte }
+}
+
 /** Tied LM head: hidden [B, T, C] @ wte^T -> logits [B, T, V]. */
 export function lmHead(h: JArray, wte: JArray): JArray {
   const [B, T, C] = h.shape

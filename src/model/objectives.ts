@@ -8,7 +8,7 @@
  */
 import { np, nn, type JArray } from './jax.ts'
 import type { GPTConfig } from './config.ts'
-import { forward, trunk, tokenLogProbs, type Params } from './gpt.ts'
+import { forward, trunk, prefixTrunk, tokenLogProbs, type Params } from './gpt.ts'
 
 export type Batch = Record<string, JArray>
 export type Metrics = Record<string, JArray>
@@ -34,9 +34,15 @@ function scoreHead(h: JArray, w: JArray, bias: JArray): JArray {
   return np.matmul(h.reshape([N * T, C]), w.reshape([C, 1])).reshape([N, T]).add(bias)
 }
 
-/** Reward of each sequence at its last token: inputs [N, T], last [N] int32 -> [N]. */
+/**
+ * Reward of each sequence at its last token: inputs [N, T], last [N] int32 -> [N]. With `prefix` [G, Tp]
+ * and `prefixLen` [G], `inputs` are the continuations of shared prefixes (see prefixTrunk) and `last`
+ * indexes into them.
+ */
 function sequenceRewards(p: Params, b: Batch, c: GPTConfig, key?: JArray): JArray {
-  const { h, wte } = trunk(p, b.inputs, c, { dropoutKey: key })
+  const { h, wte } = b.prefix
+    ? prefixTrunk(p, b.prefix, b.prefixLen, b.inputs, c, { dropoutKey: key })
+    : trunk(p, b.inputs, c, { dropoutKey: key })
   wte.dispose()
   const r = scoreHead(h, p['score.weight'], p['score.bias']) // [N, T]
   const N = r.shape[0]

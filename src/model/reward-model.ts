@@ -8,7 +8,8 @@ import { createScorer, uploadParams } from './trainable.ts'
 import { rewardScore } from './objectives.ts'
 import { tree } from './jax.ts'
 import type { HostParams, Params } from './gpt.ts'
-import { loadTokenizer, formatExample, type Tokenizer } from '../tokenizer/index.ts'
+import { loadTokenizer, formatExample, formatPrompt, type Tokenizer } from '../tokenizer/index.ts'
+import type { HostBatch } from './trainable.ts'
 import { Instruct3Error } from '../util/errors.ts'
 
 export type RewardModel = {
@@ -18,6 +19,8 @@ export type RewardModel = {
   scoreIds(seqs: number[][]): number[]
   /** Rewards of (prompt, response) texts. */
   scoreTexts(items: Array<{ prompt: string; response: string }>): number[]
+  /** Rewards of several responses to one prompt each, the prompt forwarded once (see rewardGroup). */
+  scoreResponses(items: Array<{ prompt: string; responses: string[] }>): number[][]
   dispose(): void
 }
 
@@ -26,6 +29,58 @@ export function rewardInput(tok: Tokenizer, prompt: string, response: string, nC
   const ids = formatExample(tok, prompt, response).ids
   return ids.length > nCtx ? ids.slice(ids.length - nCtx) : ids
 }
+
+/**
+ * One prompt with K responses, as ids for a shared-prefix forward: the chat-formatted prompt, and each
+ * response with EOS. When the prompt and the longest response do not fit the context, the prompt keeps
+ * its end (at least one token) and over-long responses keep their end, so every reward is read at EOS.
+ */
+export type RewardGroup = { prompt: number[]; responses: number[][] }
+
+export function rewardGroup(tok: Tokenizer, prompt: string, responses: string[], nCtx: number): RewardGroup {
+  const rs = responses.map((r) => {
+    const ids = tok.encode(r)
+    ids.push(tok.eosId)
+    return ids.length > nCtx - 1 ? ids.slice(ids.length - (nCtx - 1)) : ids
+  })
+  const p = formatPrompt(tok, prompt)
+  const room = nCtx - Math.max(...rs.map((r) => r.length))
+  return { prompt: p.length > room ? p.slice(p.length - room) : p, responses: rs }
+}
+
+/** Batch dimensions for shared-prefix batches: G groups of K responses, prompts padded to Tp, responses to Tr. */
+export type GroupShape = { G: number; K: number; Tp: number; Tr: number }
+
+/**
+ * Host arrays for prefixTrunk: `prefix` [G, Tp], `prefixLen` [G], `inputs` [G*K, Tr] (group g's response k
+ * at row g*K + k) and `last` [G*K], each row's EOS. Missing groups and responses are one pad token.
+ */
+export function groupBatch(groups: RewardGroup[], shape: GroupShape, padId: number): HostBatch {
+  const { G, K, Tp, Tr } = shape
+  const prefix = new Int32Array(G * Tp).fill(padId)
+  const prefixLen = new Int32Array(G).fill(1)
+  const inputs = new Int32Array(G * K * Tr).fill(padId)
+  const last = new Int32Array(G * K)
+  groups.forEach((g, i) => {
+    if (i >= G || g.responses.length > K || g.prompt.length > Tp || g.responses.some((r) => r.length > Tr))
+      throw new Error(`internal: group ${i} (${g.responses.length} responses) exceeds the batch shape ${JSON.stringify(shape)}`)
+    prefix.set(g.prompt, i * Tp)
+    prefixLen[i] = g.prompt.length
+    g.responses.forEach((r, k) => {
+      inputs.set(r, (i * K + k) * Tr)
+      last[i * K + k] = r.length - 1
+    })
+  })
+  return {
+    prefix: { data: prefix, shape: [G, Tp] },
+    prefixLen: { data: prefixLen, shape: [G] },
+    inputs: { data: inputs, shape: [G * K, Tr] },
+    last: { data: last, shape: [G * K] },
+  }
+}
+
+/** Round a length up to a multiple of 16 (at least 16, at most nCtx): few distinct shapes to compile. */
+const bucket16 = (n: number, nCtx: number) => Math.min(nCtx, Math.max(16, Math.ceil(n / 16) * 16))
 
 export function rewardHostParams(ck: LoadedCheckpoint): HostParams {
   const w = ck.extraTensors['score.weight']
@@ -61,10 +116,27 @@ export function loadRewardModel(dir: string, opts: { batchSize?: number } = {}):
     }
     return out
   }
+  function scoreResponses(items: Array<{ prompt: string; responses: string[] }>): number[][] {
+    const out: number[][] = []
+    const G = 4
+    for (let i = 0; i < items.length; i += G) {
+      const groups = items.slice(i, i + G).map((it) => rewardGroup(tokenizer, it.prompt, it.responses, config.nCtx))
+      const shape: GroupShape = {
+        G,
+        K: Math.max(...groups.map((g) => g.responses.length)),
+        Tp: bucket16(Math.max(...groups.map((g) => g.prompt.length)), config.nCtx),
+        Tr: bucket16(Math.max(...groups.flatMap((g) => g.responses.map((r) => r.length))), config.nCtx),
+      }
+      const r = scorer.score(params, groupBatch(groups, shape, padId)).rewards
+      groups.forEach((g, j) => out.push(g.responses.map((_, k) => r[j * shape.K + k])))
+    }
+    return out
+  }
   return {
     checkpoint,
     tokenizer,
     scoreIds,
+    scoreResponses,
     scoreTexts: (items) => scoreIds(items.map((it) => rewardInput(tokenizer, it.prompt, it.response, config.nCtx))),
     dispose() {
       scorer.dispose()

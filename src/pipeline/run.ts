@@ -44,7 +44,10 @@ export type Ctx = {
 
 export type StageDef = {
   name: string
-  /** Bumped when a stage's outputs change shape, so records of an older version are not reused. */
+  /**
+   * Bumped when a stage's outputs change shape or the code that makes them changes what they hold, so
+   * records of an older version are not reused. (reward, judge, reward-hh: 2 = shared-prefix batches.)
+   */
   version?: number
   inputs: string[]
   config: (cfg: PipelineConfig) => unknown
@@ -269,6 +272,7 @@ export const STAGES: StageDef[] = [
   ...(['reward', 'judge'] as const).map(
     (which): StageDef => ({
       name: which,
+      version: 2,
       inputs: ['fit', 'sft', 'samples'],
       config: (c) => ({ reward: c.reward, seed: which === 'judge' ? c.judge.seed : c.seed }),
       async run(ctx, dir) {
@@ -287,6 +291,7 @@ export const STAGES: StageDef[] = [
   ),
   {
     name: 'reward-hh',
+    version: 2,
     inputs: ['fit', 'sft'],
     config: (c) => c.hh,
     async run(ctx, dir) {

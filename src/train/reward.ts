@@ -3,7 +3,8 @@
  * (EOS) of `prompt + response`. InstructGPT's loss puts all C(K,2) pairs of one prompt in one batch
  * element, forwarding each of the K completions once:
  *   loss = -1/C(K,2) * sum_{(w,l)} log sigmoid(r(x, y_w) - r(x, y_l))
- * (ties give no pair). `mode: 'pairwise'` instead treats every pair as its own element (each completion
+ * (ties give no pair). The prompt x is forwarded once for its K completions, which attend to its keys
+ * and values (prefixTrunk): the same rewards as K full sequences, for about half the compute here. `mode: 'pairwise'` instead treats every pair as its own element (each completion
  * forwarded once per pair), as pairwise RM trainers do. After training, the head's bias is shifted so
  * that demonstrations score mean 0. Metrics: accuracy and mean margin over pairs.
  */
@@ -11,7 +12,7 @@ import { existsSync } from 'node:fs'
 import { Instruct3Error } from '../util/errors.ts'
 import { loadCheckpoint, saveCheckpoint } from '../model/checkpoint.ts'
 import { rewardObjective } from '../model/objectives.ts'
-import { loadRewardModel, rewardInput } from '../model/reward-model.ts'
+import { groupBatch, loadRewardModel, rewardGroup, type GroupShape, type RewardGroup } from '../model/reward-model.ts'
 import { createRng } from '../model/rng.ts'
 import type { HostBatch } from '../model/trainable.ts'
 import { loadTokenizer, type Tokenizer } from '../tokenizer/index.ts'
@@ -42,74 +43,103 @@ export const defaultRewardConfig: Omit<RewardConfig, 'base' | 'train' | 'outDir'
   loop: { lr: 3e-4, minLr: 3e-5, warmup: 10, evalEvery: 25, checkpointEvery: 50, weightDecay: 0 },
 }
 
-/** One batch element: sequences (each forwarded once) and the (winner, loser) pairs among them. */
-type Group = { seqs: number[][]; pairs: Array<[number, number]> }
+/** One batch element: a prompt, its K responses (the prompt forwarded once) and the (winner, loser) pairs among them. */
+export type Group = RewardGroup & { pairs: Array<[number, number]> }
 
 export function comparisonGroup(tok: Tokenizer, c: Comparison, nCtx: number): Group {
-  return { seqs: c.responses.map((r) => rewardInput(tok, c.prompt, r, nCtx)), pairs: comparisonPairs(c) }
+  return { ...rewardGroup(tok, c.prompt, c.responses, nCtx), pairs: comparisonPairs(c) }
 }
 
-/** A batch shape (sequences N, length T, pairs P) to pad every batch of a run to. */
-export type RewardShape = { N: number; T: number; P: number }
+/** A batch shape to pad every batch of a run to: G groups of K responses, prompt length Tp, response length Tr, P pairs. */
+export type RewardShape = GroupShape & { P: number }
+
+const longestResponse = (g: Group) => {
+  let n = 0
+  for (const r of g.responses) n = Math.max(n, r.length)
+  return n
+}
 
 /**
- * The one shape that fits any `batchSize` groups of `groups`. Training with one shape compiles once, and
- * it matters for memory: jax-js 0.1.25's WASM allocator reuses a freed buffer only for a request of the
- * same size class and never shrinks, so batches of ever new shapes grew a d=128 reward model past the
- * 4 GiB memory32 limit (RangeError in #bumpAlloc) within 2 minutes.
+ * The one shape that fits any `batchSize` groups of `groups`. A run pads its batches to a fixed shape: it
+ * compiles once, and it matters for memory: jax-js 0.1.25's WASM allocator reuses a freed buffer only for
+ * a request of the same size class and never shrinks, so batches of ever new shapes grew a d=128 reward
+ * model past the 4 GiB memory32 limit (RangeError in #bumpAlloc) within 2 minutes.
  */
 export function rewardShape(groups: Group[], batchSize: number, nCtx: number): RewardShape {
   // a loop, not Math.max(...): a large dataset would overflow the argument list
-  let seqs = 0, pairs = 0, len = 0
+  let K = 0, pairs = 0, Tp = 0, Tr = 0
   for (const g of groups) {
-    seqs = Math.max(seqs, g.seqs.length)
+    K = Math.max(K, g.responses.length)
     pairs = Math.max(pairs, g.pairs.length)
-    for (const s of g.seqs) len = Math.max(len, s.length)
+    Tp = Math.max(Tp, g.prompt.length)
+    Tr = Math.max(Tr, longestResponse(g))
   }
-  return { N: Math.ceil((batchSize * seqs) / 8) * 8, T: bucketLength(len, nCtx), P: Math.max(8, Math.ceil((batchSize * pairs) / 8) * 8) }
+  return { G: batchSize, K, Tp: bucketLength(Tp, nCtx), Tr: bucketLength(Tr, nCtx), P: Math.max(8, Math.ceil((batchSize * pairs) / 8) * 8) }
 }
 
 /**
- * Batch of groups: N sequences padded to a multiple of 8 (dummy rows are never paired), P pairs padded to
- * a multiple of 8 with weight 0; each real pair weighs 1 / (pairs in its group), so every prompt counts once.
- * With `shape`, N, T and P are exactly that shape's.
+ * A few shapes for a run, by the longest response of a group: Tr fits the shortest half of the groups,
+ * then 90% of them, then all. Responses are short next to their prompts, so a few long ones (hex-heavy
+ * answers) would otherwise pad every batch to their length and eat the gain of the shared prefix. Sorted
+ * by Tr, without repeats; a group belongs to the first shape whose Tr fits it.
+ */
+export function rewardShapes(groups: Group[], batchSize: number, nCtx: number): RewardShape[] {
+  const all = rewardShape(groups, batchSize, nCtx)
+  const lengths = groups.map(longestResponse).sort((a, b) => a - b)
+  const at = (q: number) => bucketLength(lengths[Math.floor(q * (lengths.length - 1))] ?? 0, nCtx)
+  const trs = [...new Set([at(0.5), at(0.9)])].filter((tr) => tr < all.Tr)
+  return [...trs.map((Tr) => ({ ...all, Tr })), all]
+}
+
+/** The shape of `shapes` (from rewardShapes) that a group's batches use. */
+export function shapeFor(shapes: RewardShape[], g: Group): number {
+  const n = longestResponse(g)
+  return shapes.findIndex((s) => n <= s.Tr)
+}
+
+/**
+ * One epoch's micro-batches: the groups of each shape shuffled and cut into batches of `batchSize` (a
+ * shape's last batch is filled from its start), then all batches shuffled. A pure function of the seed.
+ */
+export function epochBatches(groups: Group[], shapes: RewardShape[], batchSize: number, seed: number): Array<{ shape: number; groups: Group[] }> {
+  const rng = createRng(seed)
+  const out: Array<{ shape: number; groups: Group[] }> = []
+  shapes.forEach((_, si) => {
+    const mine = shuffled(groups.filter((g) => shapeFor(shapes, g) === si), rng.next)
+    for (let i = 0; i < mine.length; i += batchSize)
+      out.push({ shape: si, groups: Array.from({ length: batchSize }, (_, j) => mine[(i + j) % mine.length]) })
+  })
+  return shuffled(out, rng.next)
+}
+
+/**
+ * Batch of groups for the shared-prefix forward (groupBatch: group g's response k is row g*K + k), plus P
+ * pairs padded to a multiple of 8 with weight 0; each real pair weighs 1 / (pairs in its group), so every
+ * prompt counts once. Without `shape`, the smallest shape that fits these groups.
  */
 export function rewardBatch(groups: Group[], nCtx: number, padId: number, shape?: RewardShape): HostBatch {
-  const seqs: number[][] = []
+  const s = shape ?? rewardShape(groups, groups.length, nCtx)
   const win: number[] = []
   const lose: number[] = []
   const weight: number[] = []
-  for (const g of groups) {
-    const base = seqs.length
-    seqs.push(...g.seqs)
+  groups.forEach((g, i) => {
     for (const [w, l] of g.pairs) {
-      win.push(base + w)
-      lose.push(base + l)
+      win.push(i * s.K + w)
+      lose.push(i * s.K + l)
       weight.push(1 / g.pairs.length)
     }
-  }
-  const N = shape?.N ?? Math.ceil(seqs.length / 8) * 8
-  const P = shape?.P ?? Math.max(8, Math.ceil(win.length / 8) * 8)
-  if (seqs.length > N || win.length > P) throw new Error(`internal: ${seqs.length} sequences / ${win.length} pairs exceed the batch shape ${N} / ${P}`)
-  while (seqs.length < N) seqs.push([padId])
-  while (win.length < P) {
+  })
+  if (win.length > s.P) throw new Error(`internal: ${win.length} pairs exceed the batch shape's ${s.P}`)
+  while (win.length < s.P) {
     win.push(0)
     lose.push(0)
     weight.push(0)
   }
-  const T = shape?.T ?? bucketLength(Math.max(...seqs.map((s) => s.length)), nCtx)
-  const inputs = new Int32Array(N * T).fill(padId)
-  const last = new Int32Array(N)
-  seqs.forEach((s, i) => {
-    inputs.set(s, i * T)
-    last[i] = s.length - 1
-  })
   return {
-    inputs: { data: inputs, shape: [N, T] },
-    last: { data: last, shape: [N] },
-    win: { data: Int32Array.from(win), shape: [P] },
-    lose: { data: Int32Array.from(lose), shape: [P] },
-    weight: { data: Float32Array.from(weight), shape: [P] },
+    ...groupBatch(groups, s, padId),
+    win: { data: Int32Array.from(win), shape: [s.P] },
+    lose: { data: Int32Array.from(lose), shape: [s.P] },
+    weight: { data: Float32Array.from(weight), shape: [s.P] },
   }
 }
 
@@ -121,20 +151,24 @@ export async function trainReward(cfg: RewardConfig): Promise<LoopResult & { bia
   const toGroups = (cs: Comparison[]): Group[] => {
     const gs = cs.map((c) => comparisonGroup(tok, c, config.nCtx)).filter((g) => g.pairs.length > 0)
     if (cfg.mode === 'listwise') return gs
-    return gs.flatMap((g) => g.pairs.map(([w, l]) => ({ seqs: [g.seqs[w], g.seqs[l]], pairs: [[0, 1]] as Array<[number, number]> })))
+    return gs.flatMap((g) => g.pairs.map(([w, l]) => ({ prompt: g.prompt, responses: [g.responses[w], g.responses[l]], pairs: [[0, 1]] as Array<[number, number]> })))
   }
   const train = toGroups(await loadComparisons(cfg.train))
   const val = cfg.val ? toGroups(await loadComparisons(cfg.val)) : []
   if (train.length === 0) throw new Instruct3Error('no comparison has an untied pair', { code: 'EDATA', details: { file: cfg.train } })
   const loop: LoopConfig = { ...defaultLoopConfig, ...defaultRewardConfig.loop, ...cfg.loop, steps: 0 }
   const B = cfg.batchSize
-  const stepsPerEpoch = Math.max(1, Math.ceil(train.length / (B * loop.gradAccum)))
+  const shapes = rewardShapes([...train, ...val], B, config.nCtx)
+  const microPerEpoch = epochBatches(train, shapes, B, 0).length
+  const stepsPerEpoch = Math.max(1, Math.ceil(microPerEpoch / loop.gradAccum))
   loop.steps = stepsPerEpoch * cfg.epochs
   let cachedEpoch = -1
-  let order: Group[] = []
+  let plan: Array<{ shape: number; groups: Group[] }> = []
   const valBatches: HostBatch[] = []
-  const shape = rewardShape([...train, ...val], B, config.nCtx)
-  for (let i = 0; i < val.length; i += B) valBatches.push(rewardBatch(val.slice(i, i + B), config.nCtx, tok.padId, shape))
+  shapes.forEach((shape, si) => {
+    const mine = val.filter((g) => shapeFor(shapes, g) === si)
+    for (let i = 0; i < mine.length; i += B) valBatches.push(rewardBatch(mine.slice(i, i + B), config.nCtx, tok.padId, shape))
+  })
 
   // head init: small random weights, zero bias (deterministic in the seed)
   const rng = createRng(loop.seed + 17)
@@ -151,17 +185,15 @@ export async function trainReward(cfg: RewardConfig): Promise<LoopResult & { bia
     quiet: cfg.quiet,
     meta: { stage: 'reward', mode: cfg.mode, tokenizer_fingerprint: tok.fingerprint, comparisons: train.length },
     data: {
-      tokensPerBatch: shape.N * shape.T,
+      tokensPerBatch: B * (shapes[0].Tp + shapes[0].K * shapes[0].Tr),
       nextBatch: (_rng, step, micro) => {
         const epoch = Math.floor(step / stepsPerEpoch)
         if (epoch !== cachedEpoch) {
-          order = shuffled(train, createRng(loop.seed * 104729 + epoch).next)
+          plan = epochBatches(train, shapes, B, loop.seed * 104729 + epoch)
           cachedEpoch = epoch
         }
-        const start = ((step % stepsPerEpoch) * loop.gradAccum + micro) * B
-        const pick: Group[] = []
-        for (let i = 0; i < B; i++) pick.push(order[(start + i) % order.length])
-        return rewardBatch(pick, config.nCtx, tok.padId, shape)
+        const b = plan[((step % stepsPerEpoch) * loop.gradAccum + micro) % plan.length]
+        return rewardBatch(b.groups, config.nCtx, tok.padId, shapes[b.shape])
       },
       evaluate: valBatches.length
         ? (t) => {
@@ -226,7 +258,7 @@ export async function evaluateReward(modelDir: string, comparisonsFile: string):
     for (const c of cs) {
       const ps = comparisonPairs(c)
       if (!ps.length) continue
-      const r = rm.scoreTexts(c.responses.map((resp) => ({ prompt: c.prompt, response: resp })))
+      const [r] = rm.scoreResponses([{ prompt: c.prompt, responses: c.responses }])
       const task = c.task === undefined ? undefined : tasks.get(c.task) ?? { acc: 0, prompts: 0, kinds: new Map() }
       let a = 0, m = 0
       for (const [w, l] of ps) {
