@@ -48,14 +48,19 @@ export function rewardGroup(tok: Tokenizer, prompt: string, responses: string[],
   return { prompt: p.length > room ? p.slice(p.length - room) : p, responses: rs }
 }
 
-/** Batch dimensions for shared-prefix batches: G groups of K responses, prompts padded to Tp, responses to Tr. */
-export type GroupShape = { G: number; K: number; Tp: number; Tr: number }
+/**
+ * Batch dimensions: G groups of K responses, prompts padded to Tp, responses to Tr (shared prefix). With
+ * `T`, the same groups are laid out as G*K full sequences `prompt + response` padded to T instead, which
+ * forwards fewer tokens when there are few responses per prompt and they are long.
+ */
+export type GroupShape = { G: number; K: number; Tp: number; Tr: number; T?: number }
 
 /**
  * Host arrays for prefixTrunk: `prefix` [G, Tp], `prefixLen` [G], `inputs` [G*K, Tr] (group g's response k
  * at row g*K + k) and `last` [G*K], each row's EOS. Missing groups and responses are one pad token.
  */
 export function groupBatch(groups: RewardGroup[], shape: GroupShape, padId: number): HostBatch {
+  if (shape.T) return sequenceBatch(groups, { ...shape, T: shape.T }, padId)
   const { G, K, Tp, Tr } = shape
   const prefix = new Int32Array(G * Tp).fill(padId)
   const prefixLen = new Int32Array(G).fill(1)
@@ -77,6 +82,23 @@ export function groupBatch(groups: RewardGroup[], shape: GroupShape, padId: numb
     inputs: { data: inputs, shape: [G * K, Tr] },
     last: { data: last, shape: [G * K] },
   }
+}
+
+/** The full-sequence layout of groupBatch: `inputs` [G*K, T] (row g*K + k = prompt g + response k), `last` [G*K]. */
+function sequenceBatch(groups: RewardGroup[], shape: GroupShape & { T: number }, padId: number): HostBatch {
+  const { G, K, T } = shape
+  const inputs = new Int32Array(G * K * T).fill(padId)
+  const last = new Int32Array(G * K)
+  groups.forEach((g, i) => {
+    if (i >= G || g.responses.length > K || g.responses.some((r) => g.prompt.length + r.length > T))
+      throw new Error(`internal: group ${i} (${g.responses.length} responses) exceeds the batch shape ${JSON.stringify(shape)}`)
+    g.responses.forEach((r, k) => {
+      inputs.set(g.prompt, (i * K + k) * T)
+      inputs.set(r, (i * K + k) * T + g.prompt.length)
+      last[i * K + k] = g.prompt.length + r.length - 1
+    })
+  })
+  return { inputs: { data: inputs, shape: [G * K, T] }, last: { data: last, shape: [G * K] } }
 }
 
 /** Round a length up to a multiple of 16 (at least 16, at most nCtx): few distinct shapes to compile. */

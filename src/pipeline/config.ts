@@ -77,7 +77,7 @@ export function demoConfig(): PipelineConfig {
     pretrain: { steps: 550, batchSize: 16, lr: 4e-3, minLr: 4e-4, warmup: 40, evalEvery: 100, seed: 1, maxDocs: 0 },
     sft: { epochs: 2, batchSize: 16, lr: 2e-3, maxDemonstrations: 1200, selectByReward: false },
     samples: { enabled: true, maxNewTokens: 24 },
-    reward: { epochs: 2, batchSize: 8, lr: 1e-3, mode: 'listwise', maxComparisons: 1000 },
+    reward: { epochs: 1, batchSize: 8, lr: 1e-3, mode: 'listwise', maxComparisons: 1000 },
     hh: { enabled: true, epochs: 1, batchSize: 8, lr: 1e-3, maxComparisons: 800 },
     ppo: { iterations: 16, rolloutBatch: 16, miniBatch: 8, ppoEpochs: 2, maxNewTokens: 24, maxPrompts: 256, policyLr: 2e-4, kl: { coef: 0.1, estimator: 'k1' } },
     dpo: { beta: 0.1, steps: 30, batchPairs: 8, lr: 5e-4, maxComparisons: 80, maxEvalComparisons: 64 },

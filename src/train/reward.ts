@@ -78,23 +78,33 @@ export function rewardShape(groups: Group[], batchSize: number, nCtx: number): R
 }
 
 /**
- * A few shapes for a run, by the longest response of a group: Tr fits the shortest half of the groups,
- * then 90% of them, then all. Responses are short next to their prompts, so a few long ones (hex-heavy
- * answers) would otherwise pad every batch to their length and eat the gain of the shared prefix. Sorted
- * by Tr, without repeats; a group belongs to the first shape whose Tr fits it.
+ * The shapes of a run's batches. Shared prefix: up to three shapes by the longest response of a group
+ * (Tr fits the shortest half of the groups, then 90% of them, then all), because responses are short
+ * next to their prompts and a few long ones (hex-heavy answers) would otherwise pad every batch to their
+ * length and eat the gain. Sorted by Tr, without repeats; a group belongs to the first shape whose Tr
+ * fits it. When full sequences would forward fewer tokens over an epoch (hh-rlhf: K = 2, long responses),
+ * one full-sequence shape (`T`) instead.
  */
 export function rewardShapes(groups: Group[], batchSize: number, nCtx: number): RewardShape[] {
   const all = rewardShape(groups, batchSize, nCtx)
   const lengths = groups.map(longestResponse).sort((a, b) => a - b)
   const at = (q: number) => bucketLength(lengths[Math.floor(q * (lengths.length - 1))] ?? 0, nCtx)
   const trs = [...new Set([at(0.5), at(0.9)])].filter((tr) => tr < all.Tr)
-  return [...trs.map((Tr) => ({ ...all, Tr })), all]
+  const shared = [...trs.map((Tr) => ({ ...all, Tr })), all]
+  let T = 0
+  for (const g of groups) T = Math.max(T, g.prompt.length + longestResponse(g))
+  const full = { ...all, T: bucketLength(T, nCtx) }
+  const count = new Array<number>(shared.length).fill(0)
+  for (const g of groups) count[shapeFor(shared, g)]++
+  const sharedTokens = shared.reduce((a, s, i) => a + Math.ceil(count[i] / batchSize) * batchSize * (s.Tp + s.K * s.Tr), 0)
+  const fullTokens = Math.ceil(groups.length / batchSize) * batchSize * all.K * full.T
+  return fullTokens <= sharedTokens ? [full] : shared
 }
 
 /** The shape of `shapes` (from rewardShapes) that a group's batches use. */
 export function shapeFor(shapes: RewardShape[], g: Group): number {
   const n = longestResponse(g)
-  return shapes.findIndex((s) => n <= s.Tr)
+  return shapes.findIndex((s) => (s.T ? g.prompt.length + n <= s.T : n <= s.Tr))
 }
 
 /**
@@ -185,7 +195,7 @@ export async function trainReward(cfg: RewardConfig): Promise<LoopResult & { bia
     quiet: cfg.quiet,
     meta: { stage: 'reward', mode: cfg.mode, tokenizer_fingerprint: tok.fingerprint, comparisons: train.length },
     data: {
-      tokensPerBatch: B * (shapes[0].Tp + shapes[0].K * shapes[0].Tr),
+      tokensPerBatch: B * (shapes[0].T ? shapes[0].K * shapes[0].T : shapes[0].Tp + shapes[0].K * shapes[0].Tr),
       nextBatch: (_rng, step, micro) => {
         const epoch = Math.floor(step / stepsPerEpoch)
         if (epoch !== cachedEpoch) {

@@ -163,3 +163,26 @@ test('rewardShapes: batches of short responses get a short shape, and every grou
   assert.equal(new Set(plan.flatMap((b) => b.groups)).size, groups.length)
   assert.deepEqual(epochBatches(groups, shapes, 4, 7), plan, 'a pure function of the seed')
 })
+
+test('rewardShapes: two long responses per prompt take full sequences, which forward fewer tokens, with the same rewards', () => {
+  const c2 = makeConfig({ vocabSize: 40, nCtx: 64, nEmbd: 16, nLayer: 2, nHead: 2 })
+  const p = initParams(c2, 4)
+  p['score.weight'] = new Float32Array(c2.nEmbd).map((_, i) => Math.cos(i))
+  p['score.bias'] = new Float32Array([0])
+  const seq = (n: number, k: number) => Array.from({ length: n }, (_, i) => (i * k) % 30)
+  // prompts of 10 to 40 tokens, two responses that fill the rest: padded prefixes would cost more
+  const groups = Array.from({ length: 4 }, (_, i) => ({ prompt: seq(10 + 10 * i, 3), responses: [seq(50 - 10 * i, 5), seq(45 - 10 * i, 7)], pairs: [[0, 1]] as Array<[number, number]> }))
+  const shapes = rewardShapes(groups, 2, c2.nCtx)
+  assert.equal(shapes.length, 1)
+  assert.equal(shapes[0].T, 64)
+  const full = rewardBatch(groups.slice(0, 2), c2.nCtx, PAD, shapes[0])
+  assert.deepEqual(full.inputs.shape, [4, 64])
+  assert.equal(full.prefix, undefined)
+  const shared = rewardBatch(groups.slice(0, 2), c2.nCtx, PAD)
+  const dev = uploadParams(c2, p)
+  const scorer = createScorer(c2, rewardScore)
+  const a = scorer.score(dev, { inputs: full.inputs, last: full.last }).rewards
+  const b = scorer.score(dev, { prefix: shared.prefix, prefixLen: shared.prefixLen, inputs: shared.inputs, last: shared.last }).rewards
+  for (let i = 0; i < 4; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-4, `row ${i}: ${a[i]} vs ${b[i]}`)
+  scorer.dispose()
+})
