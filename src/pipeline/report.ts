@@ -100,8 +100,9 @@ export async function writeReport(cfg: PipelineConfig, records: Map<string, Stag
       }
       md.push('')
     }
-    // per task: where the accuracy is lost (a cell holds each web3 reward model's number, in column order)
-    const withTasks = ev.rewardModels.filter((r) => r.byTask?.length)
+    // per task: where the accuracy is lost (a cell holds each multi-task reward model's number, in column
+    // order; a single-task model's one row would repeat its line above)
+    const withTasks = ev.rewardModels.filter((r) => (r.byTask?.length ?? 0) > 1)
     if (withTasks.length) {
       const tasks = [...new Set(withTasks.flatMap((r) => r.byTask.map((t) => t.task)))]
       const cell = (r: EvalReport['rewardModels'][number], task: string, kind?: string) => {
