@@ -12,45 +12,33 @@
  * model fine-tuned from this model with a few hundred comparisons of each task is unlikely to do much
  * better on those pairs. Prints the rate per task.
  */
-import { loadCheckpoint } from '../src/model/checkpoint.ts'
-import { createScorer, uploadParams } from '../src/model/trainable.ts'
+import { loadPolicy } from '../src/model/policy.ts'
+import { createScorer } from '../src/model/trainable.ts'
 import { tokenScore } from '../src/model/objectives.ts'
-import { loadTokenizer, formatExample } from '../src/tokenizer/index.ts'
+import { formatExample } from '../src/tokenizer/index.ts'
 import { loadComparisons } from '../src/data/formats.ts'
-import { lmBatch } from '../src/train/collate.ts'
+import { responseLogprobs } from '../src/pipeline/evaluate.ts'
 
 const [dir, file] = process.argv.slice(2)
 if (!dir || !file) {
   console.error('usage: node scripts/match-test.ts <model dir> <comparisons.jsonl>')
   process.exit(2)
 }
-const ck = loadCheckpoint(dir)
-const tok = loadTokenizer(dir)
-const scorer = createScorer(ck.config, tokenScore)
-const params = uploadParams(ck.config, ck.params)
-const T = ck.config.nCtx
-const B = 16
+const policy = await loadPolicy(dir)
+const scorer = createScorer(policy.checkpoint.config, tokenScore)
+const T = policy.checkpoint.config.nCtx
 
 /** Summed log-probability of each response given its prompt, in the chat template (the prompt's end kept). */
 function logp(items: Array<[prompt: string, response: string]>): number[] {
-  const out: number[] = []
-  for (let s = 0; s < items.length; s += B) {
-    const chunk = items.slice(s, s + B)
-    const examples = chunk.map(([p, r]) => {
-      const e = formatExample(tok, p, r)
-      const from = Math.max(0, e.ids.length - (T + 1))
-      return { ids: e.ids.slice(from), responseMask: e.responseMask.slice(from) }
-    })
-    while (examples.length < B) examples.push(examples[0])
-    const b = lmBatch(examples, T, tok.padId)
-    const lp = scorer.score(params, { inputs: b.inputs, targets: b.targets }).logprobs
-    for (let j = 0; j < chunk.length; j++) {
-      let sum = 0
-      for (let t = 0; t < T; t++) sum += lp[j * T + t] * b.mask.data[j * T + t]
-      out.push(sum)
-    }
+  const seqs: number[][] = []
+  const prompts: number[][] = []
+  for (const [p, r] of items) {
+    const e = formatExample(policy.tokenizer, p, r)
+    const from = Math.max(0, e.ids.length - (T + 1))
+    seqs.push(e.ids.slice(from))
+    prompts.push(e.ids.slice(from, e.promptLength))
   }
-  return out
+  return responseLogprobs(policy, scorer, seqs, prompts)
 }
 
 const rows = (await loadComparisons(file)).filter((c) => c.origins)
@@ -78,3 +66,4 @@ tasks.forEach((t, i) => {
 console.log('| task | swap test: own prompts more likely | comparisons |\n|---|---:|---:|')
 for (const [t, e] of [...byTask].sort((x, y) => y[1].n - x[1].n)) console.log(`| ${t} | ${(e.right / e.n).toFixed(3)} | ${e.n} |`)
 scorer.dispose()
+policy.dispose()

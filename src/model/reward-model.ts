@@ -5,6 +5,7 @@
  */
 import { loadCheckpoint, type LoadedCheckpoint } from './checkpoint.ts'
 import { createScorer, uploadParams } from './trainable.ts'
+import { bucket } from './generate.ts'
 import { rewardScore } from './objectives.ts'
 import { tree } from './jax.ts'
 import type { HostParams, Params } from './gpt.ts'
@@ -101,9 +102,6 @@ function sequenceBatch(groups: RewardGroup[], shape: GroupShape & { T: number },
   return { inputs: { data: inputs, shape: [G * K, T] }, last: { data: last, shape: [G * K] } }
 }
 
-/** Round a length up to a multiple of 16 (at least 16, at most nCtx): few distinct shapes to compile. */
-const bucket16 = (n: number, nCtx: number) => Math.min(nCtx, Math.max(16, Math.ceil(n / 16) * 16))
-
 export function rewardHostParams(ck: LoadedCheckpoint): HostParams {
   const w = ck.extraTensors['score.weight']
   const b = ck.extraTensors['score.bias']
@@ -125,7 +123,7 @@ export function loadRewardModel(dir: string, opts: { batchSize?: number } = {}):
       const chunk = seqs.slice(i, i + B)
       const n = chunk.length
       while (chunk.length < B) chunk.push([padId])
-      const T = Math.min(config.nCtx, Math.max(16, Math.ceil(Math.max(...chunk.map((s) => s.length)) / 16) * 16))
+      const T = bucket(Math.max(...chunk.map((s) => s.length)), 16, config.nCtx)
       const inputs = new Int32Array(B * T).fill(padId)
       const last = new Int32Array(B)
       chunk.forEach((s, j) => {
@@ -146,8 +144,8 @@ export function loadRewardModel(dir: string, opts: { batchSize?: number } = {}):
       const shape: GroupShape = {
         G,
         K: Math.max(...groups.map((g) => g.responses.length)),
-        Tp: bucket16(Math.max(...groups.map((g) => g.prompt.length)), config.nCtx),
-        Tr: bucket16(Math.max(...groups.flatMap((g) => g.responses.map((r) => r.length))), config.nCtx),
+        Tp: bucket(Math.max(...groups.map((g) => g.prompt.length)), 16, config.nCtx),
+        Tr: bucket(Math.max(...groups.flatMap((g) => g.responses.map((r) => r.length))), 16, config.nCtx),
       }
       const r = scorer.score(params, groupBatch(groups, shape, padId)).rewards
       groups.forEach((g, j) => out.push(g.responses.map((_, k) => r[j * shape.K + k])))

@@ -11,7 +11,7 @@ import { loadPolicy, type Policy } from '../model/policy.ts'
 import { loadRewardModel } from '../model/reward-model.ts'
 import { createScorer } from '../model/trainable.ts'
 
-type TokenScorer = ReturnType<typeof createScorer>
+export type TokenScorer = ReturnType<typeof createScorer>
 import { tokenScore } from '../model/objectives.ts'
 import { createRng } from '../model/rng.ts'
 import { formatPrompt } from '../tokenizer/index.ts'
@@ -158,7 +158,6 @@ function textOf(p: Policy, ids: number[]): string {
   return p.tokenizer.decode(end < 0 ? ids : ids.slice(0, end), { skipSpecial: true })
 }
 
-/** Sum of log-probabilities of each sequence's response tokens (after its prompt) under `policy`. */
 /**
  * Closed-set SWC naming as multiple choice: each label ("SWC-107 Reentrancy" + EOS) is scored by its
  * summed log-probability after the prompt, and the policy's answer is the most likely label. Unlike the
@@ -179,7 +178,11 @@ function swcChoiceAccuracy(policy: Policy, scorer: TokenScorer, swc: PromptRecor
   return right / Math.max(1, swc.length)
 }
 
-function responseLogprobs(policy: Policy, scorer: TokenScorer, seqs: number[][], prompts: number[][]): number[] {
+/**
+ * Sum of log-probabilities of each sequence's response tokens (after its prompt) under `policy`; only
+ * `prompts[i].length` is read. `scorer`: createScorer(config, tokenScore).
+ */
+export function responseLogprobs(policy: Policy, scorer: TokenScorer, seqs: number[][], prompts: number[][]): number[] {
   const cfg = policy.checkpoint.config
   const pad = policy.tokenizer.padId
   const out: number[] = []

@@ -264,14 +264,15 @@ const tallied = (kinds: KindTally): PairKindAccuracy[] =>
 export async function evaluateReward(modelDir: string, comparisonsFile: string): Promise<RewardEvaluation> {
   const rm = loadRewardModel(modelDir)
   try {
-    const cs = await loadComparisons(comparisonsFile)
+    const cs = (await loadComparisons(comparisonsFile)).filter((c) => comparisonPairs(c).length > 0)
+    // every comparison scored in batches of several prompts, each prompt forwarded once
+    const rewards = rm.scoreResponses(cs.map((c) => ({ prompt: c.prompt, responses: c.responses })))
     let acc = 0, margin = 0, prompts = 0, pairs = 0
     const kinds: KindTally = new Map()
     const tasks = new Map<string, { acc: number; prompts: number; kinds: KindTally }>()
-    for (const c of cs) {
+    for (const [i, c] of cs.entries()) {
       const ps = comparisonPairs(c)
-      if (!ps.length) continue
-      const [r] = rm.scoreResponses([{ prompt: c.prompt, responses: c.responses }])
+      const r = rewards[i]
       const task = c.task === undefined ? undefined : tasks.get(c.task) ?? { acc: 0, prompts: 0, kinds: new Map() }
       let a = 0, m = 0
       for (const [w, l] of ps) {
