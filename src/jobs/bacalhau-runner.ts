@@ -1,4 +1,5 @@
 import { createBacalhauClient, type BacalhauClient, type BacalhauClientInit } from './bacalhau.ts'
+import { assertSomeNodeCanRun } from './bacalhau-nodes.ts'
 import { createLogTail } from './log-tail.ts'
 import { assertStageSpec, toBacalhauJob } from './spec.ts'
 import type { JobResult, JobRunner, RunOptions, StageJobSpec } from './types.ts'
@@ -11,6 +12,8 @@ export type BacalhauRunnerInit = BacalhauClientInit & {
   waitTimeoutMs?: number
   /** Follow logs over the websocket while the job runs (default true). */
   followLogs?: boolean
+  /** Ask /api/v1/orchestrator/nodes before submitting whether a compute node can run the job (default true). */
+  checkNodes?: boolean
   client?: BacalhauClient
 }
 
@@ -28,6 +31,8 @@ export function createBacalhauRunner(init: BacalhauRunnerInit): JobRunner & { cl
       assertStageSpec(spec)
       const job = toBacalhauJob(spec)
       assertValidBacalhauJob(job) // before anything is sent
+      // a job no node can run (e.g. no node has an IPFS endpoint) would only sit queued: say so instead
+      if (init.checkNodes !== false) assertSomeNodeCanRun(await client.nodes(), job)
       const { jobId } = await client.submit(job)
       const tail = createLogTail(40, opts.onLog)
       let gotLogs = false
