@@ -78,6 +78,10 @@ export type Standin = {
   responses: { route: string; status: number; body: unknown }[]
   /** The raw JSON request bodies, by "METHOD path". */
   bodies: { route: string; body: unknown }[]
+  /** Query parameters of every request (websocket handshakes as "WS path"). */
+  queries: { route: string; query: URLSearchParams }[]
+  /** The raw text messages sent over log websockets. */
+  logMessages: string[]
   close(): Promise<void>
 }
 
@@ -89,7 +93,7 @@ export async function startStandin(opts: StandinOptions): Promise<Standin> {
   const runner = createLocalRunner({ store: opts.store, workRoot: opts.workRoot, logDir: `${opts.workRoot}/logs`, killGraceMs: 200 })
   let failLeft = opts.failFirst ?? 0
   const sockets = new Set<Duplex>()
-  const self: Standin = { url: '', submissions: 0, requests: [], jobs, logStreams: [], responses: [], bodies: [], close: async () => {} }
+  const self: Standin = { url: '', submissions: 0, requests: [], jobs, logStreams: [], responses: [], bodies: [], queries: [], logMessages: [], close: async () => {} }
   const nodeId = 'n-standin'
 
   const send = (res: ServerResponse, status: number, body: unknown) => {
@@ -117,7 +121,7 @@ export async function startStandin(opts: StandinOptions): Promise<Standin> {
         NodeID: nodeId,
         NodeType: 'Compute',
         Labels: { Architecture: 'amd64', 'Operating-System': 'linux' },
-        SupportedProtocols: ['NCLv1'],
+        SupportedProtocols: ['ncl/v1'],
         ComputeNodeInfo: {
           ExecutionEngines: ['docker', 'wasm'],
           Publishers: ['local', 'noop', 's3', ...(ipfs ? ['ipfs'] : [])],
@@ -213,6 +217,7 @@ export async function startStandin(opts: StandinOptions): Promise<Standin> {
   const server = createServer(async (req, res) => {
     const url = new URL(req.url!, 'http://x')
     self.requests.push(`${req.method} ${url.pathname}`)
+    self.queries.push({ route: `${req.method} ${url.pathname}`, query: url.searchParams })
     if (failLeft > 0) {
       failLeft--
       return apiError(res, 503, 'ServiceUnavailable', 'orchestrator starting')
@@ -275,6 +280,7 @@ export async function startStandin(opts: StandinOptions): Promise<Standin> {
     socket.on('error', () => {})
     const url = new URL(req.url!, 'http://x')
     self.requests.push(`WS ${url.pathname}`)
+    self.queries.push({ route: `WS ${url.pathname}`, query: url.searchParams })
     const m = /^\/api\/v1\/orchestrator\/jobs\/([^/]+)\/logs$/.exec(url.pathname)
     const j = m ? jobs.get(m[1]) : undefined
     const key = req.headers['sec-websocket-key']
@@ -292,7 +298,10 @@ export async function startStandin(opts: StandinOptions): Promise<Standin> {
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`)
     const stream: LogStream = { jobId: j.job.ID, lines: 0 }
     self.logStreams.push(stream)
-    const text = (s: string) => socket.write(frame(0x1, Buffer.from(s)))
+    const text = (s: string) => {
+      self.logMessages.push(s)
+      socket.write(frame(0x1, Buffer.from(s)))
+    }
     const close = () => {
       j.listeners.delete(listener)
       socket.write(frame(0x8, Buffer.from([0x03, 0xe8]))) // 1000 normal closure
