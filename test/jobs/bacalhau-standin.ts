@@ -61,6 +61,8 @@ export type StandinOptions = {
   workRoot: string
   /** Require `Authorization: Bearer <apiKey>` (an orchestrator with API.Auth users). */
   apiKey?: string
+  /** The apiKey user lacks the `read:node` capability: /nodes answers 403 (authz/capabilities.go). */
+  noNodeCapability?: boolean
   /** The compute node: IPFS endpoint configured (default true), GPUs (default 0). */
   node?: { ipfs?: boolean; gpus?: number }
 }
@@ -228,7 +230,16 @@ export async function startStandin(opts: StandinOptions): Promise<Standin> {
     }
     const m = /^\/api\/v1\/orchestrator\/jobs(?:\/([^/]+))?(?:\/(executions|results|logs))?$/.exec(url.pathname)
     if (url.pathname === '/api/v1/agent/alive' && req.method === 'GET') return send(res, 200, { Status: 'OK' })
-    if (url.pathname === '/api/v1/orchestrator/nodes' && req.method === 'GET') return send(res, 200, { Nodes: [nodeState()], NextToken: '' })
+    if (url.pathname === '/api/v1/orchestrator/nodes' && req.method === 'GET') {
+      if (opts.noNodeCapability) {
+        return apiError(res, 403, 'Forbidden', 'Request Forbidden', {
+          Component: 'Authorizer',
+          Hint: 'Check if user have access to this resource. Event has been recorded.',
+          Details: { reason: "user 'standin' does not have the required capability 'read:node'" },
+        })
+      }
+      return send(res, 200, { Nodes: [nodeState()], NextToken: '' })
+    }
     if (!m) return apiError(res, 404, 'NotFound', `no route ${req.method} ${url.pathname}`)
     const [, id, sub] = m
     if (!id && (req.method === 'PUT' || req.method === 'POST')) {

@@ -191,3 +191,17 @@ test('before submitting, the runner checks that a compute node has IPFS (and GPU
   const sent = gpuNode.bodies.at(-1)!.body as { Job: { Tasks: { Resources: { GPU: string } }[] } }
   assert.equal(sent.Job.Tasks[0].Resources.GPU, '1')
 })
+
+test('a user without read:node gets 403 on /nodes: the job is still sent, with a note in its log', async (t) => {
+  const s = await tempStore()
+  const standin = await startStandin({ store: s.store, workRoot: join(s.dir, 'node'), apiKey: 'k', noNodeCapability: true })
+  t.after(async () => {
+    await standin.close()
+    await s.close()
+  })
+  const runner = createBacalhauRunner({ apiUrl: standin.url, pollMs: 20, backoffMs: 10, executionPollMs: 20, authorization: 'Bearer k' })
+  const r = await runner.run(toySpec('bad', ['fail'], []))
+  assert.equal(r.state, 'Failed')
+  assert.equal(standin.submissions, 1)
+  assert.match(r.logTail[0], /^\[stderr\] instruct3: could not check the compute nodes \(.*HTTP 403\): Request Forbidden: user 'standin' does not have the required capability 'read:node'.*submitting anyway$/)
+})
