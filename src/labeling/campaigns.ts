@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { randomBytes, randomInt } from 'node:crypto'
 import { Instruct3Error } from '../util/errors.ts'
 import { contentHash } from './canonical.ts'
 import { checkRanking, MAX_RANK_K, MAX_TEXT, MIN_RANK_K, type TaskKind } from './content.ts'
@@ -123,7 +123,9 @@ export async function createCampaign(ctx: LabelingContext, by: Principal, spec: 
     }
   }
   // Gold tasks look exactly like ranking tasks to labelers; every labeler may get each one once.
-  for (const g of gold) tasks.push({ kind: 'ranking', prompt: g.prompt, payload: { prompt: g.prompt, outputs: g.responses }, overlap: 1_000_000, gold: JSON.stringify({ ranking: g.ranking }) })
+  // Each goes in at a random position (CSPRNG), so gold task ids are spread among the normal ones.
+  for (const g of gold)
+    tasks.splice(randomInt(tasks.length + 1), 0, { kind: 'ranking', prompt: g.prompt, payload: { prompt: g.prompt, outputs: g.responses }, overlap: 1_000_000, gold: JSON.stringify({ ranking: g.ranking }) })
   await ctx.db.transaction().execute(async (trx) => {
     await trx.insertInto('campaigns').values(campaign).execute()
     for (let i = 0; i < tasks.length; i += 200) {
