@@ -143,15 +143,23 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
   const smallBody = limitBody(opts.bodyLimit ?? 64 * 1024)
   const campaignBody = limitBody(opts.campaignBodyLimit ?? 8 * 1024 * 1024)
   app.use('/api/*', (c, next) => (c.req.method === 'POST' && c.req.path === '/api/campaigns' ? campaignBody(c, next) : smallBody(c, next)))
+  // Rate limits are keyed on the signed-in address when the cookie names a valid session, else on the
+  // client address: a made-up cookie buys no bucket of its own. (authenticate caches valid sessions.)
+  const rateKey = async (c: Context): Promise<string> => {
+    const cookie = getCookie(c, COOKIE)
+    if (cookie) {
+      const p = await authenticate(ctx, cookie).catch(() => null)
+      if (p) return 'a:' + p.address
+    }
+    return 'ip:' + clientIp(c)
+  }
   app.use('/api/*', async (c, next) => {
     if (c.req.method === 'POST' && !(c.req.header('content-type') ?? '').startsWith('application/json'))
       return c.json({ error: { code: 'EUNSUPPORTED', message: 'POST bodies must be application/json' } }, 415)
     const isAuth = c.req.path.startsWith('/api/auth/')
     const lim = isAuth ? authLimiter : limiter
     if (lim) {
-      const cookie = isAuth ? undefined : getCookie(c, COOKIE)
-      const key = cookie ? 's:' + cookie : 'ip:' + clientIp(c)
-      const r = lim.take(key)
+      const r = lim.take(isAuth ? 'ip:' + clientIp(c) : await rateKey(c))
       if (!r.ok) {
         c.header('Retry-After', String(r.retryAfterS))
         return c.json({ error: { code: 'ERATELIMIT', message: 'too many requests; slow down' } }, 429)
