@@ -35,6 +35,8 @@ export type RewardsLookup = (address: string) => Promise<{ earnings: string | nu
 export type LabelingServerOptions = {
   /** An open database, or a URL/path for openLabelingDb (SQLite file or postgres://). */
   db: LabelingDb | string
+  /** SQLite durability when `db` is a path: FULL (default, survives power loss) or NORMAL (see db/connect.ts). */
+  synchronous?: 'FULL' | 'NORMAL'
   sampler?: ResponseSampler
   /** Per-campaign sampler built from the campaign's policy reference (path or CID). */
   samplerFor?: (policy: string) => Promise<ResponseSampler>
@@ -95,7 +97,7 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 }
 
 export async function createLabelingServer(opts: LabelingServerOptions): Promise<LabelingServer> {
-  const ldb = typeof opts.db === 'string' ? await openLabelingDb(opts.db) : opts.db
+  const ldb = typeof opts.db === 'string' ? await openLabelingDb(opts.db, opts.synchronous ? { synchronous: opts.synchronous } : {}) : opts.db
   const log = opts.logger === false ? silentLogger : (opts.logger ?? createJsonLogger())
   const lower = (xs?: string[]) => new Set((xs ?? []).map((x) => x.toLowerCase()))
   const ctx: LabelingContext = {

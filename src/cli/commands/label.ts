@@ -18,6 +18,12 @@ function positiveInt(v: string, name: string): number {
   return n
 }
 
+function syncMode(v: string): 'FULL' | 'NORMAL' {
+  const m = String(v).toUpperCase()
+  if (m !== 'FULL' && m !== 'NORMAL') throw new Instruct3Error(`--sqlite-synchronous must be FULL or NORMAL, got ${JSON.stringify(v)}`, { code: 'EUSAGE', details: { field: '--sqlite-synchronous' } })
+  return m
+}
+
 const defaultDb = () => join(dataDir(), 'labeling.sqlite')
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').filter(Boolean)]
 
@@ -87,6 +93,7 @@ export function register(program: Command): void {
     .option('--no-rate-limit', 'disable per-client rate limits')
     .option('--quiet-requests', 'do not log every request', false)
     .option('--no-build-web', 'do not build the web app (web/dist) when it is missing or older than its sources')
+    .option('--sqlite-synchronous <mode>', 'SQLite durability: FULL (fsync every commit; survives power loss) or NORMAL (survives a killed process only)', 'FULL')
     .option('--max-leases <n>', 'most unexpired task leases one wallet may hold over all campaigns', '20')
     .option('--verify-threads <n>', 'worker threads verifying label signatures (0 = on the event loop; default 1 with >= 2 CPUs)')
     .option('--deployment <file>', 'chain deployment (from `instruct3 chain up`) whose escrow and badges feed "my work" earnings and badges')
@@ -127,6 +134,7 @@ export function register(program: Command): void {
         logRequests: !o.quietRequests,
         ...(o.verifyThreads !== undefined ? { verifyThreads: Number(o.verifyThreads) } : {}),
         maxLeasesPerWallet: positiveInt(o.maxLeases, '--max-leases'),
+        synchronous: syncMode(o.sqliteSynchronous),
         ...(rewards ? { rewards } : {}),
       })
       if (o.demo) {
