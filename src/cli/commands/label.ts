@@ -202,7 +202,8 @@ export function register(program: Command): void {
     .command('export')
     .description('Export a campaign: demonstrations.jsonl, comparisons.jsonl, labels.jsonl (signed) and batch.json (Merkle root + proofs)')
     .requiredOption('--campaign <id>', 'campaign id')
-    .requiredOption('--out <dir>', 'output directory (replaced atomically)')
+    .requiredOption('--out <dir>', 'output directory (written atomically; an existing non-empty one needs --force)')
+    .option('--force', 'replace an existing non-empty --out directory (its contents are deleted)', false)
     .option('--db <url>', 'SQLite file or postgres://...', defaultDb())
     .option('--chain-id <n>', 'EIP-712 chain id the labels were signed for', '31337')
     .option('--add-to-store', 'add the dataset files to the content store and record the CID', false)
@@ -210,6 +211,8 @@ export function register(program: Command): void {
     .action(async (o) => {
       const { openLabelingDb } = await import('../../labeling/db/connect.ts')
       const { exportCampaign } = await import('../../labeling/export.ts')
+      const { refuseToReplace } = await import('../../util/replace-guard.ts')
+      await refuseToReplace(o.out, { force: o.force })
       const db = await openLabelingDb(o.db)
       try {
         const ctx = offlineCtx(db, await deterministicSampler(), Number(o.chainId))
