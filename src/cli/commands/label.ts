@@ -88,11 +88,15 @@ export function register(program: Command): void {
       const sampler = await loadSampler(o.sampler, 'serve')
       // earnings, vesting stake and badges come from the chain when a deployment exists
       let rewards: Parameters<typeof createLabelingServer>[0]['rewards']
+      let chain: Parameters<typeof createLabelingServer>[0]['chain']
       try {
         const { readDeployment } = await import('../../chain/deployment.ts')
         const { createRewardsLookup } = await import('../../chain/rewards.ts')
         const dep = o.deployment ? readDeployment(o.deployment) : readDeployment()
         rewards = createRewardsLookup(dep) as typeof rewards
+        // the web app's on-chain pages read terms, positions and badges through the server (read-only)
+        const { createChainReads } = await import('../../chain/app-reads.ts')
+        chain = createChainReads(dep)
       } catch (err) {
         if (o.deployment) throw err
       }
@@ -119,6 +123,7 @@ export function register(program: Command): void {
         logRequests: !o.quietRequests,
         ...(o.verifyThreads !== undefined ? { verifyThreads: Number(o.verifyThreads) } : {}),
         ...(rewards ? { rewards } : {}),
+        ...(chain ? { chain } : {}),
       })
       if (o.demo) {
         const n = await srv.ctx.db.selectFrom('campaigns').select('id').executeTakeFirst()
