@@ -79,7 +79,10 @@ function ChainCampaignCard({ info, service, pos, onChanged }: { info: ChainInfo;
         onChanged()
         load()
       },
-    )
+    ).then((ok) => {
+      // A failed join usually means the campaign changed meanwhile (e.g. closed): show its state now.
+      if (!ok) load()
+    })
   return (
     <section className="card" data-testid={`chain-campaign-${c.id}`} aria-label={`Campaign ${service.name}`}>
       <div className="row spread">

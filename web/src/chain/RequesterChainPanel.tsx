@@ -195,7 +195,7 @@ function FundedCampaign({ info, me, service, onChanged }: { info: ChainInfo; me:
   )
   return (
     <div data-testid="funded-campaign">
-      <div className="row spread">
+      <div className="row spread gap-below">
         <div>
           On-chain campaign <b>#{c.id}</b> <span className={`chip ${c.open ? 'ok' : 'soft'}`}>{c.open ? 'open' : 'closed'}</span>
         </div>
@@ -266,7 +266,7 @@ function FundedCampaign({ info, me, service, onChanged }: { info: ChainInfo; me:
             {fund.busy ? 'Funding…' : 'Add funds'}
           </button>
           <button className="danger" onClick={doClose} disabled={close.busy} data-testid="close-chain-btn">
-            {close.busy ? 'Closing…' : 'Close campaign'}
+            {close.busy ? 'Closing…' : 'Close on chain and refund'}
           </button>
         </div>
       ) : null}
