@@ -6,7 +6,7 @@
 import { erc20Abi, getAddress, isAddress, type Address, type Hex } from 'viem'
 import { labelingEscrowAbi } from './generated/index.ts'
 import { createChainContext, type ChainContext } from './context.ts'
-import { campaignCount, getCampaign } from './campaign.ts'
+import { campaignCount, getCampaign, getPosition } from './campaign.ts'
 import { buildBadgeMetadata, datasetsOf, getBadge, rawCid } from './badges.ts'
 import { getLabelerOnchainStatus, type LabelerOnchainStatus } from './status.ts'
 import type { Deployment } from './deployment.ts'
@@ -36,6 +36,11 @@ export type ChainCampaignView = {
   token: TokenInfo
   open: boolean
   batches: number
+  /** Unix seconds: when it was closed (0 while open) and when its settlement window ends (0 while open). */
+  closedAt: number
+  settlementEndsAt: number
+  /** The chain's latest block time (unix seconds): what "deadline passed" and "window over" are judged by. */
+  chainNow: number
   /** CampaignParams as decimal strings / numbers (every field the deployed ABI has). */
   terms: Record<string, string | number>
   /** budget (unspent), committed (credited, not withdrawn), stakes, funded, paidOut, refunded, ... */
@@ -54,8 +59,21 @@ export type BadgeView = {
   metadataVerified: boolean
 }
 
+/** Per joined campaign, besides LabelerCampaignStatus: when the stake can be taken back, and the bonus set aside. */
+export type PositionExtra = {
+  /** Unix seconds when withdrawStake is allowed: the end of the settlement window (0 while open). */
+  stakeUnlocksAt: number
+  /** Bonus reserved for the vesting deposit, paid at unlock if quality holds (base units). */
+  bonusReserve: string
+}
+
 /** GET /api/chain/positions/me. */
-export type PositionsView = Omit<LabelerOnchainStatus, 'badge'> & { badge: BadgeView | null; readAt: number }
+export type PositionsView = Omit<LabelerOnchainStatus, 'badge' | 'campaigns'> & {
+  campaigns: Array<LabelerOnchainStatus['campaigns'][number] & PositionExtra>
+  badge: BadgeView | null
+  chainNow: number
+  readAt: number
+}
 
 export type ChainReads = {
   info(): Promise<ChainInfo>
@@ -102,9 +120,22 @@ export function createChainReads(deployment: Deployment, opts: { cacheMs?: numbe
     return { tokenId: b.tokenId.toString(), level: b.level, levelName: b.levelName, tokenURI: b.tokenURI, datasets, metadataVerified }
   }
 
+  const escrow = { address: deployment.escrow, abi: labelingEscrowAbi } as const
+  const chainNow = async () => Number((await ctx.publicClient.getBlock()).timestamp)
+
   async function readPositions(address: Address): Promise<PositionsView> {
     const s = await getLabelerOnchainStatus(address, ctx)
-    return { ...s, badge: await badgeOf(address), readAt: now() }
+    const campaigns = await Promise.all(
+      s.campaigns.map(async (c) => {
+        const id = BigInt(c.campaignId)
+        const [ends, p] = await Promise.all([
+          ctx.publicClient.readContract({ ...escrow, functionName: 'settlementEndsAt', args: [id] }),
+          getPosition(ctx, id, address),
+        ])
+        return { ...c, stakeUnlocksAt: Number(ends), bonusReserve: p.bonusReserve.toString() }
+      }),
+    )
+    return { ...s, campaigns, badge: await badgeOf(address), chainNow: await chainNow(), readAt: now() }
   }
 
   return {
@@ -131,7 +162,8 @@ export function createChainReads(deployment: Deployment, opts: { cacheMs?: numbe
         args: { campaignId: id },
         fromBlock,
       })
-      const { params, id: _id, requester, oracle, token, open, batches, ...accounting } = c
+      const { params, id: _id, requester, oracle, token, open, batches, closedAt, ...accounting } = c
+      const ends = await ctx.publicClient.readContract({ ...escrow, functionName: 'settlementEndsAt', args: [id] })
       return {
         id: id.toString(),
         requester,
@@ -139,6 +171,9 @@ export function createChainReads(deployment: Deployment, opts: { cacheMs?: numbe
         token: await tokenInfo(token),
         open,
         batches,
+        closedAt: Number(closedAt),
+        settlementEndsAt: Number(ends),
+        chainNow: await chainNow(),
         terms: jsonify(params),
         accounting: jsonify(accounting) as Record<string, string>,
         settlements: events.map((e) => ({

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { formatUnits, parseEther, toFunctionSelector, type Hex } from 'viem'
+import { formatUnits, getAbiItem, parseEther, toFunctionSelector, type Hex } from 'viem'
 import type { Page, BrowserContext } from 'playwright-core'
 import { buildWeb } from '../../web/build.ts'
 import { startAnvil } from '../../src/chain/anvil.ts'
@@ -17,19 +17,20 @@ import { devAccount } from '../../src/chain/client.ts'
 import { deployContracts } from '../../src/chain/deploy.ts'
 import { createChainContext, sendTx } from '../../src/chain/context.ts'
 import { getCampaign, getPosition } from '../../src/chain/campaign.ts'
-import { readBatchFile } from '../../src/chain/batch.ts'
+import { readBatchManifest } from '../../src/batch/index.ts'
+import { createMembershipCheck } from '../../src/chain/membership.ts'
 import { settleBatch } from '../../src/chain/settle.ts'
 import { getBadge, rawCid } from '../../src/chain/badges.ts'
 import { createChainReads } from '../../src/chain/app-reads.ts'
 import { createRewardsLookup } from '../../src/chain/rewards.ts'
-import { testTokenAbi } from '../../src/chain/generated/index.ts'
+import { labelingEscrowAbi, testTokenAbi } from '../../src/chain/generated/index.ts'
 import { injectTestWallet, type TestWallet } from './test-wallet.ts'
 import { startTestServer } from './helpers.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
 const SHOTS = process.env.I3_SCREENSHOT_DIR ?? tmpdir()
 const WITHDRAW = toFunctionSelector('withdraw(uint256)')
-const CREATE = toFunctionSelector('createCampaign(address,address,(uint128,uint128,uint16,uint16,uint16,uint16,uint64),uint256)')
+const CREATE = toFunctionSelector(getAbiItem({ abi: labelingEscrowAbi, name: 'createCampaign' }))
 
 /** Press Tab until the element with this test id has focus (fails after `max` presses): it is reachable by keyboard. */
 async function tabTo(page: Page, testid: string, max = 80): Promise<void> {
@@ -81,6 +82,14 @@ async function labelAll(page: Page, who: string): Promise<number> {
   return n
 }
 
+/** Move anvil's clock forward (e.g. past a settlement window) and mine a block at the new time. */
+async function advanceChainTime(rpcUrl: string, seconds: number): Promise<void> {
+  for (const [method, params] of [['evm_increaseTime', [seconds]], ['evm_mine', []]] as const) {
+    const r = await fetch(rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })
+    assert.equal(((await r.json()) as { error?: unknown }).error, undefined, method)
+  }
+}
+
 async function connect(page: Page, url: string): Promise<void> {
   await page.goto(url + '/')
   await page.getByTestId('connect-injected').click()
@@ -96,7 +105,7 @@ test('web app on chain in Chromium: fund, stake, label, settle, withdraw, close,
   const d = await deployContracts({ rpcUrl: anvil.rpcUrl, deployer: requester, oracle: oracle.address })
   // The dataset "store": the CID of the three files' bytes (the test pins nothing to IPFS).
   const addToStore = async (dir: string) => rawCid(new Uint8Array(Buffer.concat(['demonstrations.jsonl', 'comparisons.jsonl', 'labels.jsonl'].map((f) => readFileSync(join(dir, f))))))
-  const t = await startTestServer({ webDir, requesters: [requester.address], spam: { minMsDemonstration: 0, minMsRanking: 0, minMsReview: 0, constantRun: 10 }, chain: createChainReads(d), rewards: createRewardsLookup(d), addToStore })
+  const t = await startTestServer({ webDir, requesters: [requester.address], spam: { minMsDemonstration: 0, minMsRanking: 0, minMsReview: 0, constantRun: 10 }, chain: createChainReads(d), rewards: createRewardsLookup(d), membership: createMembershipCheck({ deployment: d }), addToStore })
   const oracleCtx = createChainContext({ deployment: d, account: oracle })
   const tokenOf = (a: Hex) => createChainContext({ deployment: d }).publicClient.readContract({ address: d.token!, abi: testTokenAbi, functionName: 'balanceOf', args: [a] })
   // A faucet for the labelers (the requester uses the app's "Mint test tokens" button).
@@ -197,7 +206,7 @@ test('web app on chain in Chromium: fund, stake, label, settle, withdraw, close,
     await R.page.keyboard.press('Enter')
     await R.page.getByTestId('export').click()
     await R.page.getByTestId('export-result').waitFor()
-    const batch = readBatchFile(join(t.dir, 'exports', serviceId, 'batch.json'))
+    const batch = readBatchManifest(join(t.dir, 'exports', serviceId, 'batch.json'))
     assert.equal(batch.chainCampaignId, '1')
     assert.ok(batch.datasetCid)
     const report = await settleBatch(oracleCtx, 1n, batch)
@@ -248,8 +257,14 @@ test('web app on chain in Chromium: fund, stake, label, settle, withdraw, close,
     assert.equal((await getPosition(oracleCtx, 1n, carol.address)).joined, false)
     await shot(C.page, 'revert-decoded')
 
-    // 8. Alice takes her stake back and sees her badge with the dataset it certifies.
+    // 8. The stake stays locked through the settlement window (1 day); after it Alice takes it back,
+    //    the requester refunds the unspent budget, and Alice sees her badge with the dataset it certifies.
     await A.page.getByTestId('tab-stake').click()
+    await A.page.getByTestId('position-1').getByTestId('pos-stake').filter({ hasText: 'after the settlement window' }).waitFor()
+    assert.equal(await A.page.getByTestId('withdraw-stake-1').count(), 0, 'no Withdraw stake during the settlement window')
+    await advanceChainTime(anvil.rpcUrl, 86400 + 1)
+    await A.page.getByTestId('refresh-chain').click()
+    await A.page.getByTestId('withdraw-stake-1').waitFor()
     const stakeBefore = await tokenOf(alice.address)
     await A.page.getByTestId('withdraw-stake-1').click()
     await A.page.locator('[data-testid="tx-withdraw-stake-1-step-0"][data-status="confirmed"]').waitFor()
@@ -261,6 +276,18 @@ test('web app on chain in Chromium: fund, stake, label, settle, withdraw, close,
     assert.equal(await A.page.getByTestId('badge-uri').textContent().then((s) => s?.includes(badge.tokenURI)), true)
     await A.page.getByTestId('position-1').getByTestId('pos-stake').filter({ hasText: '0 I3T' }).waitFor()
     await shot(A.page, 'labeler-badge')
+
+    const budgetLeft = (await getCampaign(oracleCtx, 1n)).budget
+    assert.ok(budgetLeft > 0n)
+    const reqBefore = await tokenOf(requester.address)
+    await R.page.getByTestId('tab-work').click()
+    await R.page.getByTestId('tab-dashboard').click()
+    await R.page.getByTestId(`campaign-${serviceId}`).click()
+    await R.page.getByTestId('refund-btn').click()
+    await R.page.locator('[data-testid="tx-refund-step-0"][data-status="confirmed"]').waitFor()
+    assert.equal((await tokenOf(requester.address)) - reqBefore, budgetLeft)
+    await R.page.getByTestId('acct-budget').filter({ hasText: /^0 I3T$/ }).waitFor()
+    await shot(R.page, 'requester-refunded')
 
     // Bob's My work at phone width: no sideways scrolling.
     await B.page.getByTestId('tab-mine').click()

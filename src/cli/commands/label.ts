@@ -89,14 +89,18 @@ export function register(program: Command): void {
       // earnings, vesting stake and badges come from the chain when a deployment exists
       let rewards: Parameters<typeof createLabelingServer>[0]['rewards']
       let chain: Parameters<typeof createLabelingServer>[0]['chain']
+      // and with a deployment, tasks of on-chain campaigns go only to labelers who staked in them
+      let membership: Parameters<typeof createLabelingServer>[0]['membership']
       try {
         const { readDeployment } = await import('../../chain/deployment.ts')
         const { createRewardsLookup } = await import('../../chain/rewards.ts')
+        const { createMembershipCheck } = await import('../../chain/membership.ts')
         const dep = o.deployment ? readDeployment(o.deployment) : readDeployment()
         rewards = createRewardsLookup(dep) as typeof rewards
         // the web app's on-chain pages read terms, positions and badges through the server (read-only)
         const { createChainReads } = await import('../../chain/app-reads.ts')
         chain = createChainReads(dep)
+        membership = createMembershipCheck({ deployment: dep })
       } catch (err) {
         if (o.deployment) throw err
       }
@@ -124,6 +128,7 @@ export function register(program: Command): void {
         ...(o.verifyThreads !== undefined ? { verifyThreads: Number(o.verifyThreads) } : {}),
         ...(rewards ? { rewards } : {}),
         ...(chain ? { chain } : {}),
+        ...(membership ? { membership } : {}),
       })
       if (o.demo) {
         const n = await srv.ctx.db.selectFrom('campaigns').select('id').executeTakeFirst()

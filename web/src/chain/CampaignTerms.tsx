@@ -13,8 +13,8 @@ export function CampaignTerms({ c }: { c: ChainCampaignView }) {
     ['Vesting period', duration(t.vestingPeriod), 'each deposit stays locked this long'],
     ['Fraud limit', pctBps(t.fraudGoldFailBps), 'gold-task failure rate above it is slashed'],
   ]
-  // Deployments with a campaign deadline (issue 13) show it; older ABIs have none.
-  if (t.deadline !== undefined) rows.push(['Deadline', Number(t.deadline) ? when(t.deadline) : 'none', 'after it anyone may close; stakes unlock'])
+  rows.push(['Deadline', when(t.deadline), 'no joining after it; then anyone may close'])
+  rows.push(['Settlement window', duration(t.settlementWindow), 'after close, work is still settled; then stakes unlock'])
   return (
     <dl className="kv" data-testid={`terms-${c.id}`}>
       {rows.map(([k, v, hint]) => (

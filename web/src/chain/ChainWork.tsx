@@ -1,6 +1,6 @@
 // The on-chain half of "My work": the badge, and per joined campaign the position with its withdraw
 // buttons. Renders nothing when the server has no chain deployment.
-import { useChainState } from './LabelerChainPage.tsx'
+import { RefreshButton, useChainState } from './LabelerChainPage.tsx'
 import { BadgeCard } from './BadgeCard.tsx'
 import { PositionPanel } from './PositionPanel.tsx'
 import { NetworkBanner } from './NetworkBanner.tsx'
@@ -29,11 +29,11 @@ export function ChainWork() {
               <h3>
                 Campaign #{p.campaignId} <span className={`chip ${p.open ? 'ok' : 'soft'}`}>{p.open ? 'open' : 'closed'}</span>
               </h3>
-              <PositionPanel info={info} pos={p} token={views[p.campaignId].token} address={pos.address} onChanged={() => refresh(true)} />
+              <PositionPanel info={info} pos={p} token={views[p.campaignId].token} address={pos.address} chainNow={pos.chainNow} onChanged={() => refresh(true)} />
             </div>
           ) : null,
         )}
-        <p className="small muted">Read from the escrow at {new Date(pos.readAt).toLocaleTimeString()}.</p>
+        <RefreshButton pos={pos} refresh={refresh} />
       </section>
     </div>
   )

@@ -33,6 +33,27 @@ export function useChainState() {
   return { info, pos, err, refresh }
 }
 
+/** "Read at 10:53 · Refresh": positions are cached by the server for a few seconds; this re-reads the chain. */
+export function RefreshButton({ pos, refresh }: { pos: PositionsView | null; refresh: (fresh: boolean) => Promise<void> }) {
+  const [busy, setBusy] = useState(false)
+  return (
+    <span className="small muted">
+      {pos ? `read ${new Date(pos.readAt).toLocaleTimeString()} ` : ''}
+      <button
+        className="ghost"
+        disabled={busy}
+        data-testid="refresh-chain"
+        onClick={() => {
+          setBusy(true)
+          refresh(true).finally(() => setBusy(false))
+        }}
+      >
+        Refresh
+      </button>
+    </span>
+  )
+}
+
 export function LabelerChainPage() {
   const { info, pos, err, refresh } = useChainState()
   const [campaigns, setCampaigns] = useState<ServiceCampaign[]>([])
@@ -46,7 +67,10 @@ export function LabelerChainPage() {
     <div className="chainpage" data-testid="stake-page">
       <NetworkBanner info={info} onSwitched={() => refresh(true)} />
       {pos ? <BadgeCard p={pos} /> : null}
-      <h2>Campaigns paying on chain</h2>
+      <div className="row spread">
+        <h2>Campaigns paying on chain</h2>
+        <RefreshButton pos={pos} refresh={refresh} />
+      </div>
       {!campaigns.length ? <p className="muted">No campaign is on chain yet.</p> : null}
       {campaigns.map((c) => (
         <ChainCampaignCard key={c.id} info={info} service={c} pos={pos} onChanged={() => refresh(true)} />
@@ -93,8 +117,8 @@ function ChainCampaignCard({ info, service, pos, onChanged }: { info: ChainInfo;
       </div>
       <CampaignTerms c={c} />
       {mine ? (
-        <PositionPanel info={info} pos={mine} token={c.token} address={pos.address} onChanged={onChanged} />
-      ) : c.open ? (
+        <PositionPanel info={info} pos={mine} token={c.token} address={pos.address} chainNow={pos.chainNow} onChanged={onChanged} />
+      ) : c.open && c.chainNow < Number(c.terms.deadline) ? (
         <div className="row">
           <button className="primary" onClick={stakeAndJoin} disabled={join.busy || join.done} data-testid={`join-${c.id}`}>
             {join.busy ? 'Joining…' : `Stake ${amount(stake, c.token)} and join`}
@@ -102,7 +126,7 @@ function ChainCampaignCard({ info, service, pos, onChanged }: { info: ChainInfo;
           <span className="small muted">two wallet prompts: approve the token, then join</span>
         </div>
       ) : (
-        <p className="muted small">Closed: no longer taking labelers.</p>
+        <p className="muted small">{c.open ? 'The deadline has passed: no longer taking labelers.' : 'Closed: no longer taking labelers.'}</p>
       )}
       <TxSteps flow={join} testid={`tx-join-${c.id}`} />
     </section>

@@ -9,12 +9,14 @@ import { TxSteps, useTxFlow } from './TxSteps.tsx'
 
 type Pos = PositionsView['campaigns'][number]
 
-export function PositionPanel({ info, pos, token, address, onChanged }: { info: ChainInfo; pos: Pos; token: TokenInfo; address: string; onChanged: () => void }) {
+export function PositionPanel({ info, pos, token, address, chainNow, onChanged }: { info: ChainInfo; pos: Pos; token: TokenInfo; address: string; chainNow: number; onChanged: () => void }) {
   const pay = useTxFlow()
   const stake = useTxFlow()
   const id = BigInt(pos.campaignId)
   const claimable = BigInt(pos.claimable)
-  const canWithdrawStake = !pos.open && BigInt(pos.stake) > 0n && !pos.slashed
+  // The stake unlocks when the settlement window after close is over (judged by the chain's clock).
+  const stakeUnlocked = !pos.open && pos.stakeUnlocksAt > 0 && chainNow >= pos.stakeUnlocksAt
+  const canWithdrawStake = stakeUnlocked && BigInt(pos.stake) > 0n && !pos.slashed
   const connect = () => walletClients(info, address)
   const withdraw = () => pay.run(connect, [{ label: `Withdraw ${amount(pos.claimable, token)}`, make: async () => escrowCall(info, 'withdraw', [id]) }], async () => onChanged())
   const withdrawStake = () => stake.run(connect, [{ label: `Withdraw stake ${amount(pos.stake, token)}`, make: async () => escrowCall(info, 'withdrawStake', [id]) }], async () => onChanged())
@@ -25,7 +27,7 @@ export function PositionPanel({ info, pos, token, address, onChanged }: { info: 
         <div>
           <dt>Stake</dt>
           <dd data-testid="pos-stake">
-            <b>{amount(pos.stake, token)}</b> <span className="small muted">{pos.slashed ? '' : pos.open ? 'locked while the campaign is open' : BigInt(pos.stake) > 0n ? 'campaign closed: withdrawable' : 'returned'}</span>
+            <b>{amount(pos.stake, token)}</b> <span className="small muted">{pos.slashed ? '' : pos.open ? 'locked while the campaign is open' : BigInt(pos.stake) === 0n ? 'returned' : stakeUnlocked ? 'withdrawable' : `closed; unlocks ${when(pos.stakeUnlocksAt)} after the settlement window`}</span>
           </dd>
         </div>
         <div>
@@ -37,7 +39,11 @@ export function PositionPanel({ info, pos, token, address, onChanged }: { info: 
         <div>
           <dt>Vesting</dt>
           <dd data-testid="pos-vesting">
-            <b>{amount(pos.vesting, token)}</b> <span className="small muted">{locked ? `unlocks ${when(pos.unlockAt)}` : 'nothing locked'}</span>
+            <b>{amount(pos.vesting, token)}</b>{' '}
+            <span className="small muted">
+              {locked ? `unlocks ${when(pos.unlockAt)}` : 'nothing locked'}
+              {BigInt(pos.bonusReserve) > 0n ? ` · bonus ${amount(pos.bonusReserve, token)} reserved, paid at unlock if quality holds` : ''}
+            </span>
           </dd>
         </div>
         <div>

@@ -39,18 +39,18 @@ export function RequesterChainPanel({ campaign, onChanged }: { campaign: Service
   )
 }
 
-type Form = { reward: string; stake: string; threshold: string; immediate: string; bonus: string; fraud: string; vestingDays: string; funding: string }
+type Form = { reward: string; stake: string; threshold: string; immediate: string; bonus: string; fraud: string; vestingDays: string; deadlineDays: string; windowDays: string; funding: string }
 
 function CreateOnChain({ info, me, service, onChanged }: { info: ChainInfo; me: string; service: ServiceCampaign; onChanged: () => void }) {
   const flow = useTxFlow()
   const faucet = useTxFlow()
-  const [form, setForm] = useState<Form>({ reward: '1', stake: '10', threshold: '80', immediate: '50', bonus: '10', fraud: '30', vestingDays: '7', funding: '100' })
+  const [form, setForm] = useState<Form>({ reward: '1', stake: '10', threshold: '80', immediate: '50', bonus: '10', fraud: '30', vestingDays: '7', deadlineDays: '30', windowDays: '1', funding: '100' })
   const [formErr, setFormErr] = useState<string | null>(null)
   const token = info.token
   if (!token) return <p className="muted">This deployment names no payment token; create the campaign with the CLI (`instruct3 campaign create --token ADDR`).</p>
   const set = (k: keyof Form) => (e: ChangeEvent<HTMLInputElement>) => setForm({ ...form, [k]: e.target.value })
   const create = () => {
-    let params, funding: bigint
+    let params, funding: bigint, deadlineIn: bigint
     try {
       params = {
         rewardPerLabel: parseAmount(form.reward, token.decimals, 'Reward per label'),
@@ -60,7 +60,11 @@ function CreateOnChain({ info, me, service, onChanged }: { info: ChainInfo; me: 
         bonusBps: parsePctBps(form.bonus, 'Vesting bonus'),
         fraudGoldFailBps: parsePctBps(form.fraud, 'Fraud limit'),
         vestingPeriod: parseDays(form.vestingDays, 'Vesting period'),
+        settlementWindow: parseDays(form.windowDays, 'Settlement window'),
       }
+      deadlineIn = parseDays(form.deadlineDays, 'Deadline')
+      if (deadlineIn === 0n) throw new Error('Deadline: must be at least part of a day from now')
+      if (params.settlementWindow < 86400n || params.settlementWindow > 30n * 86400n) throw new Error('Settlement window: 1 to 30 days')
       funding = parseAmount(form.funding, token.decimals, 'Funding')
       setFormErr(null)
     } catch (e) {
@@ -71,7 +75,14 @@ function CreateOnChain({ info, me, service, onChanged }: { info: ChainInfo; me: 
       () => walletClients(info, me),
       [
         { label: `Approve ${amount(funding, token)} for the escrow`, make: approveIfNeeded(info, token.address, funding) },
-        { label: `Create the campaign and fund it with ${amount(funding, token)}`, make: async () => escrowCall(info, 'createCampaign', [token.address, info.oracle, params, funding]) },
+        {
+          label: `Create the campaign and fund it with ${amount(funding, token)}`,
+          make: async (w) => {
+            // The deadline counts from the chain's clock (the latest block), which the contract checks it against.
+            const now = (await w.publicClient.getBlock()).timestamp
+            return escrowCall(info, 'createCampaign', [token.address, info.oracle, { ...params, deadline: now + deadlineIn }, funding])
+          },
+        },
       ],
       async (results: StepResult[]) => {
         const id = createdId(results[1])
@@ -102,6 +113,8 @@ function CreateOnChain({ info, me, service, onChanged }: { info: ChainInfo; me: 
         {field('bonus', 'Vesting bonus', '%')}
         {field('fraud', 'Fraud limit (gold failures)', '%')}
         {field('vestingDays', 'Vesting period', 'days')}
+        {field('deadlineDays', 'Deadline, from now', 'days')}
+        {field('windowDays', 'Settlement window', 'days')}
         {field('funding', 'Funding', token.symbol)}
       </div>
       {formErr ? (
@@ -143,6 +156,7 @@ function FundedCampaign({ info, me, service, onChanged }: { info: ChainInfo; me:
   const [topErr, setTopErr] = useState<string | null>(null)
   const fund = useTxFlow()
   const close = useTxFlow()
+  const refund = useTxFlow()
   const load = useCallback(() => chainCampaign(service.chain_campaign_id!).then(setC, (e) => setErr(e.message)), [service.chain_campaign_id])
   useEffect(() => {
     load()
@@ -178,12 +192,14 @@ function FundedCampaign({ info, me, service, onChanged }: { info: ChainInfo; me:
     )
   }
   const doClose = () =>
-    close.run(() => walletClients(info, me), [{ label: `Close campaign #${c.id} and refund the unspent budget`, make: async () => escrowCall(info, 'close', [id]) }], async () => {
+    close.run(() => walletClients(info, me), [{ label: `Close campaign #${c.id} (work is still settled in the settlement window)`, make: async () => escrowCall(info, 'close', [id]) }], async () => {
       // Labeling stops too once the escrow is closed.
       await api('POST', `/api/campaigns/${encodeURIComponent(service.id)}/close`, {}).catch(() => {})
       await load()
       onChanged()
     })
+  const doRefund = () => refund.run(() => walletClients(info, me), [{ label: `Refund ${amount(a.budget, c.token)} unspent budget`, make: async () => escrowCall(info, 'refund', [id]) }], async () => void load())
+  const windowOver = !c.open && c.chainNow >= c.settlementEndsAt
   const stat = (label: string, v: string, hint: string, testid: string) => (
     <div className="stat">
       <div className="label">{label}</div>
@@ -266,8 +282,21 @@ function FundedCampaign({ info, me, service, onChanged }: { info: ChainInfo; me:
             {fund.busy ? 'Funding…' : 'Add funds'}
           </button>
           <button className="danger" onClick={doClose} disabled={close.busy} data-testid="close-chain-btn">
-            {close.busy ? 'Closing…' : 'Close on chain and refund'}
+            {close.busy ? 'Closing…' : 'Close on chain'}
           </button>
+        </div>
+      ) : null}
+      {!c.open ? (
+        <div className="row" data-testid="closed-info">
+          <span className="small">
+            Closed {new Date(c.closedAt * 1000).toLocaleString()}.{' '}
+            {windowOver ? 'The settlement window is over: stakes are unlocked.' : `The service can still settle work until ${new Date(c.settlementEndsAt * 1000).toLocaleString()}; then stakes unlock and the budget can be refunded.`}
+          </span>
+          {windowOver && BigInt(a.budget) > 0n ? (
+            <button onClick={doRefund} disabled={refund.busy} data-testid="refund-btn">
+              {refund.busy ? 'Refunding…' : `Refund ${amount(a.budget, c.token)}`}
+            </button>
+          ) : null}
         </div>
       ) : null}
       {topErr ? (
@@ -277,6 +306,7 @@ function FundedCampaign({ info, me, service, onChanged }: { info: ChainInfo; me:
       ) : null}
       <TxSteps flow={fund} testid="tx-fund" />
       <TxSteps flow={close} testid="tx-close" />
+      <TxSteps flow={refund} testid="tx-refund" />
     </div>
   )
 }

@@ -30,6 +30,14 @@ const EXPLAIN: Record<string, (args: readonly unknown[]) => string> = {
   ERC20InsufficientBalance: () => 'the wallet does not hold enough tokens',
   ERC20InsufficientAllowance: () => 'the escrow is not approved for this amount',
   EnforcedPause: () => 'the escrow is paused by its owner',
+  JoinAfterDeadline: (a) => `the campaign's deadline passed at ${new Date(Number(a[1]) * 1000).toLocaleString()}`,
+  SettlementWindowOpen: (a) => `the settlement window is open until ${new Date(Number(a[1]) * 1000).toLocaleString()}`,
+  SettlementOver: () => 'the settlement window is over',
+  CloseNotAllowed: (a) => `only the requester may close before the deadline (${new Date(Number(a[1]) * 1000).toLocaleString()})`,
+  UntrustedOracle: () => 'the escrow owner does not trust this oracle',
+  RequesterIsOracle: () => 'a requester cannot settle its own campaign',
+  BadDeadline: () => 'the deadline must be in the future and at most 730 days ahead',
+  BadSettlementWindow: () => 'the settlement window must be 1 to 30 days',
 }
 
 export class TxError extends Error {
