@@ -132,7 +132,7 @@ test('web app on chain in Chromium: fund, stake, label, settle, withdraw, close,
     const R = await open('requester', requester, { width: 1100, height: 1000 })
     await R.page.getByTestId('tab-dashboard').click()
     await R.page.getByLabel('Name').fill('Chain e2e: web3 explanations')
-    await R.page.getByLabel('Policy checkpoint (path or CID)').fill('bafy-e2e-policy')
+    await R.page.getByLabel('Policy checkpoint (CID)').fill('bafy-e2e-policy')
     await R.page.getByTestId('prompts-file').setInputFiles({ name: 'prompts.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from('{"prompt": "Explain what a reentrancy attack is and how to prevent it."}\n') })
     await R.page.getByTestId('prompts-file-status').filter({ hasText: '1 prompts read from prompts.jsonl' }).waitFor()
     await R.page.getByRole('button', { name: 'Create', exact: true }).click()

@@ -91,7 +91,7 @@ export function DashboardPage() {
           <h2>New campaign</h2>
           <div className="form">
             <input placeholder="Name" aria-label="Name" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} />
-            <input placeholder="Policy checkpoint (path or CID)" aria-label="Policy checkpoint (path or CID)" value={form.policy} onChange={(e) => setForm({ ...form, policy: e.target.value })} />
+            <input placeholder="Policy checkpoint (CID)" aria-label="Policy checkpoint (CID)" value={form.policy} onChange={(e) => setForm({ ...form, policy: e.target.value })} />
             <PromptsFile onPrompts={setFromFile} />
             <textarea placeholder="…or paste prompts, one per line" aria-label="Prompts, one per line" rows={3} value={form.prompts} disabled={!!fromFile} onChange={(e) => setForm({ ...form, prompts: e.target.value })} data-testid="prompts-text" />
             <div className="row">
