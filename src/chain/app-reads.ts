@@ -151,10 +151,8 @@ export function createChainReads(deployment: Deployment, opts: { cacheMs?: numbe
     },
 
     async campaign(id) {
+      if (id < 1n || id > (await campaignCount(ctx))) throw new Instruct3Error(`no campaign ${id} on chain`, { code: 'ENOCAMPAIGN', details: { field: 'id' } })
       const c = await getCampaign(ctx, id)
-      if (c.requester === '0x0000000000000000000000000000000000000000') {
-        throw new Instruct3Error(`no campaign ${id} on chain`, { code: 'ENOCAMPAIGN', details: { field: 'id' } })
-      }
       const events = await ctx.publicClient.getContractEvents({
         address: deployment.escrow,
         abi: labelingEscrowAbi,

@@ -9,7 +9,7 @@ export function CampaignTerms({ c }: { c: ChainCampaignView }) {
     ['Required stake', amount(String(t.requiredStake), c.token), 'locked while the campaign is open; slashed on proven fraud'],
     ['Quality threshold', pctBps(t.qualityThresholdBps), 'vesting grows only at or above it'],
     ['Paid at once', pctBps(t.immediateBps), 'the rest vests'],
-    ['Vesting bonus', pctBps(t.bonusBps), 'growth of locked vesting per qualifying settlement'],
+    ['Vesting bonus', pctBps(t.bonusBps), 'bonus on vesting held its full period at or above the threshold (set aside from the budget)'],
     ['Vesting period', duration(t.vestingPeriod), 'each deposit stays locked this long'],
     ['Fraud limit', pctBps(t.fraudGoldFailBps), 'gold-task failure rate above it is slashed'],
   ]
