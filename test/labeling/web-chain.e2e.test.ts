@@ -241,12 +241,15 @@ test('web app on chain in Chromium: fund, stake, label, settle, withdraw, close,
     assert.equal((await tokenOf(alice.address)) - before, claimA)
     await A.page.getByTestId('position-1').getByTestId('pos-claimable').filter({ hasText: '0 I3T' }).waitFor()
     await shot(A.page, 'labeler-mywork')
+    await assertNoSideScroll(A.page, 'My work at 1100 px')
 
     // 7. Carol opens the campaign while it is open; the requester closes it; her join then reverts by name.
     const C = await open('carol', carol, { width: 1100, height: 900 })
     await C.page.getByTestId('tab-stake').click()
     await C.page.getByTestId('join-1').waitFor()
-    await R.page.getByTestId('close-chain-btn').click()
+    await R.page.getByTestId('fund-amount').focus()
+    await tabTo(R.page, 'close-chain-btn', 5)
+    await R.page.keyboard.press('Enter')
     await R.page.locator('[data-testid="tx-close-step-0"][data-status="confirmed"]').waitFor()
     assert.equal((await getCampaign(oracleCtx, 1n)).open, false)
     await shot(R.page, 'requester-closed')
@@ -288,6 +291,9 @@ test('web app on chain in Chromium: fund, stake, label, settle, withdraw, close,
     assert.equal((await tokenOf(requester.address)) - reqBefore, budgetLeft)
     await R.page.getByTestId('acct-budget').filter({ hasText: /^0 I3T$/ }).waitFor()
     await shot(R.page, 'requester-refunded')
+    await R.page.setViewportSize({ width: 390, height: 844 })
+    await shot(R.page, 'requester-390')
+    await assertNoSideScroll(R.page, 'Dashboard at 390 px')
 
     // Bob's My work at phone width: no sideways scrolling.
     await B.page.getByTestId('tab-mine').click()
