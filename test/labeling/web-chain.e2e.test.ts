@@ -126,6 +126,8 @@ test('web app on chain in Chromium: fund, stake, label, settle, withdraw, close,
     return { page, wallet }
   }
   const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `i3-chain-${name}.png`), fullPage: true })
+  // Smaller pictures of one card each, for docs/labeling.md (copied to docs/img/ by hand).
+  const docShot = (page: Page, testid: string, name: string) => page.getByTestId(testid).first().screenshot({ path: join(SHOTS, `i3-doc-${name}.png`) })
 
   try {
     // 1. Requester: a campaign whose prompts come from a file the browser reads.
@@ -144,12 +146,14 @@ test('web app on chain in Chromium: fund, stake, label, settle, withdraw, close,
     await R.page.getByTestId('create-on-chain-btn').click()
     assert.match((await R.page.getByTestId('chain-form-error').textContent()) ?? '', /^Reward per label: /)
     await R.page.getByTestId('chain-reward').fill('1')
+    assert.equal(await R.page.getByTestId('chain-form-error').count(), 0, 'the message goes once the field changes')
     assert.equal(R.wallet.sent.length, 0)
 
     // Test tokens from the local faucet button, then approve + create-and-fund, double-clicked: one of each.
     await R.page.getByTestId('mint-test-tokens').click()
     await R.page.locator('[data-testid="tx-mint-step-0"][data-status="confirmed"]').waitFor()
     await shot(R.page, 'requester-create')
+    await docShot(R.page, 'requester-chain', 'requester-create')
     await R.page.getByTestId('create-on-chain-btn').dblclick()
     await R.page.getByTestId('funded-campaign').waitFor()
     assert.equal(R.wallet.sent.filter((s) => s.data.startsWith(CREATE)).length, 1, 'a double click creates one campaign')
@@ -169,6 +173,7 @@ test('web app on chain in Chromium: fund, stake, label, settle, withdraw, close,
     const terms = (await A.page.getByTestId('terms-1').textContent()) ?? ''
     for (const s of ['Reward per label1 I3T', 'Required stake10 I3T', 'Quality threshold80%', 'Paid at once50%', 'Vesting period7 d']) assert.ok(terms.includes(s), `terms show "${s}": ${terms}`)
     await shot(A.page, 'labeler-terms')
+    await docShot(A.page, 'chain-campaign-1', 'labeler-terms')
     await A.page.getByTestId('join-1').click()
     await A.page.getByTestId('position-1').waitFor()
     assert.equal(await A.page.getByTestId('tx-join-1-step-0').getAttribute('data-status'), 'confirmed')
@@ -182,6 +187,7 @@ test('web app on chain in Chromium: fund, stake, label, settle, withdraw, close,
     await B.page.keyboard.press('Enter')
     await B.page.getByTestId('wrong-chain').waitFor()
     await shot(B.page, 'wrong-chain-390')
+    await docShot(B.page, 'wrong-chain', 'wrong-chain-390')
     await assertNoSideScroll(B.page, 'Stake & earn at 390 px')
     await B.page.getByTestId('tab-stake').focus()
     await tabTo(B.page, 'switch-chain')
@@ -228,6 +234,7 @@ test('web app on chain in Chromium: fund, stake, label, settle, withdraw, close,
     assert.equal(await R.page.getByTestId('acct-committed').textContent(), `${formatUnits(c1.committed, 18)} I3T`)
     assert.equal(await R.page.getByTestId('acct-budget').textContent(), `${formatUnits(c1.budget, 18)} I3T`)
     await shot(R.page, 'requester-settled')
+    await docShot(R.page, 'requester-chain', 'requester-settled')
 
     // 6. Alice's My work: claimable, vesting with its unlock, badge; a double-clicked Withdraw sends once.
     await A.page.getByTestId('tab-mine').click()
@@ -241,6 +248,7 @@ test('web app on chain in Chromium: fund, stake, label, settle, withdraw, close,
     assert.equal((await tokenOf(alice.address)) - before, claimA)
     await A.page.getByTestId('position-1').getByTestId('pos-claimable').filter({ hasText: '0 I3T' }).waitFor()
     await shot(A.page, 'labeler-mywork')
+    await docShot(A.page, 'position-1', 'labeler-withdrawn')
     await assertNoSideScroll(A.page, 'My work at 1100 px')
 
     // 7. Carol opens the campaign while it is open; the requester closes it; her join then reverts by name.
@@ -259,6 +267,7 @@ test('web app on chain in Chromium: fund, stake, label, settle, withdraw, close,
     assert.match(revert, /^CampaignNotOpen\(1\): the campaign is closed/)
     assert.equal((await getPosition(oracleCtx, 1n, carol.address)).joined, false)
     await shot(C.page, 'revert-decoded')
+    await docShot(C.page, 'chain-campaign-1', 'revert-decoded')
 
     // 8. The stake stays locked through the settlement window (1 day); after it Alice takes it back,
     //    the requester refunds the unspent budget, and Alice sees her badge with the dataset it certifies.
@@ -279,6 +288,7 @@ test('web app on chain in Chromium: fund, stake, label, settle, withdraw, close,
     assert.equal(await A.page.getByTestId('badge-uri').textContent().then((s) => s?.includes(badge.tokenURI)), true)
     await A.page.getByTestId('position-1').getByTestId('pos-stake').filter({ hasText: '0 I3T' }).waitFor()
     await shot(A.page, 'labeler-badge')
+    await docShot(A.page, 'badge-card', 'badge')
 
     const budgetLeft = (await getCampaign(oracleCtx, 1n)).budget
     assert.ok(budgetLeft > 0n)

@@ -48,7 +48,10 @@ function CreateOnChain({ info, me, service, onChanged }: { info: ChainInfo; me: 
   const [formErr, setFormErr] = useState<string | null>(null)
   const token = info.token
   if (!token) return <p className="muted">This deployment names no payment token; create the campaign with the CLI (`instruct3 campaign create --token ADDR`).</p>
-  const set = (k: keyof Form) => (e: ChangeEvent<HTMLInputElement>) => setForm({ ...form, [k]: e.target.value })
+  const set = (k: keyof Form) => (e: ChangeEvent<HTMLInputElement>) => {
+    setForm({ ...form, [k]: e.target.value })
+    setFormErr(null) // the message was about the previous value
+  }
   const create = () => {
     let params, funding: bigint, deadlineIn: bigint
     try {
