@@ -6,7 +6,7 @@
 import { erc20Abi, getAddress, isAddress, type Address, type Hex } from 'viem'
 import { labelingEscrowAbi } from './generated/index.ts'
 import { createChainContext, type ChainContext } from './context.ts'
-import { campaignCount, getCampaign, getPosition } from './campaign.ts'
+import { campaignCount, getCampaign } from './campaign.ts'
 import { buildBadgeMetadata, datasetsOf, getBadge, rawCid } from './badges.ts'
 import { getLabelerOnchainStatus, type LabelerOnchainStatus } from './status.ts'
 import type { Deployment } from './deployment.ts'
@@ -59,12 +59,10 @@ export type BadgeView = {
   metadataVerified: boolean
 }
 
-/** Per joined campaign, besides LabelerCampaignStatus: when the stake can be taken back, and the bonus set aside. */
+/** Per joined campaign, besides LabelerCampaignStatus: when the stake can be taken back. */
 export type PositionExtra = {
   /** Unix seconds when withdrawStake is allowed: the end of the settlement window (0 while open). */
   stakeUnlocksAt: number
-  /** Bonus reserved for the vesting deposit, paid at unlock if quality holds (base units). */
-  bonusReserve: string
 }
 
 /** GET /api/chain/positions/me. */
@@ -128,11 +126,8 @@ export function createChainReads(deployment: Deployment, opts: { cacheMs?: numbe
     const campaigns = await Promise.all(
       s.campaigns.map(async (c) => {
         const id = BigInt(c.campaignId)
-        const [ends, p] = await Promise.all([
-          ctx.publicClient.readContract({ ...escrow, functionName: 'settlementEndsAt', args: [id] }),
-          getPosition(ctx, id, address),
-        ])
-        return { ...c, stakeUnlocksAt: Number(ends), bonusReserve: p.bonusReserve.toString() }
+        const ends = await ctx.publicClient.readContract({ ...escrow, functionName: 'settlementEndsAt', args: [id] })
+        return { ...c, stakeUnlocksAt: Number(ends) }
       }),
     )
     return { ...s, campaigns, badge: await badgeOf(address), chainNow: await chainNow(), readAt: now() }
