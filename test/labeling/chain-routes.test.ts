@@ -4,7 +4,7 @@
 // are both reported by the contract's error name.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { createPublicClient, createWalletClient, http, parseEther, type Address } from 'viem'
+import { createPublicClient, createWalletClient, custom, http, parseEther, type Address } from 'viem'
 import { startAnvil, type Anvil } from '../../src/chain/anvil.ts'
 import { chainFor, devAccount } from '../../src/chain/client.ts'
 import { deployContracts } from '../../src/chain/deploy.ts'
@@ -161,4 +161,23 @@ test('web tx runner: a simulated revert and a mined revert both name the contrac
 
   // And through the runner: the same call is stopped at simulation with the same name.
   await assert.rejects(sendCall(w, join(2n, parseEther('10')), () => {}), (e: unknown) => e instanceof TxError && e.errorName === 'CampaignNotOpen')
+})
+
+test('web tx runner: a transaction rejected in the wallet (4001) is reported as such, not as a revert', async () => {
+  const chain = chainFor(d.chainId, anvil.rpcUrl)
+  const node = http(anvil.rpcUrl)({ chain })
+  // A JSON-RPC account behind a provider whose user clicks "Reject" on every transaction.
+  const provider = {
+    request: async ({ method, params }: { method: string; params?: unknown }) => {
+      if (method === 'eth_sendTransaction') throw Object.assign(new Error('User rejected the request.'), { code: 4001 })
+      return node.request({ method, params } as never)
+    },
+  }
+  const w = { chain, account: late.address as Address, wallet: createWalletClient({ account: late.address, chain, transport: custom(provider) }), publicClient: createPublicClient({ chain, transport: custom(provider) }) }
+  const states: TxState[] = []
+  await assert.rejects(
+    sendCall(w as never, { address: d.token!, abi: testTokenAbi, functionName: 'approve', args: [d.escrow, 1n] }, (s) => states.push(s)),
+    (e: unknown) => e instanceof TxError && e.message === 'you rejected the transaction in your wallet' && e.errorName === undefined,
+  )
+  assert.deepEqual(states.map((s) => s.status), ['checking', 'wallet', 'failed'])
 })
