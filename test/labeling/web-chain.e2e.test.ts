@@ -1,7 +1,7 @@
 // The web app's on-chain half in Chromium against a real anvil: a requester creates a campaign (prompts
 // from a file the browser reads), creates and funds it on chain; two labelers see the terms, stake and
 // join (one of them at phone width, on the wrong chain, by keyboard), label; the service exports and
-// settles; a labeler withdraws pay; the requester closes; a late labeler's join reverts with the
+// settles; the oracle slashes one of them for fraud; a labeler withdraws pay; the requester closes; a late labeler's join reverts with the
 // contract's named error; the first labeler withdraws the stake and sees the badge. Every wallet is the
 // injected test wallet (test-wallet.ts): transactions are signed by viem local accounts and sent to anvil.
 import { test } from 'node:test'
@@ -20,7 +20,8 @@ import { getCampaign, getPosition } from '../../src/chain/campaign.ts'
 import { readBatchManifest } from '../../src/batch/index.ts'
 import { createMembershipCheck } from '../../src/chain/membership.ts'
 import { settleBatch } from '../../src/chain/settle.ts'
-import { getBadge, rawCid } from '../../src/chain/badges.ts'
+import { getBadge, rawCid, revokeBadge } from '../../src/chain/badges.ts'
+import { signFraudProof, slashLabeler } from '../../src/chain/fraud.ts'
 import { createChainReads } from '../../src/chain/app-reads.ts'
 import { createRewardsLookup } from '../../src/chain/rewards.ts'
 import { labelingEscrowAbi, testTokenAbi } from '../../src/chain/generated/index.ts'
@@ -236,6 +237,12 @@ test('web app on chain in Chromium: fund, stake, label, settle, withdraw, close,
     await shot(R.page, 'requester-settled')
     await docShot(R.page, 'requester-chain', 'requester-settled')
 
+    // The oracle proves fraud against Bob (an oracle-signed gold-failure proof, as settleBatch does for
+    // a cheater) and burns his badge: his My work must say "slashed" and show no badge.
+    const proof = { campaignId: 1n, labeler: bob.address, goldFailures: 4, goldTotal: 5, evidenceCid: batch.datasetCid! }
+    await slashLabeler(oracleCtx, proof, await signFraudProof(oracle, d, proof))
+    assert.ok(await revokeBadge(oracleCtx, bob.address))
+
     // 6. Alice's My work: claimable, vesting with its unlock, badge; a double-clicked Withdraw sends once.
     await A.page.getByTestId('tab-mine').click()
     await A.page.getByTestId('chain-work').waitFor()
@@ -308,7 +315,10 @@ test('web app on chain in Chromium: fund, stake, label, settle, withdraw, close,
     // Bob's My work at phone width: no sideways scrolling.
     await B.page.getByTestId('tab-mine').click()
     await B.page.getByTestId('chain-work').waitFor()
-    await B.page.getByTestId('badge-level').waitFor()
+    await B.page.getByTestId('position-1').getByTestId('pos-status').filter({ hasText: 'slashed (proven fraud)' }).waitFor()
+    await B.page.getByTestId('position-1').getByTestId('pos-stake').filter({ hasText: /^0 I3T/ }).waitFor()
+    await B.page.getByTestId('no-badge').waitFor()
+    assert.equal(await B.page.getByTestId('withdraw-stake-1').count(), 0, 'a slashed stake offers no Withdraw stake')
     await shot(B.page, 'mywork-390')
     await assertNoSideScroll(B.page, 'My work at 390 px')
     assert.deepEqual(pageErrors, [])

@@ -10,7 +10,9 @@ export function BadgeCard({ p }: { p: PositionsView }) {
       <h2>Your badge</h2>
       {!b ? (
         <p className="muted" data-testid="no-badge">
-          No badge yet: the labeling service mints one when a settlement first credits your work.
+          {p.campaigns.some((c) => c.slashed)
+            ? 'No badge: the labeling service burns the badge of a labeler slashed for proven fraud.'
+            : 'No badge yet: the labeling service mints one when a settlement first credits your work.'}
         </p>
       ) : (
         <div className="row start">

@@ -27,7 +27,7 @@ export function PositionPanel({ info, pos, token, address, chainNow, onChanged }
         <div>
           <dt>Stake</dt>
           <dd data-testid="pos-stake">
-            <b>{amount(pos.stake, token)}</b> <span className="small muted">{pos.slashed ? '' : pos.open ? 'locked while the campaign is open' : BigInt(pos.stake) === 0n ? 'returned' : stakeUnlocked ? 'withdrawable' : `closed; unlocks ${when(pos.stakeUnlocksAt)} after the settlement window`}</span>
+            <b>{amount(pos.stake, token)}</b> <span className="small muted">{pos.slashed ? 'taken by a fraud proof' : pos.open ? 'locked while the campaign is open' : BigInt(pos.stake) === 0n ? 'returned' : stakeUnlocked ? 'withdrawable' : `closed; unlocks ${when(pos.stakeUnlocksAt)} after the settlement window`}</span>
           </dd>
         </div>
         <div>
