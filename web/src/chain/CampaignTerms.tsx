@@ -7,7 +7,7 @@ export function CampaignTerms({ c }: { c: ChainCampaignView }) {
   const rows: Array<[string, string, string]> = [
     ['Reward per label', amount(String(t.rewardPerLabel), c.token), 'at quality 100%; pay = accepted × reward × quality'],
     ['Required stake', amount(String(t.requiredStake), c.token), 'locked while the campaign is open; slashed on proven fraud'],
-    ['Quality threshold', pctBps(t.qualityThresholdBps), 'vesting grows only at or above it'],
+    ['Quality threshold', pctBps(t.qualityThresholdBps), 'vesting earns its bonus only at or above it (lost at a later settlement below it)'],
     ['Paid at once', pctBps(t.immediateBps), 'the rest vests'],
     ['Vesting bonus', pctBps(t.bonusBps), 'bonus on vesting held its full period at or above the threshold (set aside from the budget)'],
     ['Vesting period', duration(t.vestingPeriod), 'each deposit stays locked this long'],
