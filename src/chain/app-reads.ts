@@ -89,7 +89,8 @@ export function createChainReads(deployment: Deployment, opts: { cacheMs?: numbe
   const cacheMs = opts.cacheMs ?? 3000
   const now = opts.now ?? Date.now
   const tokens = new Map<string, Promise<TokenInfo>>()
-  const cache = new Map<string, { at: number; value: Promise<PositionsView> }>()
+  // Per address: when it was read, at which block, and the read (a promise, so concurrent requests share it).
+  const cache = new Map<string, { at: number; block: bigint; value: Promise<PositionsView> }>()
 
   const tokenInfo = (address: Address): Promise<TokenInfo> => {
     let t = tokens.get(address)
@@ -182,14 +183,19 @@ export function createChainReads(deployment: Deployment, opts: { cacheMs?: numbe
       }
     },
 
-    positions(address, fresh = false) {
+    async positions(address, fresh = false) {
       if (!isAddress(address)) throw new Instruct3Error('not an address', { code: 'EADDRESS', details: { field: 'address' } })
       const key = getAddress(address)
       const hit = cache.get(key)
       if (hit && !fresh && now() - hit.at < cacheMs) return hit.value
+      // A read of positions costs one RPC call per campaign scanned (up to 500), so `fresh` re-reads only
+      // when a block was mined since the cached read: positions change only with blocks, and a client
+      // looping on ?fresh=1 costs the node one eth_blockNumber per request, not a scan.
+      const block = await ctx.publicClient.getBlockNumber({ cacheTime: 0 })
+      if (hit && hit.block === block) return hit.value
       const value = readPositions(key)
       value.catch(() => cache.delete(key))
-      cache.set(key, { at: now(), value })
+      cache.set(key, { at: now(), block, value })
       // Bounded: the cache keeps at most 10,000 addresses (oldest first out).
       if (cache.size > 10_000) cache.delete(cache.keys().next().value!)
       return value

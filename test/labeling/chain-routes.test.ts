@@ -19,7 +19,7 @@ import { startTestServer } from './helpers.ts'
 let anvil: Anvil
 let d: Deployment
 let t: Awaited<ReturnType<typeof startTestServer>>
-const [requester, oracle, labeler, other, otherOracle, late] = [devAccount(0), devAccount(1), devAccount(2), devAccount(5), devAccount(6), devAccount(7)]
+const [requester, oracle, labeler, other, otherOracle, late, eager] = [devAccount(0), devAccount(1), devAccount(2), devAccount(5), devAccount(6), devAccount(7), devAccount(8)]
 
 const params = async (): Promise<CampaignParams> => {
   const now = (await createChainContext({ deployment: d }).publicClient.getBlock()).timestamp
@@ -31,7 +31,7 @@ const mint = (a: typeof requester) => sendTx(ctxOf(a), 'mint', { address: d.toke
 before(async () => {
   anvil = await startAnvil()
   d = await deployContracts({ rpcUrl: anvil.rpcUrl, deployer: requester, oracle: oracle.address })
-  for (const a of [requester, labeler, other, late]) await mint(a)
+  for (const a of [requester, labeler, other, late, eager]) await mint(a)
   // 1: the requester's, settled by the service; 2: another requester's; 3: the requester's, settled by another (trusted) oracle
   await createCampaign(ctxOf(requester), { token: d.token!, oracle: oracle.address, params: await params(), funding: parseEther('100') })
   await createCampaign(ctxOf(other), { token: d.token!, oracle: oracle.address, params: await params(), funding: parseEther('10') })
@@ -122,6 +122,19 @@ test('GET /api/chain/positions/me: own positions, cached until ?fresh=1', async 
   assert.equal(p.stakeUnlocksAt, 0, 'open: the stake is locked')
   assert.equal(p.slashed, false)
   assert.ok(fresh.body.chainNow > 0)
+})
+
+test('positions: ?fresh re-reads only when a block was mined since (a loop on it cannot make the server rescan)', async () => {
+  let tick = 0 // a clock that moves at every call, so each read has its own readAt
+  const reads = createChainReads(d, { cacheMs: 60_000, now: () => ++tick })
+  const first = await reads.positions(eager.address)
+  assert.deepEqual(first.campaigns, [])
+  // No new block: the same read comes back (same readAt), however often fresh is asked for.
+  for (let i = 0; i < 3; i++) assert.equal((await reads.positions(eager.address, true)).readAt, first.readAt)
+  await joinCampaign(ctxOf(eager), 1n) // mines blocks
+  const after = await reads.positions(eager.address, true)
+  assert.equal(after.campaigns.length, 1, 'a new block: read again')
+  assert.notEqual(after.readAt, first.readAt)
 })
 
 test('a server without a deployment answers /api/chain with 404 ENOCHAIN', async () => {

@@ -46,6 +46,10 @@ function CreateOnChain({ info, me, service, onChanged }: { info: ChainInfo; me: 
   const faucet = useTxFlow()
   const [form, setForm] = useState<Form>({ reward: '1', stake: '10', threshold: '80', immediate: '50', bonus: '10', fraud: '30', vestingDays: '7', deadlineDays: '30', windowDays: '1', funding: '100' })
   const [formErr, setFormErr] = useState<string | null>(null)
+  // An on-chain campaign created and funded here but not linked yet (the link request failed):
+  // offer to link it rather than letting a second click create and fund another one.
+  const [unlinked, setUnlinked] = useState<string | null>(null)
+  const [linkErr, setLinkErr] = useState<string | null>(null)
   const token = info.token
   if (!token) return <p className="muted">This deployment names no payment token; create the campaign with the CLI (`instruct3 campaign create --token ADDR`).</p>
   const set = (k: keyof Form) => (e: ChangeEvent<HTMLInputElement>) => {
@@ -88,12 +92,24 @@ function CreateOnChain({ info, me, service, onChanged }: { info: ChainInfo; me: 
         },
       ],
       async (results: StepResult[]) => {
-        const id = createdId(results[1])
+        const id = createdId(results[1]).toString()
+        setUnlinked(id)
         // Link the service campaign to it: the server checks on chain that you created it and its oracle is the service's.
-        await linkCampaign(service.id, id.toString())
+        await linkCampaign(service.id, id)
+        setUnlinked(null)
         onChanged()
       },
     )
+  }
+  const retryLink = async () => {
+    setLinkErr(null)
+    try {
+      await linkCampaign(service.id, unlinked!)
+      setUnlinked(null)
+      onChanged()
+    } catch (e) {
+      setLinkErr((e as Error).message)
+    }
   }
   const mint = () => faucet.run(() => walletClients(info, me), [{ label: `Mint 1000 ${token.symbol} (local test token)`, make: async () => mintTestTokens(token.address, me as Hex, 1000n * 10n ** BigInt(token.decimals)) }])
   const field = (k: keyof Form, label: string, unit: string) => (
@@ -126,9 +142,19 @@ function CreateOnChain({ info, me, service, onChanged }: { info: ChainInfo; me: 
         </div>
       ) : null}
       <div className="row">
-        <button className="primary" onClick={create} disabled={flow.busy || flow.done} data-testid="create-on-chain-btn">
-          {flow.busy ? 'Working…' : 'Create on chain and fund'}
-        </button>
+        {unlinked && !flow.busy ? (
+          <>
+            <span className="small">On-chain campaign #{unlinked} was created and funded, but linking it here failed.</span>
+            <button className="primary" onClick={retryLink} data-testid="retry-link">
+              Link campaign #{unlinked}
+            </button>
+            {linkErr ? <span className="txerror small">{linkErr}</span> : null}
+          </>
+        ) : (
+          <button className="primary" onClick={create} disabled={flow.busy || flow.done} data-testid="create-on-chain-btn">
+            {flow.busy ? 'Working…' : 'Create on chain and fund'}
+          </button>
+        )}
         {info.chainId === 31337 ? (
           <button onClick={mint} disabled={faucet.busy} data-testid="mint-test-tokens">
             Mint test tokens
