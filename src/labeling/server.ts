@@ -29,6 +29,7 @@ import { exportCampaign } from './export.ts'
 import { FLAGS, type TaskKind } from './content.ts'
 import { labelDomain, LABEL_TYPES } from './signature.ts'
 import { DEFAULT_SPAM, type SpamThresholds } from './quality.ts'
+import { registerChainRoutes, type ChainReadsHook } from './chain-routes.ts'
 
 /** Earnings and badges come from the chain side later; until then the API field is null/empty. */
 export type RewardsLookup = (address: string) => Promise<{ earnings: string | null; badges: string[] }>
@@ -66,6 +67,8 @@ export type LabelingServerOptions = {
   exportDir?: string
   addToStore?: (dir: string) => Promise<string>
   rewards?: RewardsLookup
+  /** The web app's chain reads (createChainReads(deployment) from src/chain/app-reads.ts); without it /api/chain* answers 404. */
+  chain?: ChainReadsHook
   /**
    * With a chain deployment: whether `address` joined (staked in) on-chain campaign
    * `chainCampaignId` and was not slashed (src/chain/membership.ts). Tasks of a campaign with a
@@ -327,6 +330,8 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
     if (!row || (row.labeler !== p.address && !p.roles.includes('requester'))) throw new ApiError(404, 'no such label (or not yours)', { code: 'ENOLABEL' })
     return c.json({ id: row.id, labelHash: row.label_hash, labeler: row.labeler, kind: row.kind, taskId: row.task_id, campaign: row.campaign_id, content: JSON.parse(row.content), signature: row.signature, chainId: ctx.chainId })
   })
+  // On-chain reads and the campaign link (src/labeling/chain-routes.ts).
+  registerChainRoutes(app, opts.chain, { ctx, who, body })
   app.all('/api/*', (c) => c.json({ error: { code: 'ENOTFOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404))
 
   // The web app: static files, and index.html for client-side routes.

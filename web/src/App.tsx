@@ -5,10 +5,11 @@ import { connectDevKey, connectInjected, hasInjected, type Wallet } from './wall
 import { WorkPage } from './Work.tsx'
 import { MyWorkPage } from './MyWork.tsx'
 import { DashboardPage } from './Dashboard.tsx'
+import { LabelerChainPage } from './chain/LabelerChainPage.tsx'
 
 export type Me = { address: string; roles: string[] }
 export type Config = { chainId: number; flags: string[]; openRoles: boolean }
-type Tab = 'work' | 'mine' | 'dashboard'
+type Tab = 'work' | 'mine' | 'dashboard' | 'stake'
 
 export function App() {
   const [config, setConfig] = useState<Config | null>(null)
@@ -113,6 +114,10 @@ export function App() {
             <button className={tab === 'mine' ? 'tab on' : 'tab'} onClick={() => setTab('mine')} data-testid="tab-mine">
               My work
             </button>
+            {/* on-chain: campaign terms, stake and join, positions, badge (web/src/chain) */}
+            <button className={tab === 'stake' ? 'tab on' : 'tab'} onClick={() => setTab('stake')} data-testid="tab-stake">
+              Stake &amp; earn
+            </button>
             {me.roles.includes('requester') ? (
               <button className={tab === 'dashboard' ? 'tab on' : 'tab'} onClick={() => setTab('dashboard')} data-testid="tab-dashboard">
                 Dashboard
@@ -123,6 +128,7 @@ export function App() {
             {tab === 'work' && config ? <WorkPage wallet={wallet} me={me} config={config} /> : null}
             {tab === 'mine' ? <MyWorkPage /> : null}
             {tab === 'dashboard' ? <DashboardPage /> : null}
+            {tab === 'stake' ? <LabelerChainPage /> : null}
           </main>
         </>
       )}

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react'
 import { api } from './api.ts'
+import { ChainWork } from './chain/ChainWork.tsx'
 
 type Row = {
   campaign: string
@@ -88,6 +89,8 @@ export function MyWorkPage() {
           ) : null}
         </tbody>
       </table>
+      {/* on chain: badge, stake, claimable, vesting, withdraw (web/src/chain) */}
+      <ChainWork />
     </div>
   )
 }

@@ -114,6 +114,7 @@ export function register(program: Command): void {
       const sampler = await loadSampler(o.sampler, 'serve')
       // earnings, vesting stake and badges come from the chain when a deployment exists
       let rewards: Parameters<typeof createLabelingServer>[0]['rewards']
+      let chain: Parameters<typeof createLabelingServer>[0]['chain']
       // and with a deployment, tasks of on-chain campaigns go only to labelers who staked in them
       let membership: Parameters<typeof createLabelingServer>[0]['membership']
       try {
@@ -122,6 +123,9 @@ export function register(program: Command): void {
         const { createMembershipCheck } = await import('../../chain/membership.ts')
         const dep = o.deployment ? readDeployment(o.deployment) : readDeployment()
         rewards = createRewardsLookup(dep) as typeof rewards
+        // the web app's on-chain pages read terms, positions and badges through the server (read-only)
+        const { createChainReads } = await import('../../chain/app-reads.ts')
+        chain = createChainReads(dep)
         membership = createMembershipCheck({ deployment: dep })
       } catch (err) {
         if (o.deployment) throw err
@@ -151,6 +155,7 @@ export function register(program: Command): void {
         maxLeasesPerWallet: positiveInt(o.maxLeases, '--max-leases'),
         synchronous: syncMode(o.sqliteSynchronous),
         ...(rewards ? { rewards } : {}),
+        ...(chain ? { chain } : {}),
         ...(membership ? { membership } : {}),
       })
       if (o.demo) {
