@@ -27,6 +27,7 @@ import { exportCampaign } from './export.ts'
 import { FLAGS, type TaskKind } from './content.ts'
 import { labelDomain, LABEL_TYPES } from './signature.ts'
 import { DEFAULT_SPAM, type SpamThresholds } from './quality.ts'
+import { registerUxRoutes } from './ux-routes.ts'
 
 /** Earnings and badges come from the chain side later; until then the API field is null/empty. */
 export type RewardsLookup = (address: string) => Promise<{ earnings: string | null; badges: string[] }>
@@ -233,7 +234,7 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
   app.post('/api/campaigns/:id/tasks/claim', async (c) => {
     const p = await who(c)
     const b = await body(c)
-    const kinds = Array.isArray(b.kinds) ? (b.kinds.filter((k) => ['demonstration', 'ranking', 'review'].includes(k as string)) as TaskKind[]) : undefined
+    const kinds = Array.isArray(b.kinds) ? (b.kinds.filter((k) => ['demonstration', 'ranking', 'review', 'prompt'].includes(k as string)) as TaskKind[]) : undefined
     return c.json({ tasks: await claimTasks(ctx, p, c.req.param('id'), { count: typeof b.count === 'number' ? b.count : 1, kinds }) })
   })
   app.get('/api/campaigns/:id/quality', async (c) => {
@@ -270,6 +271,7 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
     if (!row || (row.labeler !== p.address && !p.roles.includes('requester'))) throw new ApiError(404, 'no such label (or not yours)', { code: 'ENOLABEL' })
     return c.json({ id: row.id, labelHash: row.label_hash, labeler: row.labeler, kind: row.kind, taskId: row.task_id, campaign: row.campaign_id, content: JSON.parse(row.content), signature: row.signature, chainId: ctx.chainId })
   })
+  registerUxRoutes(app, ctx, { who, body, spam })
   app.all('/api/*', (c) => c.json({ error: { code: 'ENOTFOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404))
 
   // The web app: static files, and index.html for client-side routes.

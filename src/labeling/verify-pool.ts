@@ -43,7 +43,7 @@ export function createVerifier(threads: number): Verifier {
       return new Promise<boolean>((resolve) => {
         const id = nextId++
         pending.set(id, resolve)
-        queue.push({ id, chainId, address, contentHash: m.contentHash, campaign: m.campaign, taskId: m.taskId.toString(), signature })
+        queue.push({ id, chainId, address, contentHash: m.contentHash, campaign: m.campaign, taskId: m.taskId.toString(), guidelinesVersion: m.guidelinesVersion.toString(), signature })
         if (!scheduled) {
           scheduled = true
           setImmediate(flush)
