@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import { readJsonl } from '../util/jsonl.ts'
 import { Instruct3Error } from '../util/errors.ts'
 import { contentHash } from './canonical.ts'
-import { checkRanking, MAX_RANK_K, MIN_RANK_K, PROMPT_STYLES, type PromptStyle, type TaskKind } from './content.ts'
+import { checkRanking, MAX_RANK_K, MAX_TEXT, MIN_RANK_K, PROMPT_STYLES, type PromptStyle, type TaskKind } from './content.ts'
 import { CATEGORIES, CATEGORY_NAMES, isCategory, type Category } from './categories.ts'
 import { checkGuidelinesMarkdown, DEFAULT_GUIDELINES, publishGuidelines } from './guidelines.ts'
 import { ApiError } from './errors.ts'
@@ -11,13 +10,15 @@ import type { CampaignsTable } from './db/schema.ts'
 
 export type GoldItem = { prompt: string; responses: string[]; ranking: number[] }
 
+/**
+ * What a requester sends to create a campaign. Prompts and gold come inline: the server never takes
+ * a path (OWASP API: no server-side file access from API input); the CLI reads local files itself
+ * (prompt-files.ts) and passes their content.
+ */
 export type CampaignSpec = {
   name: string
-  /** A prompts JSONL file on the server ({prompt} per line, or a JSON string per line) ... */
-  promptsPath?: string
-  /** ... or the prompts inline. */
-  prompts?: string[]
-  /** Policy checkpoint the ranking outputs are sampled from: a path or a CID, stored as given. */
+  prompts: string[]
+  /** Policy checkpoint the ranking outputs are sampled from: a reference (CID), stored as given. */
   policy: string
   kinds?: TaskKind[]
   /** Outputs per ranking task (4..9). */
@@ -27,10 +28,9 @@ export type CampaignSpec = {
   /** Labelers per demonstration task. */
   demoOverlap?: number
   leaseSeconds?: number
-  /** Every Nth task a labeler gets is a gold task (when one is left they have not seen). */
+  /** On average one task in goldEvery that a labeler gets is a gold task (placed at random). */
   goldEvery?: number
-  /** Gold ranking tasks with known answers (JSONL path or inline): {prompt, responses (K), ranking}. */
-  goldPath?: string
+  /** Gold ranking tasks with known answers: {prompt, responses (K), ranking}. */
   gold?: GoldItem[]
   chainCampaignId?: string | null
   /** Expertise category; tasks go only to labelers qualified in it (except `general`, the default). */
@@ -57,29 +57,24 @@ export function promptInstruction(style: PromptStyle, category: Category): strin
   return `Write a user-based prompt about ${topic}: a concrete use case a real user of a wallet, protocol or DAO tool would bring (who they are, what they need).`
 }
 
+/** Most prompts and gold items one campaign may carry (the request body limit bounds bytes too). */
+export const MAX_PROMPTS = 100_000
+export const MAX_GOLD = 10_000
+
 const bad = (msg: string, field: string) => new ApiError(400, msg, { code: 'EBADCAMPAIGN', details: { field } })
 
-async function readPrompts(path: string): Promise<string[]> {
-  const out: string[] = []
-  try {
-    for await (const row of readJsonl<unknown>(path)) {
-      const v = row.value
-      const p = typeof v === 'string' ? v : v && typeof v === 'object' ? (v as { prompt?: unknown }).prompt : undefined
-      if (typeof p !== 'string' || p.trim() === '') throw new ApiError(400, 'each line needs a non-empty "prompt" string', { details: { file: path, line: row.line, field: 'prompt' } })
-      out.push(p)
-    }
-  } catch (err) {
-    if (err instanceof ApiError) throw err
-    if (err instanceof Instruct3Error) throw new ApiError(400, err.shortMessage, { details: err.details })
-    throw err
-  }
-  return out
-}
+/** Fields older clients sent that named files on the server; refused by name so the caller learns why. */
+const SERVER_PATH_FIELDS = ['promptsPath', 'goldPath'] as const
 
-async function readGold(path: string): Promise<GoldItem[]> {
-  const out: GoldItem[] = []
-  for await (const row of readJsonl<GoldItem>(path)) out.push(row.value)
-  return out
+/** Check inline prompts: a non-empty list of non-empty strings, bounded in count and length. Never echoes content. */
+function checkPrompts(prompts: unknown): string[] {
+  if (!Array.isArray(prompts) || prompts.length === 0) throw bad('prompts must be a non-empty list of strings (send the content; the CLI reads local files for you)', 'prompts')
+  if (prompts.length > MAX_PROMPTS) throw bad(`too many prompts (${prompts.length} > ${MAX_PROMPTS})`, 'prompts')
+  prompts.forEach((p, i) => {
+    if (typeof p !== 'string' || p.trim() === '') throw bad('must be a non-empty string', `prompts[${i}]`)
+    if (p.length > MAX_TEXT) throw bad(`too long (${p.length} > ${MAX_TEXT} characters)`, `prompts[${i}]`)
+  })
+  return prompts as string[]
 }
 
 /** Create a campaign and all its tasks (ranking outputs sampled now, from the injected sampler). */
@@ -100,17 +95,20 @@ export async function createCampaign(ctx: LabelingContext, by: Principal, spec: 
   if (!(leaseMs >= 1000)) throw bad('leaseSeconds must be >= 1', 'leaseSeconds')
   const goldEvery = spec.goldEvery ?? 5
   if (!Number.isInteger(goldEvery) || goldEvery < 2) throw bad('goldEvery must be an integer >= 2', 'goldEvery')
-  let prompts: string[]
+  for (const f of SERVER_PATH_FIELDS)
+    if (f in spec) throw bad(`server paths are not accepted (${f}): send the content inline as "${f === 'promptsPath' ? 'prompts' : 'gold'}"; \`instruct3 label create\` reads local files and sends them`, f)
+  // Prompt-writing-only campaigns need no prompts; promptsFrom takes a prompt-writing campaign's accepted prompts.
   const needsPrompts = kinds.some((k) => k !== 'prompt')
-  if (spec.promptsPath) prompts = await readPrompts(spec.promptsPath)
-  else if (spec.promptsFrom !== undefined) prompts = await writtenPrompts(ctx, spec.promptsFrom)
-  else if (Array.isArray(spec.prompts) && spec.prompts.every((p) => typeof p === 'string' && p.trim())) prompts = spec.prompts
-  else if (!needsPrompts && spec.prompts === undefined) prompts = []
-  else throw bad('give promptsPath (a JSONL file on the server), promptsFrom (a prompt-writing campaign) or prompts (non-empty strings)', 'prompts')
-  if (prompts.length === 0 && needsPrompts) throw bad('no prompts', 'prompts')
-  const gold = spec.goldPath ? await readGold(spec.goldPath) : (spec.gold ?? [])
+  let prompts: string[] = []
+  if (spec.promptsFrom !== undefined) {
+    prompts = await writtenPrompts(ctx, spec.promptsFrom)
+    if (prompts.length === 0 && needsPrompts) throw bad(`promptsFrom: campaign ${spec.promptsFrom} has no accepted written prompts yet`, 'promptsFrom')
+  } else if (needsPrompts || spec.prompts !== undefined) prompts = checkPrompts(spec.prompts)
+  const gold: GoldItem[] = spec.gold ?? []
+  if (!Array.isArray(gold)) throw bad('gold must be a list of {prompt, responses, ranking}', 'gold')
+  if (gold.length > MAX_GOLD) throw bad(`too many gold items (${gold.length} > ${MAX_GOLD})`, 'gold')
   gold.forEach((g, i) => {
-    if (typeof g?.prompt !== 'string' || !Array.isArray(g.responses) || g.responses.length !== k || g.responses.some((r) => typeof r !== 'string'))
+    if (typeof g?.prompt !== 'string' || g.prompt.length > MAX_TEXT || !Array.isArray(g.responses) || g.responses.length !== k || g.responses.some((r) => typeof r !== 'string' || r.length > MAX_TEXT))
       throw bad(`gold item ${i} needs a prompt and exactly k=${k} string responses`, `gold[${i}]`)
     try {
       checkRanking(g.ranking, k, `gold[${i}].ranking`)
@@ -126,7 +124,7 @@ export async function createCampaign(ctx: LabelingContext, by: Principal, spec: 
     name: spec.name.trim(),
     status: 'open',
     policy: spec.policy.trim(),
-    prompts_source: spec.promptsPath ?? 'inline',
+    prompts_source: 'inline',
     k,
     overlap,
     demo_overlap: demoOverlap,
@@ -239,6 +237,20 @@ export async function getCampaign(ctx: LabelingContext, id: string): Promise<Cam
   const c = await ctx.db.selectFrom('campaigns').selectAll().where('id', '=', id).executeTakeFirst()
   if (!c) throw new ApiError(404, `no campaign ${JSON.stringify(id)}`, { code: 'ENOCAMPAIGN' })
   return c
+}
+
+/** A campaign as labelers see it: no policy reference, prompt source, creator or gold rate. */
+export type PublicCampaign = Pick<CampaignsTable, 'id' | 'name' | 'status' | 'k' | 'overlap' | 'demo_overlap' | 'lease_ms' | 'kinds' | 'created_at' | 'chain_campaign_id'
+  | 'category' | 'currency' | 'reward_micros' | 'target_hourly_micros' | 'skips_per_hour' | 'exported_at'
+>
+
+/** The labeler-facing view of a campaign (requesters get the whole row). */
+export function publicCampaign(c: CampaignsTable): PublicCampaign {
+  return {
+    id: c.id, name: c.name, status: c.status, k: c.k, overlap: c.overlap, demo_overlap: c.demo_overlap, lease_ms: c.lease_ms, kinds: c.kinds, created_at: c.created_at, chain_campaign_id: c.chain_campaign_id,
+    // What a labeler needs to decide whether to work here: category, pay terms, skip budget.
+    category: c.category, currency: c.currency, reward_micros: c.reward_micros, target_hourly_micros: c.target_hourly_micros, skips_per_hour: c.skips_per_hour, exported_at: c.exported_at,
+  }
 }
 
 export async function listCampaigns(ctx: LabelingContext): Promise<CampaignsTable[]> {

@@ -19,7 +19,7 @@ import { createRateLimiter } from './ratelimit.ts'
 import { createDeterministicSampler, type ResponseSampler } from './sampler.ts'
 import type { LabelingContext, Principal, Role } from './context.ts'
 import { authenticate, grantRoles, issueNonce, requireRole, sha256, signIn, signOut } from './auth.ts'
-import { campaignProgress, createCampaign, getCampaign, listCampaigns, setCampaignStatus, type CampaignSpec } from './campaigns.ts'
+import { campaignProgress, createCampaign, getCampaign, listCampaigns, publicCampaign, setCampaignStatus, type CampaignSpec } from './campaigns.ts'
 import { claimTasks } from './tasks.ts'
 import { submitLabel } from './labels.ts'
 import { loadCampaignQuality } from './report.ts'
@@ -50,6 +50,8 @@ export type LabelingServerOptions = {
   nonceTtlMs?: number
   /** Maximum request body in bytes (413 beyond). Default 64 KiB. */
   bodyLimit?: number
+  /** Maximum body of POST /api/campaigns (prompts and gold inline). Default 8 MiB. */
+  campaignBodyLimit?: number
   /** Per-client token bucket; false disables. Default 50/s, burst 100 (sign-in: 5/s, burst 20 per IP). */
   rateLimit?: { perSecond: number; burst: number } | false
   logger?: Logger | false
@@ -119,10 +121,11 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
     if (logRequests || c.res.status >= 500)
       log[c.res.status >= 500 ? 'error' : 'info']('request', { method: c.req.method, path: c.req.path, status: c.res.status, ms: +(performance.now() - t0).toFixed(2), ip: clientIp(c) })
   })
-  app.use(
-    '/api/*',
-    bodyLimit({ maxSize: opts.bodyLimit ?? 64 * 1024, onError: (c) => c.json({ error: { code: 'ETOOLARGE', message: `request body larger than ${opts.bodyLimit ?? 64 * 1024} bytes` } }, 413) }),
-  )
+  // Campaign creation carries its prompts and gold inline, so it gets its own (larger) body limit.
+  const limitBody = (max: number) => bodyLimit({ maxSize: max, onError: (c) => c.json({ error: { code: 'ETOOLARGE', message: `request body larger than ${max} bytes` } }, 413) })
+  const smallBody = limitBody(opts.bodyLimit ?? 64 * 1024)
+  const campaignBody = limitBody(opts.campaignBodyLimit ?? 8 * 1024 * 1024)
+  app.use('/api/*', (c, next) => (c.req.method === 'POST' && c.req.path === '/api/campaigns' ? campaignBody(c, next) : smallBody(c, next)))
   app.use('/api/*', async (c, next) => {
     if (c.req.method === 'POST' && !(c.req.header('content-type') ?? '').startsWith('application/json'))
       return c.json({ error: { code: 'EUNSUPPORTED', message: 'POST bodies must be application/json' } }, 415)
@@ -210,9 +213,12 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
     return c.json({ address: c.req.param('address').toLowerCase(), roles })
   })
 
+  // Labelers see campaigns without the policy reference, prompt source, creator or gold count.
+  const isRequester = (p: Principal) => p.roles.includes('requester')
   app.get('/api/campaigns', async (c) => {
-    await who(c)
-    return c.json({ campaigns: await listCampaigns(ctx) })
+    const p = await who(c)
+    const all = await listCampaigns(ctx)
+    return c.json({ campaigns: isRequester(p) ? all : all.map(publicCampaign) })
   })
   app.post('/api/campaigns', async (c) => {
     const p = await who(c)
@@ -222,9 +228,11 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
     return c.json({ campaign: camp }, 201)
   })
   app.get('/api/campaigns/:id', async (c) => {
-    await who(c)
+    const p = await who(c)
     const camp = await getCampaign(ctx, c.req.param('id'))
-    return c.json({ campaign: camp, progress: await campaignProgress(ctx, camp.id) })
+    const progress = await campaignProgress(ctx, camp.id)
+    if (isRequester(p)) return c.json({ campaign: camp, progress })
+    return c.json({ campaign: publicCampaign(camp), progress: { byKind: progress.byKind } })
   })
   app.post('/api/campaigns/:id/close', async (c) => {
     const p = await who(c)

@@ -159,6 +159,10 @@ export function register(program: Command): void {
     .action(async (o) => {
       const { openLabelingDb } = await import('../../labeling/db/connect.ts')
       const { createCampaign } = await import('../../labeling/campaigns.ts')
+      const { readPromptsFile, readGoldFile } = await import('../../labeling/prompt-files.ts')
+      // The CLI reads the local files and hands their content over; the service never opens a path it is given.
+      const prompts = await readPromptsFile(o.prompts)
+      const gold = o.gold ? await readGoldFile(o.gold) : []
       const db = await openLabelingDb(o.db)
       try {
         const sampler = o.policySampler ? await policySamplerFor()(o.policy) : await loadSampler(o.sampler, o.policy)
@@ -167,7 +171,7 @@ export function register(program: Command): void {
         const c = await createCampaign(
           ctx,
           { address: o.requester.toLowerCase(), roles: ['requester'] },
-          { name: o.name, promptsPath: o.prompts, policy: o.policy, k: Number(o.k), overlap: Number(o.overlap), kinds: o.kinds.split(','), ...(o.gold ? { goldPath: o.gold } : {}), chainCampaignId: o.chainCampaignId ?? null },
+          { name: o.name, prompts, policy: o.policy, k: Number(o.k), overlap: Number(o.overlap), kinds: o.kinds.split(','), gold, chainCampaignId: o.chainCampaignId ?? null },
           (done, total) => (holder.bar ??= createProgress({ label: 'sampling', total, unit: 'tasks' })).set(done),
         )
         holder.bar?.done()
