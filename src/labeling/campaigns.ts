@@ -224,7 +224,7 @@ export async function writtenPrompts(ctx: LabelingContext, campaignId: string): 
   const { loadCampaignQuality } = await import('./report.ts')
   const src = await ctx.db.selectFrom('campaigns').select('id').where('id', '=', campaignId).executeTakeFirst()
   if (!src) throw bad(`promptsFrom: no campaign ${JSON.stringify(campaignId)}`, 'promptsFrom')
-  const { labels, quality } = await loadCampaignQuality(ctx, campaignId)
+  const { labels, quality } = await loadCampaignQuality(ctx, campaignId, ctx.spam)
   return labels.filter((l) => l.kind === 'prompt' && quality.accepted.has(l.id)).map((l) => l.content.prompt!)
 }
 

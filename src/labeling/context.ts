@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely'
 import type { Database, Dialect } from './db/schema.ts'
 import type { ResponseSampler } from './sampler.ts'
 import type { Verifier } from './verify-pool.ts'
+import type { SpamThresholds } from './quality.ts'
 
 export type Role = 'requester' | 'labeler' | 'reviewer'
 export const ROLES: readonly Role[] = ['requester', 'labeler', 'reviewer']
@@ -28,6 +29,8 @@ export type LabelingContext = {
   sessionCache?: Map<string, { p: Principal; expiresAt: number; until: number }>
   /** Label signature verification (inline or on worker threads, see verify-pool.ts). */
   verifier?: Verifier
+  /** Spam thresholds the server was started with (quality.ts DEFAULT_SPAM when absent). */
+  spam?: SpamThresholds
 }
 
 export type Principal = { address: `0x${string}`; roles: Role[] }

@@ -100,6 +100,7 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
   const domains = new Set(opts.domains ?? [])
   let listenPort = 0
   const spam = opts.spam ?? DEFAULT_SPAM
+  ctx.spam = spam
   const limiter = opts.rateLimit === false ? null : createRateLimiter(opts.rateLimit ?? { perSecond: 50, burst: 100 })
   const authLimiter = opts.rateLimit === false ? null : createRateLimiter({ perSecond: 5, burst: 20 })
   const webDir = resolve(opts.webDir ?? join(packageRoot, 'web', 'dist'))

@@ -82,11 +82,20 @@ export function effectivePay(accepted: number, rewardPerLabel: number, activeMsT
   return (accepted * rewardPerLabel) / (activeMsTotal / 3600_000)
 }
 
-/** Distribution summary for the requester: quantiles of the per-labeler rates and whether the target is met (median >= target). */
+/**
+ * Distribution summary for the requester: quantiles of the per-labeler rates (linear interpolation
+ * between the sorted rates, so p50 is the usual median) and whether the target is met, defined as
+ * median >= target (half the labelers or more earn at least the target).
+ */
 export function payDistribution(rates: number[], target: number | null) {
   const s = [...rates].sort((a, b) => a - b)
-  const q = (p: number) => (s.length ? s[Math.min(s.length - 1, Math.max(0, Math.round(p * (s.length - 1))))] : null)
-  const median = s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : null
+  const q = (p: number) => {
+    if (!s.length) return null
+    const x = p * (s.length - 1)
+    const lo = Math.floor(x)
+    return lo + 1 < s.length ? s[lo] + (s[lo + 1] - s[lo]) * (x - lo) : s[lo]
+  }
+  const median = q(0.5)
   return {
     labelers: s.length,
     min: s[0] ?? null,
