@@ -5,10 +5,11 @@ import { connectDevKey, connectInjected, hasInjected, type Wallet } from './wall
 import { WorkPage } from './Work.tsx'
 import { MyWorkPage } from './MyWork.tsx'
 import { DashboardPage } from './Dashboard.tsx'
+import { LeaderboardPage } from './Leaderboard.tsx'
 
 export type Me = { address: string; roles: string[] }
 export type Config = { chainId: number; flags: string[]; openRoles: boolean }
-type Tab = 'work' | 'mine' | 'dashboard'
+type Tab = 'work' | 'mine' | 'dashboard' | 'board'
 
 export function App() {
   const [config, setConfig] = useState<Config | null>(null)
@@ -113,6 +114,9 @@ export function App() {
             <button className={tab === 'mine' ? 'tab on' : 'tab'} onClick={() => setTab('mine')} data-testid="tab-mine">
               My work
             </button>
+            <button className={tab === 'board' ? 'tab on' : 'tab'} onClick={() => setTab('board')} data-testid="tab-board">
+              Leaderboard
+            </button>
             {me.roles.includes('requester') ? (
               <button className={tab === 'dashboard' ? 'tab on' : 'tab'} onClick={() => setTab('dashboard')} data-testid="tab-dashboard">
                 Dashboard
@@ -123,6 +127,7 @@ export function App() {
             {tab === 'work' && config ? <WorkPage wallet={wallet} me={me} config={config} /> : null}
             {tab === 'mine' ? <MyWorkPage /> : null}
             {tab === 'dashboard' ? <DashboardPage /> : null}
+            {tab === 'board' ? <LeaderboardPage /> : null}
           </main>
         </>
       )}

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react'
 import { api } from './api.ts'
 import { Meter } from './MyWork.tsx'
+import { CampaignInsights } from './DashboardExtras.tsx'
 
 type Campaign = { id: string; name: string; status: string; policy: string; k: number; overlap: number; created_at: number }
 type Progress = { byKind: Record<string, { tasks: number; slots: number; labels: number }>; goldTasks: number }
@@ -12,7 +13,7 @@ export function DashboardPage() {
   const [q, setQ] = useState<Quality | null>(null)
   const [exp, setExp] = useState<{ dir: string; merkleRoot: string; labelCount: number; datasetCid: string | null } | null>(null)
   const [err, setErr] = useState<string | null>(null)
-  const [form, setForm] = useState({ name: '', prompts: '', policy: '', k: 4, overlap: 3 })
+  const [form, setForm] = useState({ name: '', prompts: '', policy: '', k: 4, overlap: 3, category: 'general', rewardPerLabel: '', targetHourly: '', writePrompts: false })
 
   const load = () => api<{ campaigns: Campaign[] }>('GET', '/api/campaigns').then((r) => setList(r.campaigns), (e) => setErr(e.message))
   useEffect(() => {
@@ -33,7 +34,12 @@ export function DashboardPage() {
         policy: form.policy,
         k: Number(form.k),
         overlap: Number(form.overlap),
-        prompts,
+        // Issue 20: expertise category, pay terms, and prompt-writing tasks.
+        category: form.category,
+        ...(form.rewardPerLabel ? { rewardPerLabel: Number(form.rewardPerLabel) } : {}),
+        ...(form.targetHourly ? { targetHourly: Number(form.targetHourly) } : {}),
+        ...(form.writePrompts ? { kinds: prompts.length ? ['demonstration', 'ranking', 'prompt'] : ['prompt'] } : {}),
+        ...(prompts.length || !form.writePrompts ? { prompts } : {}),
       })
       await load()
       setSel(r.campaign.id)
@@ -79,6 +85,20 @@ export function DashboardPage() {
             <input placeholder="Name" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} />
             <input placeholder="Policy checkpoint (CID)" value={form.policy} onChange={(e) => setForm({ ...form, policy: e.target.value })} />
             <textarea placeholder="Prompts, one per line" rows={3} value={form.prompts} onChange={(e) => setForm({ ...form, prompts: e.target.value })} />
+            <div className="row">
+              <select value={form.category} onChange={(e) => setForm({ ...form, category: e.target.value })} data-testid="new-category">
+                {['general', 'smart_contract_security', 'governance', 'defi', 'transactions'].map((c) => (
+                  <option key={c} value={c}>
+                    {c.replace(/_/g, ' ')}
+                  </option>
+                ))}
+              </select>
+              <input placeholder="USDC per label" value={form.rewardPerLabel} onChange={(e) => setForm({ ...form, rewardPerLabel: e.target.value })} style={{ width: 120 }} />
+              <input placeholder="target USDC/h" value={form.targetHourly} onChange={(e) => setForm({ ...form, targetHourly: e.target.value })} style={{ width: 120 }} />
+              <label>
+                <input type="checkbox" checked={form.writePrompts} onChange={(e) => setForm({ ...form, writePrompts: e.target.checked })} /> prompt writing
+              </label>
+            </div>
             <div className="row">
               <label>
                 K <input type="number" min={4} max={9} value={form.k} onChange={(e) => setForm({ ...form, k: Number(e.target.value) })} />
@@ -165,6 +185,7 @@ export function DashboardPage() {
           </table>
         </section>
       ) : null}
+      {sel ? <CampaignInsights key={sel} campaign={sel} /> : null}
     </div>
   )
 }

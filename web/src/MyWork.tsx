@@ -1,5 +1,7 @@
 import { useEffect, useState } from 'react'
 import { api } from './api.ts'
+import { CategoriesHeld } from './Qualify.tsx'
+import { MyPay, ProfileForm } from './MyPay.tsx'
 
 type Row = {
   campaign: string
@@ -48,7 +50,12 @@ export function MyWorkPage() {
           <div className="label">Badges</div>
           <div className="badges">{s.badges.length ? s.badges.map((b) => <span key={b} className="chip role">{b}</span>) : <span className="muted">none yet</span>}</div>
         </div>
+        <div className="stat card">
+          <div className="label">Categories</div>
+          <CategoriesHeld />
+        </div>
       </div>
+      <MyPay />
       <table className="card">
         <thead>
           <tr>
@@ -88,6 +95,7 @@ export function MyWorkPage() {
           ) : null}
         </tbody>
       </table>
+      <ProfileForm />
     </div>
   )
 }
