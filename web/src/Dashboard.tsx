@@ -93,8 +93,8 @@ export function DashboardPage() {
                   </option>
                 ))}
               </select>
-              <input placeholder="USDC per label" value={form.rewardPerLabel} onChange={(e) => setForm({ ...form, rewardPerLabel: e.target.value })} style={{ width: 120 }} />
-              <input placeholder="target USDC/h" value={form.targetHourly} onChange={(e) => setForm({ ...form, targetHourly: e.target.value })} style={{ width: 120 }} />
+              <input placeholder="USDC per label" value={form.rewardPerLabel} onChange={(e) => setForm({ ...form, rewardPerLabel: e.target.value })} style={{ width: 150 }} />
+              <input placeholder="target USDC/h" value={form.targetHourly} onChange={(e) => setForm({ ...form, targetHourly: e.target.value })} style={{ width: 150 }} />
               <label>
                 <input type="checkbox" checked={form.writePrompts} onChange={(e) => setForm({ ...form, writePrompts: e.target.checked })} /> prompt writing
               </label>
