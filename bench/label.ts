@@ -1,8 +1,8 @@
 /**
- * `npm run bench -- label [--rate 500] [--seconds 10] [--labelers 20] [--concurrency 32] [--closed 4000] [--verify-threads N]`
+ * `npm run bench -- label [--rate 500] [--seconds 10] [--labelers 20] [--concurrency 32] [--closed 4000] [--verify-threads N] [--synchronous FULL|NORMAL]`
  *
  * Signed-submission throughput of the labeling server. The server runs as `instruct3 label serve`
- * (SQLite, WAL, synchronous=NORMAL) in one process; this process is the load generator on loopback.
+ * (SQLite, WAL, synchronous=FULL unless --synchronous NORMAL) in one process; this process is the load generator on loopback.
  * Every submission is pre-signed here (EIP-712, one wallet per labeler); the server verifies each
  * signature, checks the lease and content, and commits before answering.
  *  1. baseline: GET /api/health closed loop (HTTP + framework floor on this machine, same run)
@@ -49,12 +49,14 @@ export async function run(args: string[]): Promise<void> {
   const concurrency = arg(args, 'concurrency', 32)
   const closedN = arg(args, 'closed', 4000)
   const verifyThreads = arg(args, 'verify-threads', -1)
+  const si = args.indexOf('--synchronous')
+  const synchronous = si >= 0 ? args[si + 1] : 'FULL'
   const total = Math.ceil(rate * seconds) + closedN
   const prompts = Math.ceil(total / labelers)
   const dir = mkdtempSync(join(tmpdir(), 'i3-bench-label-'))
-  const srv = await spawnLabelingServer(join(dir, 'labels.sqlite'), ['--requester', loadWalletAddress('requester'), ...(verifyThreads >= 0 ? ['--verify-threads', String(verifyThreads)] : [])])
+  const srv = await spawnLabelingServer(join(dir, 'labels.sqlite'), ['--requester', loadWalletAddress('requester'), ...(verifyThreads >= 0 ? ['--verify-threads', String(verifyThreads)] : []), '--sqlite-synchronous', synchronous])
   try {
-    console.log(`label bench: ${cpus().length} CPUs visible, server pid ${srv.proc.pid} at ${srv.url}`)
+    console.log(`label bench: ${cpus().length} CPUs visible, server pid ${srv.proc.pid} at ${srv.url}, SQLite synchronous=${synchronous}`)
     const base = await healthBaseline(srv.url, 3, concurrency)
     console.log(`baseline  GET /api/health closed loop (c=${concurrency}): ${base.toFixed(0)} req/s`)
     const t0 = performance.now()

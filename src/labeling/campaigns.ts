@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { randomBytes, randomInt } from 'node:crypto'
 import { Instruct3Error } from '../util/errors.ts'
 import { contentHash } from './canonical.ts'
 import { checkRanking, MAX_RANK_K, MAX_TEXT, MIN_RANK_K, PROMPT_STYLES, type PromptStyle, type TaskKind } from './content.ts'
@@ -139,7 +139,6 @@ export async function createCampaign(ctx: LabelingContext, by: Principal, spec: 
     reward_micros: ux.rewardMicros,
     target_hourly_micros: ux.targetHourlyMicros,
     skips_per_hour: ux.skipsPerHour,
-    exported_at: null,
   }
   // Sample first (slow, async), then write everything in one transaction.
   type NewTask = { kind: TaskKind; prompt: string; payload: Record<string, unknown>; overlap: number; gold: string | null }
@@ -168,7 +167,9 @@ export async function createCampaign(ctx: LabelingContext, by: Principal, spec: 
         tasks.push({ kind: 'prompt', prompt: instruction, payload: { prompt: instruction, style, category: ux.category, n: i }, overlap: demoOverlap, gold: null })
       }
   // Gold tasks look exactly like ranking tasks to labelers; every labeler may get each one once.
-  for (const g of gold) tasks.push({ kind: 'ranking', prompt: g.prompt, payload: { prompt: g.prompt, outputs: g.responses }, overlap: 1_000_000, gold: JSON.stringify({ ranking: g.ranking }) })
+  // Each goes in at a random position (CSPRNG), so gold task ids are spread among the normal ones.
+  for (const g of gold)
+    tasks.splice(randomInt(tasks.length + 1), 0, { kind: 'ranking', prompt: g.prompt, payload: { prompt: g.prompt, outputs: g.responses }, overlap: 1_000_000, gold: JSON.stringify({ ranking: g.ranking }) })
   await ctx.db.transaction().execute(async (trx) => {
     await trx.insertInto('campaigns').values(campaign).execute()
     await publishGuidelines(ctx, by, id, ux.guidelines, trx)
@@ -241,7 +242,7 @@ export async function getCampaign(ctx: LabelingContext, id: string): Promise<Cam
 
 /** A campaign as labelers see it: no policy reference, prompt source, creator or gold rate. */
 export type PublicCampaign = Pick<CampaignsTable, 'id' | 'name' | 'status' | 'k' | 'overlap' | 'demo_overlap' | 'lease_ms' | 'kinds' | 'created_at' | 'chain_campaign_id'
-  | 'category' | 'currency' | 'reward_micros' | 'target_hourly_micros' | 'skips_per_hour' | 'exported_at'
+  | 'category' | 'currency' | 'reward_micros' | 'target_hourly_micros' | 'skips_per_hour'
 >
 
 /** The labeler-facing view of a campaign (requesters get the whole row). */
@@ -249,7 +250,7 @@ export function publicCampaign(c: CampaignsTable): PublicCampaign {
   return {
     id: c.id, name: c.name, status: c.status, k: c.k, overlap: c.overlap, demo_overlap: c.demo_overlap, lease_ms: c.lease_ms, kinds: c.kinds, created_at: c.created_at, chain_campaign_id: c.chain_campaign_id,
     // What a labeler needs to decide whether to work here: category, pay terms, skip budget.
-    category: c.category, currency: c.currency, reward_micros: c.reward_micros, target_hourly_micros: c.target_hourly_micros, skips_per_hour: c.skips_per_hour, exported_at: c.exported_at,
+    category: c.category, currency: c.currency, reward_micros: c.reward_micros, target_hourly_micros: c.target_hourly_micros, skips_per_hour: c.skips_per_hour,
   }
 }
 

@@ -106,8 +106,6 @@ export async function exportCampaign(ctx: LabelingContext, campaignId: string, o
     }
     await writeFile(join(tmp, 'batch.json'), JSON.stringify(manifest, null, 2) + '\n')
   })
-  // The leaderboard shows quality once a campaign has been exported (leaderboard.ts).
-  await ctx.db.updateTable('campaigns').set({ exported_at: ctx.now() }).where('id', '=', campaignId).execute()
   return { dir: outDir, files: files.map((f) => join(outDir, f)), manifest, counts: { demonstrations: demos.length, comparisons: comps.length, labels: labels.length, prompts: prompts.length } }
 }
 

@@ -3,6 +3,7 @@ import { canonicalJson, contentHash } from './canonical.ts'
 import { validateLabelContent, type LabelContent, type TaskKind } from './content.ts'
 import { ApiError } from './errors.ts'
 import { verifyLabelSignature } from './signature.ts'
+import { VerifierCrashed } from './verify-pool.ts'
 import { taskHash } from './campaigns.ts'
 import { acceptedGuidelines } from './guidelines.ts'
 import { labelMessage } from './typed.ts'
@@ -54,7 +55,7 @@ export async function submitLabel(ctx: LabelingContext, who: Principal, s: Submi
   const json = canonicalJson(content)
   const labelHash = contentHash(content)
   const m = labelMessage(content, labelHash)
-  const valid = ctx.verifier ? await ctx.verifier.verify(ctx.chainId, me, m, s.signature as Hex) : verifyLabelSignature(ctx.chainId, me, m, s.signature as Hex)
+  const valid = ctx.verifier ? await ctx.verifier.verify(ctx.chainId, me, m, s.signature as Hex).catch(verifierDown) : verifyLabelSignature(ctx.chainId, me, m, s.signature as Hex)
   if (!valid)
     throw new ApiError(400, `signature does not verify: it must be your (${me}) EIP-712 signature of Label{contentHash: ${labelHash}, campaign, taskId, guidelinesVersion: ${content.guidelines.version}}`, { code: 'EBADSIG', details: { field: 'signature' } })
 
@@ -111,6 +112,12 @@ export async function submitLabel(ctx: LabelingContext, who: Principal, s: Submi
   }
 }
 
+/** A verification worker crashed on this request: nothing was stored, the client may retry. */
+function verifierDown(err: unknown): never {
+  if (err instanceof VerifierCrashed) throw new ApiError(503, 'the signature could not be checked (verification worker crashed); nothing was stored, retry', { code: 'EVERIFY' })
+  throw err
+}
+
 function replay(prior: { id: number; label_hash: string; task_id: number }, s: Submission): SubmitResult {
   if (prior.task_id !== s.taskId) throw new ApiError(409, 'idempotencyKey was already used for another task', { code: 'EIDEMPOTENCY' })
   // Same key, same task: return what is stored. (Content is not re-validated: the stored one was.)
@@ -124,12 +131,13 @@ function replay(prior: { id: number; label_hash: string; task_id: number }, s: S
   return { labelId: prior.id, labelHash: prior.label_hash as Hex, duplicate: true }
 }
 
-export type StoredLabel = { id: number; campaign: string; taskId: number; labeler: string; kind: string; content: LabelContent; labelHash: Hex; signature: Hex; assignedAt: number; createdAt: number }
+/** servedAt: when the task's content was first served to the labeler (null for labels from before it was recorded). */
+export type StoredLabel = { id: number; campaign: string; taskId: number; labeler: string; kind: string; content: LabelContent; labelHash: Hex; signature: Hex; assignedAt: number; servedAt: number | null; createdAt: number }
 
 export async function listLabels(ctx: LabelingContext, campaignId: string, opts: { labeler?: string } = {}): Promise<StoredLabel[]> {
-  let q = ctx.db.selectFrom('labels').selectAll().where('campaign_id', '=', campaignId)
-  if (opts.labeler) q = q.where('labeler', '=', opts.labeler.toLowerCase())
-  const rows = await q.orderBy('id').execute()
+  let q = ctx.db.selectFrom('labels').leftJoin('assignments as a', 'a.id', 'labels.assignment_id').selectAll('labels').select('a.first_served_at').where('labels.campaign_id', '=', campaignId)
+  if (opts.labeler) q = q.where('labels.labeler', '=', opts.labeler.toLowerCase())
+  const rows = await q.orderBy('labels.id').execute()
   return rows.map((r) => ({
     id: r.id,
     campaign: r.campaign_id,
@@ -140,6 +148,7 @@ export async function listLabels(ctx: LabelingContext, campaignId: string, opts:
     labelHash: r.label_hash as Hex,
     signature: r.signature as Hex,
     assignedAt: r.assigned_at,
+    servedAt: r.first_served_at ?? null,
     createdAt: r.created_at,
   }))
 }

@@ -1,14 +1,13 @@
 import { ApiError } from './errors.ts'
 import type { LabelingContext, Principal } from './context.ts'
 import { getCampaign } from './campaigns.ts'
-import { loadCampaignQuality } from './report.ts'
-import type { SpamThresholds } from './quality.ts'
+import type { LabelerQuality } from './quality.ts'
 
 /**
  * Per-campaign leaderboard. A labeler appears by a shortened address (0x1234…abcd) unless they
- * opted in to a display name (PUT via POST /api/me/profile). Ranked by labels signed; accepted
- * counts and quality (qualityBps) are shown only once the campaign has been exported, so the
- * board never leaks live quality signals (e.g. which labels failed gold) while work is going on.
+ * opted in to a display name (POST /api/me/profile). Ranked by labels signed; accepted counts and
+ * quality (qualityBps) come only from the snapshot published at the latest export (labeler_quality,
+ * report.ts), so the board never leaks live quality signals (e.g. which labels were gold).
  */
 export const DISPLAY_NAME = /^[\p{L}\p{N} _.-]{2,32}$/u
 
@@ -44,13 +43,22 @@ export async function setProfile(ctx: LabelingContext, who: Principal, b: Record
 
 export type LeaderboardRow = { rank: number; name: string; isDisplayName: boolean; labels: number; accepted?: number; qualityBps?: number; you: boolean }
 
-export async function leaderboard(ctx: LabelingContext, who: Principal, campaignId: string, spam?: SpamThresholds): Promise<{ campaign: string; exported: boolean; rows: LeaderboardRow[] }> {
-  const c = await getCampaign(ctx, campaignId)
-  const { quality } = await loadCampaignQuality(ctx, campaignId, spam)
-  const exported = c.exported_at !== null
+export async function leaderboard(ctx: LabelingContext, who: Principal, campaignId: string): Promise<{ campaign: string; exported: boolean; rows: LeaderboardRow[] }> {
+  await getCampaign(ctx, campaignId)
+  const counts = await ctx.db
+    .selectFrom('labels')
+    .select(['labeler', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('campaign_id', '=', campaignId)
+    .groupBy('labeler')
+    .execute()
+  const snap = new Map(
+    (await ctx.db.selectFrom('labeler_quality').select(['labeler', 'quality']).where('campaign_id', '=', campaignId).execute()).map((r) => [r.labeler, JSON.parse(r.quality) as LabelerQuality]),
+  )
+  const exported = snap.size > 0
   const profiles = await ctx.db.selectFrom('profiles').selectAll().where('show_on_leaderboard', '=', 1).execute()
   const names = new Map(profiles.map((p) => [p.address, p.display_name!]))
-  const ls = [...quality.labelers].sort((a, b) => (exported ? b.accepted - a.accepted : 0) || b.labels - a.labels || (a.address < b.address ? -1 : 1))
+  const ls = counts.map((r) => ({ address: r.labeler, labels: Number(r.n), q: snap.get(r.labeler) }))
+  ls.sort((a, b) => (b.q?.accepted ?? 0) - (a.q?.accepted ?? 0) || b.labels - a.labels || (a.address < b.address ? -1 : 1))
   return {
     campaign: campaignId,
     exported,
@@ -59,7 +67,7 @@ export async function leaderboard(ctx: LabelingContext, who: Principal, campaign
       name: names.get(l.address) ?? shortAddress(l.address),
       isDisplayName: names.has(l.address),
       labels: l.labels,
-      ...(exported ? { accepted: l.accepted, qualityBps: l.qualityBps } : {}),
+      ...(exported ? { accepted: l.q?.accepted ?? 0, qualityBps: l.q?.qualityBps ?? 5000 } : {}),
       you: l.address === who.address,
     })),
   }

@@ -51,7 +51,7 @@ export type LabelerTime = { address: string; activeMs: number; finished: number 
 export async function campaignActiveTime(ctx: LabelingContext, campaignId: string, labeler?: string): Promise<Map<string, LabelerTime>> {
   let q = ctx.db
     .selectFrom('assignments')
-    .select(['id', 'labeler', 'assigned_at', 'submitted_at', 'released_at'])
+    .select(['id', 'labeler', 'assigned_at', 'first_served_at', 'submitted_at', 'released_at'])
     .where('campaign_id', '=', campaignId)
     .where('status', 'in', ['submitted', 'skipped', 'reported'])
   if (labeler) q = q.where('labeler', '=', labeler)
@@ -67,14 +67,21 @@ export async function campaignActiveTime(ctx: LabelingContext, campaignId: strin
     const end = r.submitted_at ?? r.released_at
     if (end === null) continue
     const t = out.get(r.labeler) ?? { address: r.labeler, activeMs: 0, finished: 0 }
-    t.activeMs += activeMs(r.assigned_at, beats.get(r.id) ?? [], end)
+    // First view = when the task's content was first sent to this labeler (trust-label's markServed).
+    t.activeMs += activeMs(r.first_served_at ?? r.assigned_at, beats.get(r.id) ?? [], end)
     t.finished++
     out.set(r.labeler, t)
   }
   return out
 }
 
-export type PayRow = { address: string; activeMs: number; accepted: number; earned: number; perHour: number | null; meetsTarget: boolean | null }
+/**
+ * basis `live`: accepted labels as quality.ts counts them now (the requester's view).
+ * basis `export`: accepted as published at the latest export (what a labeler may see).
+ * basis `provisional`: not exported yet; counts every submitted label as if accepted (an upper
+ * bound), because a live accepted count would tell a labeler which of their labels were gold.
+ */
+export type PayRow = { address: string; activeMs: number; basis: 'live' | 'export' | 'provisional'; accepted: number; earned: number; perHour: number | null; meetsTarget: boolean | null }
 
 /** Effective pay per hour from accepted labels, reward per label (currency units) and active time; null when no active time was measured. */
 export function effectivePay(accepted: number, rewardPerLabel: number, activeMsTotal: number): number | null {

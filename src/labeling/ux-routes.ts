@@ -91,7 +91,7 @@ export function registerUxRoutes(app: Hono, ctx: LabelingContext, h: Helpers): v
   })
 
   // Leaderboard and the profile that opts in to a display name.
-  app.get('/api/campaigns/:id/leaderboard', async (c) => c.json(await leaderboard(ctx, await who(c), c.req.param('id'), spam)))
+  app.get('/api/campaigns/:id/leaderboard', async (c) => c.json(await leaderboard(ctx, await who(c), c.req.param('id'))))
   app.get('/api/me/profile', async (c) => c.json(await getProfile(ctx, (await who(c)).address)))
   app.post('/api/me/profile', async (c) => {
     const p = await who(c)

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react'
 import { api } from './api.ts'
 
-type PayRow = { campaign: string; name: string; currency: string; rewardPerLabel: number; targetHourly: number | null; activeMs: number; accepted: number; earned: number; perHour: number | null; meetsTarget: boolean | null }
+type PayRow = { campaign: string; name: string; currency: string; rewardPerLabel: number; targetHourly: number | null; activeMs: number; basis: 'export' | 'provisional' | 'live'; accepted: number; earned: number; perHour: number | null; meetsTarget: boolean | null }
 
 export const fmtDuration = (ms: number) => {
   const s = Math.round(ms / 1000)
@@ -24,13 +24,13 @@ export function MyPay() {
   return (
     <section className="card" data-testid="my-pay">
       <h2>Effective pay</h2>
-      <p className="small muted">Time on task runs from when a task is first shown to when you submit, skip or report it; gaps over 60 s without any keyboard, mouse or scroll activity are idle and not counted. Accepted labels are provisional until the campaign is exported.</p>
+      <p className="small muted">Time on task runs from when a task is first shown to when you submit, skip or report it; gaps over 60 s without any keyboard, mouse or scroll activity are idle and not counted. Before a campaign is exported the rate counts all your submitted labels (provisional, an upper bound); after an export, the labels it accepted.</p>
       <table>
         <thead>
           <tr>
             <th>Campaign</th>
             <th>Active time</th>
-            <th>Accepted</th>
+            <th>Labels paid</th>
             <th>Earned</th>
             <th>Per hour</th>
             <th>Target</th>
@@ -41,7 +41,9 @@ export function MyPay() {
             <tr key={r.campaign}>
               <td>{r.name}</td>
               <td>{fmtDuration(r.activeMs)}</td>
-              <td>{r.accepted}</td>
+              <td>
+                {r.accepted} <span className="small muted">{r.basis === 'export' ? 'accepted at export' : 'submitted, provisional'}</span>
+              </td>
               <td>{fmtMoney(r.earned, r.currency)}</td>
               <td data-testid="my-rate">
                 <b>{fmtMoney(r.perHour, r.currency)}</b>

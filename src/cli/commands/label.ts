@@ -11,6 +11,19 @@ import type { openLabelingDb } from '../../labeling/db/connect.ts'
 import type { ResponseSampler } from '../../labeling/sampler.ts'
 import type { LabelingContext } from '../../labeling/context.ts'
 
+/** A CLI option that must be a positive integer, or an error naming the option. */
+function positiveInt(v: string, name: string): number {
+  const n = Number(v)
+  if (!Number.isSafeInteger(n) || n < 1) throw new Instruct3Error(`${name} must be a positive integer, got ${JSON.stringify(v)}`, { code: 'EUSAGE', details: { field: name } })
+  return n
+}
+
+function syncMode(v: string): 'FULL' | 'NORMAL' {
+  const m = String(v).toUpperCase()
+  if (m !== 'FULL' && m !== 'NORMAL') throw new Instruct3Error(`--sqlite-synchronous must be FULL or NORMAL, got ${JSON.stringify(v)}`, { code: 'EUSAGE', details: { field: '--sqlite-synchronous' } })
+  return m
+}
+
 const defaultDb = () => join(dataDir(), 'labeling.sqlite')
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').filter(Boolean)]
 
@@ -80,6 +93,8 @@ export function register(program: Command): void {
     .option('--no-rate-limit', 'disable per-client rate limits')
     .option('--quiet-requests', 'do not log every request', false)
     .option('--no-build-web', 'do not build the web app (web/dist) when it is missing or older than its sources')
+    .option('--sqlite-synchronous <mode>', 'SQLite durability: FULL (fsync every commit; survives power loss) or NORMAL (survives a killed process only)', 'FULL')
+    .option('--max-leases <n>', 'most unexpired task leases one wallet may hold over all campaigns', '20')
     .option('--verify-threads <n>', 'worker threads verifying label signatures (0 = on the event loop; default 1 with >= 2 CPUs)')
     .option('--deployment <file>', 'chain deployment (from `instruct3 chain up`) whose escrow and badges feed "my work" earnings and badges')
     .action(async (o) => {
@@ -118,6 +133,8 @@ export function register(program: Command): void {
         ...(o.rateLimit === false ? { rateLimit: false as const } : {}),
         logRequests: !o.quietRequests,
         ...(o.verifyThreads !== undefined ? { verifyThreads: Number(o.verifyThreads) } : {}),
+        maxLeasesPerWallet: positiveInt(o.maxLeases, '--max-leases'),
+        synchronous: syncMode(o.sqliteSynchronous),
         ...(rewards ? { rewards } : {}),
       })
       if (o.demo) {
@@ -197,6 +214,9 @@ export function register(program: Command): void {
       try {
         const ctx = offlineCtx(db, await deterministicSampler(), Number(o.chainId))
         const r = await exportCampaign(ctx, o.campaign, o.out, o.addToStore ? { addToStore: await storeHook(o.storeDir) } : {})
+        // Labelers see their quality (gold results included) from this export on.
+        const { loadCampaignQuality, saveQualitySnapshot } = await import('../../labeling/report.ts')
+        await saveQualitySnapshot(ctx, o.campaign, (await loadCampaignQuality(ctx, o.campaign)).quality)
         for (const f of r.files) console.log(f)
         console.log(`labels ${r.counts.labels}, demonstrations ${r.counts.demonstrations}, comparisons ${r.counts.comparisons}`)
         console.log(`merkleRoot ${r.manifest.merkleRoot}`)

@@ -97,6 +97,24 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('labels_campaign').on('labels').columns(['campaign_id', 'id']).execute()
       },
     },
+    // Issue 13: when each task's content was first served to its labeler (speed checks, time on task);
+    // per-labeler quality published at export (what /api/me/stats shows); indexes for purging.
+    '0002_trust': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('assignments').addColumn('first_served_at', time).execute()
+        await db.schema
+          .createTable('labeler_quality')
+          .addColumn('campaign_id', 'text', (c) => c.notNull())
+          .addColumn('labeler', 'text', (c) => c.notNull())
+          .addColumn('quality', 'text', (c) => c.notNull())
+          .addColumn('exported_at', time, (c) => c.notNull())
+          .addPrimaryKeyConstraint('labeler_quality_pk', ['campaign_id', 'labeler'])
+          .execute()
+        await db.schema.createIndex('nonces_expires').on('nonces').column('expires_at').execute()
+        await db.schema.createIndex('sessions_expires').on('sessions').column('expires_at').execute()
+        await db.schema.createIndex('assignments_campaign_status').on('assignments').columns(['campaign_id', 'status', 'lease_expires_at']).execute()
+      },
+    },
     // Issue 20: guidelines, skip/report, prompt writing, categories and qualification, time on task, pay.
     '0003_labeling_ux': {
       async up(db: Kysely<any>) {
@@ -105,8 +123,8 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('campaigns').addColumn('reward_micros', time, (c) => c.notNull().defaultTo(0)).execute()
         await db.schema.alterTable('campaigns').addColumn('target_hourly_micros', time).execute()
         await db.schema.alterTable('campaigns').addColumn('skips_per_hour', 'integer', (c) => c.notNull().defaultTo(6)).execute()
-        await db.schema.alterTable('campaigns').addColumn('exported_at', time).execute()
         await db.schema.alterTable('assignments').addColumn('released_at', time).execute()
+        await db.schema.alterTable('assignments').addColumn('gold_makeup', 'integer', (c) => c.notNull().defaultTo(0)).execute()
         await db.schema
           .createTable('guidelines')
           .addColumn('campaign_id', 'text', (c) => c.notNull().references('campaigns.id'))

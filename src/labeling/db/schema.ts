@@ -42,7 +42,6 @@ export interface CampaignsTable {
   reward_micros: number // pay per accepted label, in millionths of `currency`
   target_hourly_micros: number | null // declared target effective pay per hour
   skips_per_hour: number // skips + reports a labeler may make per rolling hour in this campaign
-  exported_at: number | null // last export (the leaderboard shows quality only after it)
 }
 export interface TasksTable {
   id: Generated<number>
@@ -67,6 +66,8 @@ export interface AssignmentsTable {
   lease_expires_at: number
   submitted_at: number | null
   released_at: number | null // when a skip or report gave the task back
+  gold_makeup: number // 1 = a gold task served to make up for a skipped or reported gold task (tasks.ts)
+  first_served_at: number | null // when this task's content was first sent to this labeler (see markServed)
 }
 export interface LabelsTable {
   id: Generated<number>
@@ -128,6 +129,13 @@ export interface ProfilesTable {
   show_on_leaderboard: number // 1 = opted in to show display_name on leaderboards
   updated_at: number
 }
+/** Per-labeler quality as of the campaign's latest export (JSON of LabelerQuality): what labelers see. */
+export interface LabelerQualityTable {
+  campaign_id: string
+  labeler: string
+  quality: string
+  exported_at: number
+}
 
 export interface Database {
   users: UsersTable
@@ -143,6 +151,7 @@ export interface Database {
   qualifications: QualificationsTable
   quiz_attempts: QuizAttemptsTable
   profiles: ProfilesTable
+  labeler_quality: LabelerQualityTable
 }
 
 export type Dialect = 'sqlite' | 'postgres'
