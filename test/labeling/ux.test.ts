@@ -145,30 +145,37 @@ test('skip: the task returns to the pool, is never served to the skipper again, 
   }
 })
 
-test('skip cannot dodge gold: a skipped gold task is replaced by the next gold task', async () => {
+test('skip cannot dodge gold: a skipped gold task is followed by a make-up gold task', async () => {
   const req = wallet('sg-req')
   const a = wallet('sg-a')
   const t = await startTestServer({ requesters: [req.address], spam: NO_SPAM })
   try {
     const rc = await signedIn(t, req)
-    const gold = [0, 1, 2].map((i) => ({ prompt: `gold ${i}`, responses: ['a', 'b', 'c', 'd'], ranking: [0, 1, 2, 3] }))
-    const cid = (await rc.call('POST', '/api/campaigns', { name: 'sg', prompts: ['p1', 'p2', 'p3', 'p4', 'p5', 'p6'], policy: 'x', kinds: ['ranking'], goldEvery: 2, gold, skipsPerHour: 10 })).body.campaign.id
+    const gold = [0, 1, 2, 3, 4].map((i) => ({ prompt: `gold ${i}`, responses: ['a', 'b', 'c', 'd'], ranking: [0, 1, 2, 3] }))
+    const prompts = Array.from({ length: 14 }, (_, i) => `prompt ${i}`)
+    const cid = (await rc.call('POST', '/api/campaigns', { name: 'sg', prompts, policy: 'x', kinds: ['ranking'], goldEvery: 2, gold, skipsPerHour: 50 })).body.campaign.id
     const goldIds = new Set((await t.server.ctx.db.selectFrom('tasks').select('id').where('campaign_id', '=', cid).where('gold', 'is not', null).execute()).map((r) => r.id))
     const ac = await signedIn(t, a)
     const served: number[] = []
     const answers: any[] = []
-    // Skip every task as it comes; gold is served every 2nd assignment and again right after a gold skip.
-    for (let i = 0; i < 5; i++) {
+    // Skip every task as it comes. Gold is drawn at random (1 in 2 here); after a skipped gold task
+    // the next task is gold for sure while unseen gold is left.
+    for (let i = 0; i < 12; i++) {
       const [task] = await claim(ac, cid)
       served.push(task.taskId)
       const r = await ac.call('POST', `/api/tasks/${task.taskId}/skip`, {})
       assert.equal(r.status, 200)
-      answers.push({ ...r.body, taskId: 0 })
+      answers.push(Object.keys(r.body).sort().join())
     }
     const isGold = served.map((id) => goldIds.has(id))
-    assert.deepEqual(isGold, [false, true, true, true, false], `served ${served}`)
-    // The skip answer is the same for gold and ordinary tasks (except the remaining budget).
-    assert.deepEqual(new Set(answers.map((x) => Object.keys(x).sort().join())).size, 1)
+    const first = isGold.indexOf(true)
+    assert.ok(first >= 0, `a gold task came within 12 claims (probability 1 - 2^-12): ${isGold}`)
+    // From the first gold on, every task is gold until the 5 gold tasks are used up.
+    assert.deepEqual(isGold.slice(first, first + 5), [true, true, true, true, true], `served ${served} gold ${isGold}`)
+    const made = await t.server.ctx.db.selectFrom('assignments').select(['task_id', 'gold_makeup']).where('labeler', '=', a.address.toLowerCase()).orderBy('id').execute()
+    assert.deepEqual(made.slice(first, first + 5).map((m) => m.gold_makeup), [0, 1, 1, 1, 1], 'the first gold was a random draw, the next four make-ups')
+    // The skip answer has the same shape for gold and ordinary tasks.
+    assert.equal(new Set(answers).size, 1)
   } finally {
     await t.close()
   }
