@@ -17,7 +17,8 @@ export type GoldItem = { prompt: string; responses: string[]; ranking: number[] 
  */
 export type CampaignSpec = {
   name: string
-  prompts: string[]
+  /** Inline prompts; optional only for prompt-writing-only campaigns (kinds: ["prompt"]) or with promptsFrom. */
+  prompts?: string[]
   /** Policy checkpoint the ranking outputs are sampled from: a reference (CID), stored as given. */
   policy: string
   kinds?: TaskKind[]
