@@ -3,6 +3,7 @@ import type { Database, Dialect } from './db/schema.ts'
 import type { ResponseSampler } from './sampler.ts'
 import type { Verifier } from './verify-pool.ts'
 import type { SpamThresholds } from './quality.ts'
+import type { GroupCommitter } from './group-commit.ts'
 
 export type Role = 'requester' | 'labeler' | 'reviewer'
 export const ROLES: readonly Role[] = ['requester', 'labeler', 'reviewer']
@@ -29,6 +30,8 @@ export type LabelingContext = {
   sessionCache?: Map<string, { p: Principal; expiresAt: number; until: number }>
   /** Most unexpired task leases one wallet may hold over all campaigns (default DEFAULT_MAX_LEASES in tasks.ts). */
   maxLeasesPerWallet?: number
+  /** Shares one commit (one fsync) among label submissions that arrive together (group-commit.ts). */
+  groupCommit?: GroupCommitter
   /** Label signature verification (inline or on worker threads, see verify-pool.ts). */
   verifier?: Verifier
   /** Spam thresholds the server was started with (quality.ts DEFAULT_SPAM when absent). */

@@ -1,4 +1,6 @@
 import type { Hex } from 'viem'
+import type { Transaction } from 'kysely'
+import type { Database } from './db/schema.ts'
 import { canonicalJson, contentHash } from './canonical.ts'
 import { validateLabelContent, type LabelContent, type TaskKind } from './content.ts'
 import { ApiError } from './errors.ts'
@@ -61,7 +63,9 @@ export async function submitLabel(ctx: LabelingContext, who: Principal, s: Submi
 
   const now = ctx.now()
   try {
-    const id = await db.transaction().execute(async (trx) => {
+    // Commits are grouped with concurrent submissions when the server runs a group committer (one fsync per batch).
+    const inTransaction = <T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> => (ctx.groupCommit ? ctx.groupCommit.run(work) : db.transaction().execute(work))
+    const id = await inTransaction(async (trx) => {
       const upd = await trx.updateTable('assignments').set({ status: 'submitted', submitted_at: now }).where('id', '=', a.assignmentId).where('status', '=', 'leased').executeTakeFirst()
       if (Number(upd.numUpdatedRows) !== 1) throw new ApiError(409, `you already submitted a label for task ${s.taskId}`, { code: 'EALREADY' })
       const row = await trx

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { availableParallelism } from 'node:os'
 import { createVerifier } from './verify-pool.ts'
+import { createGroupCommitter } from './group-commit.ts'
 import { Hono, type Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie'
@@ -115,6 +116,7 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
     nonceTtlMs: opts.nonceTtlMs ?? 10 * 60_000,
     sessionCache: new Map(),
     ...(opts.maxLeasesPerWallet !== undefined ? { maxLeasesPerWallet: opts.maxLeasesPerWallet } : {}),
+    groupCommit: createGroupCommitter(ldb.db),
     verifier: createVerifier(opts.verifyThreads ?? (availableParallelism() >= 2 ? 1 : 0)),
   }
   const domains = new Set(opts.domains ?? [])
