@@ -19,7 +19,7 @@ const SCREENSHOT_DIR = process.env.I3_SCREENSHOT_DIR ?? tmpdir()
  * then write a prompt in a prompt-writing campaign; My work shows the category they hold and their
  * effective pay. Then the requester (same browser, other wallet) sees the report and the pay
  * distribution on the dashboard. Screenshots: i3-ux-qualify.png, i3-ux-task-guidelines.png,
- * i3-ux-report.png, i3-ux-prompt.png, i3-ux-mywork.png, i3-ux-dashboard.png.
+ * i3-ux-report.png, i3-ux-prompt.png, i3-ux-mywork.png, i3-ux-leaderboard.png, i3-ux-dashboard.png.
  */
 test('labeler walk-through in Chromium: qualification quiz, guidelines beside the task, skip, report, prompt writing, pay', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium)`, timeout: 600_000 }, async () => {
   const webDir = await buildWeb()
@@ -131,6 +131,15 @@ test('labeler walk-through in Chromium: qualification quiz, guidelines beside th
     await page.getByTestId('categories-held').getByText('✓ Governance').waitFor()
     assert.equal(await page.getByTestId('my-rate').count(), 2, 'one pay row per campaign worked in')
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'i3-ux-mywork.png'), fullPage: true })
+    // Opt in to a display name; the leaderboard shows it (no quality before an export).
+    await page.getByTestId('profile-name').fill('Ada of the DAO')
+    await page.getByTestId('profile-show').check()
+    await page.getByTestId('profile-save').click()
+    await page.getByText('Saved.').waitFor()
+    await page.getByTestId('tab-board').click()
+    await page.getByTestId('leaderboard').getByText('Ada of the DAO').waitFor()
+    await page.getByText('Quality is shown once the campaign is exported.').waitFor()
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'i3-ux-leaderboard.png'), fullPage: true })
 
     // 8. The requester's dashboard: the report and the pay distribution against the target.
     await page.getByRole('button', { name: 'Sign out' }).click()

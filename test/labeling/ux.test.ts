@@ -417,3 +417,37 @@ test('leaderboard: shortened addresses unless a display name is opted in; qualit
     await t.close()
   }
 })
+
+test('issue-20 routes need a session, and role-gated ones a requester', async () => {
+  const t = await startTestServer({})
+  try {
+    const anon = t.client()
+    const routes: Array<[string, string]> = [
+      ['GET', '/api/categories'],
+      ['GET', '/api/me/qualifications'],
+      ['POST', '/api/qualifications/governance/quiz'],
+      ['POST', '/api/qualifications/governance/answers'],
+      ['GET', '/api/campaigns/c_x/guidelines'],
+      ['POST', '/api/campaigns/c_x/guidelines'],
+      ['POST', '/api/tasks/1/skip'],
+      ['POST', '/api/tasks/1/report'],
+      ['POST', '/api/tasks/1/activity'],
+      ['GET', '/api/campaigns/c_x/reports'],
+      ['GET', '/api/campaigns/c_x/pay'],
+      ['GET', '/api/me/pay'],
+      ['GET', '/api/campaigns/c_x/leaderboard'],
+      ['GET', '/api/me/profile'],
+      ['POST', '/api/me/profile'],
+    ]
+    for (const [m, path] of routes) assert.equal((await anon.call(m, path, m === 'POST' ? {} : undefined)).status, 401, `${m} ${path}`)
+    const lab = await signedIn(t, wallet('auth-lab'))
+    for (const path of ['/api/campaigns/c_x/reports', '/api/campaigns/c_x/pay']) assert.equal((await lab.call('GET', path)).status, 403, path)
+    assert.equal((await lab.call('POST', '/api/campaigns/c_x/guidelines', { markdown: 'x' })).status, 403)
+    assert.equal((await lab.call('GET', '/api/campaigns/c_x/guidelines')).status, 404)
+    assert.equal((await lab.call('GET', '/api/campaigns/c_x/guidelines?version=0')).body.error.details.field, 'version')
+    assert.equal((await lab.call('POST', '/api/qualifications/memes/quiz', {})).body.error.details.field, 'category')
+    assert.equal((await lab.call('POST', '/api/tasks/99999/activity', {})).status, 409)
+  } finally {
+    await t.close()
+  }
+})
