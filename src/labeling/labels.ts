@@ -87,7 +87,8 @@ export async function submitLabel(ctx: LabelingContext, who: Principal, s: Submi
         .executeTakeFirstOrThrow()
       // Every demonstration and written prompt gets a review task, which its author can never be assigned.
       if (a.kind === 'demonstration' || a.kind === 'prompt') {
-        const p = { prompt: a.prompt, response: a.kind === 'prompt' ? content.prompt : content.response, target: labelHash }
+        // A written prompt's review says so (`of`), so the reviewer judges it as a prompt.
+        const p = a.kind === 'prompt' ? { prompt: a.prompt, response: content.prompt, target: labelHash, of: 'prompt' } : { prompt: a.prompt, response: content.response, target: labelHash }
         await trx
           .insertInto('tasks')
           .values({

@@ -37,14 +37,17 @@ export type TaskView = {
   category: string
   /** Prompt-writing tasks: plain | few_shot | user_based. */
   style?: string
+  /** Review tasks of a written prompt: "prompt" (else the reviewed label is a demonstration). */
+  reviewOf?: string
 }
 
 type CampaignFacts = { k: number; category: string; guidelines: { version: number; hash: string } }
 
 function view(t: { id: number; campaign_id: string; kind: string; prompt: string; payload: string; task_hash: string }, c: CampaignFacts, leaseExpiresAt: number): TaskView {
-  const p = JSON.parse(t.payload) as { outputs?: string[]; response?: string; target?: string; style?: string }
+  const p = JSON.parse(t.payload) as { outputs?: string[]; response?: string; target?: string; style?: string; of?: string }
   const v: TaskView = { taskId: t.id, campaign: t.campaign_id, kind: t.kind as TaskKind, prompt: t.prompt, taskHash: t.task_hash, k: c.k, leaseExpiresAt, guidelines: c.guidelines, category: c.category }
   if (p.style) v.style = p.style
+  if (p.of) v.reviewOf = p.of
   if (p.outputs) v.outputs = p.outputs
   if (p.response !== undefined) v.response = p.response
   if (p.target !== undefined) v.target = p.target

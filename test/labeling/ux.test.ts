@@ -364,6 +364,7 @@ test('prompt writing: plain / few-shot / user-based tasks, reviewed like demonst
     assert.equal(reviews.length, 3)
     for (const r of reviews) {
       assert.ok(written.includes(r.response), 'the reviewer sees the written prompt')
+      assert.equal(r.reviewOf, 'prompt')
       const verdict = r.response === written[1] ? 'reject' : 'approve'
       assert.equal((await submit(rvc, rev, r, { target: r.target, verdict })).status, 201)
     }

@@ -187,10 +187,10 @@ function ReviewTask({ task, busy, onSubmit }: { task: TaskView; busy: boolean; o
   const [note, setNote] = useState('')
   return (
     <section className="card" data-testid="review-task">
-      <h2>Review another labeler's demonstration</h2>
+      <h2>{task.reviewOf === 'prompt' ? "Review another labeler's prompt" : "Review another labeler's demonstration"}</h2>
       <Prompt text={task.prompt} />
       <div className="output">
-        <div className="label">Their response</div>
+        <div className="label">{task.reviewOf === 'prompt' ? 'The prompt they wrote (realistic, specific, in the asked style?)' : 'Their response'}</div>
         <div className="text">{task.response}</div>
       </div>
       <textarea value={note} onChange={(e) => setNote(e.target.value)} placeholder="Optional note (why)" rows={3} />
