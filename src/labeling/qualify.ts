@@ -14,9 +14,25 @@ import { CATEGORIES, isCategory, PASS_SCORE, publicQuiz, QUIZZES, type Category 
  */
 export const QUIZ_COOLDOWN_MS = 60 * 60_000
 export const QUIZ_TTL_MS = 30 * 60_000
-export const LEVEL_NAMES = ['none', 'qualified'] as const
+export const LEVEL_NAMES = ['none', 'qualified', 'expert'] as const
 
-export type Qualification = { category: Category; level: number; levelName: string; score: number; since: number }
+/**
+ * Level 2 ("expert") in a category: qualified, and over the category's exported campaigns (quality
+ * as published at export, labeler_quality) at least `minAccepted` accepted labels with an
+ * accepted-weighted mean quality of at least `minQualityBps`. Computed when read, never stored, so it
+ * follows the latest exports (and can be lost again).
+ */
+export const EXPERT = { minAccepted: 20, minQualityBps: 7500 }
+
+export type Qualification = { category: Category; level: number; levelName: string; score: number; since: number; accepted: number; meanQualityBps: number | null }
+
+/** Level from the quiz pass and the per-campaign export snapshots of one category. */
+export function categoryLevel(passed: boolean, snapshots: Array<{ accepted: number; qualityBps: number }>, t = EXPERT): { level: number; accepted: number; meanQualityBps: number | null } {
+  const accepted = snapshots.reduce((a, s) => a + s.accepted, 0)
+  const meanQualityBps = accepted ? Math.round(snapshots.reduce((a, s) => a + s.accepted * s.qualityBps, 0) / accepted) : null
+  const level = !passed ? 0 : accepted >= t.minAccepted && meanQualityBps !== null && meanQualityBps >= t.minQualityBps ? 2 : 1
+  return { level, accepted, meanQualityBps }
+}
 
 const badCategory = (v: string) => new ApiError(400, `unknown category ${JSON.stringify(v)} (known: ${CATEGORIES.join(', ')})`, { code: 'EBADCATEGORY', details: { field: 'category' } })
 
@@ -27,8 +43,20 @@ function quizCategory(v: string): Exclude<Category, 'general'> {
 }
 
 export async function listQualifications(ctx: LabelingContext, address: string): Promise<Qualification[]> {
-  const rows = await ctx.db.selectFrom('qualifications').selectAll().where('address', '=', address.toLowerCase()).orderBy('category').execute()
-  return rows.map((r) => ({ category: r.category as Category, level: r.level, levelName: LEVEL_NAMES[r.level] ?? String(r.level), score: r.score, since: r.created_at }))
+  const a = address.toLowerCase()
+  const rows = await ctx.db.selectFrom('qualifications').selectAll().where('address', '=', a).orderBy('category').execute()
+  if (!rows.length) return []
+  const snaps = await ctx.db
+    .selectFrom('labeler_quality as q')
+    .innerJoin('campaigns as c', 'c.id', 'q.campaign_id')
+    .select(['c.category', 'q.quality'])
+    .where('q.labeler', '=', a)
+    .execute()
+  return rows.map((r) => {
+    const mine = snaps.filter((s) => s.category === r.category).map((s) => JSON.parse(s.quality) as { accepted: number; qualityBps: number })
+    const { level, accepted, meanQualityBps } = categoryLevel(r.level >= 1, mine)
+    return { category: r.category as Category, level, levelName: LEVEL_NAMES[level] ?? String(level), score: r.score, since: r.created_at, accepted, meanQualityBps }
+  })
 }
 
 export async function isQualified(ctx: LabelingContext, address: string, category: string): Promise<boolean> {

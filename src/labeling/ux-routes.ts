@@ -26,7 +26,10 @@ export function registerUxRoutes(app: Hono, ctx: LabelingContext, h: Helpers): v
     const p = await who(c)
     const mine = await listQualifications(ctx, p.address)
     return c.json({
-      categories: CATEGORIES.map((id) => ({ id, name: CATEGORY_NAMES[id], quizQuestions: id === 'general' ? 0 : QUIZZES[id].length, passScore: id === 'general' ? 0 : PASS_SCORE, qualified: id === 'general' || mine.some((q) => q.category === id) })),
+      categories: CATEGORIES.map((id) => {
+        const q = mine.find((x) => x.category === id)
+        return { id, name: CATEGORY_NAMES[id], quizQuestions: id === 'general' ? 0 : QUIZZES[id].length, passScore: id === 'general' ? 0 : PASS_SCORE, qualified: id === 'general' || !!q, level: q?.level ?? 0, levelName: q?.levelName ?? null }
+      }),
       reportReasons: REPORT_REASONS,
       heartbeatMs: HEARTBEAT_MS,
       idleGapMs: IDLE_GAP_MS,

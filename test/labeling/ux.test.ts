@@ -9,6 +9,7 @@ import { labelMessage, labelTypedData, verifyLabelSignatureViem } from '../../sr
 import { guidelinesHash, DEFAULT_GUIDELINES } from '../../src/labeling/guidelines.ts'
 import { QUIZZES } from '../../src/labeling/categories.ts'
 import { activeMs, payDistribution } from '../../src/labeling/timing.ts'
+import { categoryLevel } from '../../src/labeling/qualify.ts'
 import { parsePrompt } from '../../src/data/formats.ts'
 import { startTestServer, testClock, wallet } from './helpers.ts'
 
@@ -448,6 +449,36 @@ test('issue-20 routes need a session, and role-gated ones a requester', async ()
     assert.equal((await lab.call('GET', '/api/campaigns/c_x/guidelines?version=0')).body.error.details.field, 'version')
     assert.equal((await lab.call('POST', '/api/qualifications/memes/quiz', {})).body.error.details.field, 'category')
     assert.equal((await lab.call('POST', '/api/tasks/99999/activity', {})).status, 409)
+  } finally {
+    await t.close()
+  }
+})
+
+test('category level: qualified by the quiz, expert after 20 accepted labels at >= 7500 bps mean quality in exported campaigns of the category', async () => {
+  assert.deepEqual(categoryLevel(false, [{ accepted: 100, qualityBps: 9000 }]), { level: 0, accepted: 100, meanQualityBps: 9000 }, 'no quiz, no level')
+  assert.deepEqual(categoryLevel(true, []), { level: 1, accepted: 0, meanQualityBps: null })
+  // 12 at 8000 + 8 at 7000 = 20 accepted, mean (96000 + 56000) / 20 = 7600 -> expert
+  assert.deepEqual(categoryLevel(true, [{ accepted: 12, qualityBps: 8000 }, { accepted: 8, qualityBps: 7000 }]), { level: 2, accepted: 20, meanQualityBps: 7600 })
+  assert.equal(categoryLevel(true, [{ accepted: 12, qualityBps: 8000 }, { accepted: 8, qualityBps: 6000 }]).level, 1, 'mean 7200 < 7500')
+  assert.equal(categoryLevel(true, [{ accepted: 19, qualityBps: 9000 }]).level, 1, '19 < 20 accepted')
+
+  // Over the API: a qualified labeler with a governance export snapshot of 25 accepted at 8000 bps is an expert in governance.
+  const req = wallet('lv-req')
+  const a = wallet('lv-a')
+  const t = await startTestServer({ requesters: [req.address], spam: NO_SPAM })
+  try {
+    const rc = await signedIn(t, req)
+    const gov = (await rc.call('POST', '/api/campaigns', { name: 'lv', prompts: ['p'], policy: 'x', category: 'governance' })).body.campaign.id
+    const defi = (await rc.call('POST', '/api/campaigns', { name: 'lv2', prompts: ['p'], policy: 'x', category: 'defi' })).body.campaign.id
+    const ac = await signedIn(t, a)
+    const quiz = (await ac.call('POST', '/api/qualifications/governance/quiz', {})).body
+    await ac.call('POST', '/api/qualifications/governance/answers', { attempt: quiz.attempt, answers: QUIZZES.governance.map((q) => q.answer) })
+    assert.deepEqual((await ac.call('GET', '/api/me/qualifications')).body.qualifications.map((q: any) => [q.category, q.level, q.levelName]), [['governance', 1, 'qualified']])
+    // The snapshot an export publishes (report.ts saveQualitySnapshot), written directly here instead of labeling 25 tasks.
+    const snap = (campaign: string, accepted: number, qualityBps: number) => ({ campaign_id: campaign, labeler: a.address.toLowerCase(), quality: JSON.stringify({ address: a.address.toLowerCase(), accepted, qualityBps }), exported_at: Date.now() })
+    await t.server.ctx.db.insertInto('labeler_quality').values([snap(gov, 25, 8000), snap(defi, 100, 9900)]).execute()
+    const q = (await ac.call('GET', '/api/me/qualifications')).body.qualifications
+    assert.deepEqual(q.map((x: any) => [x.category, x.level, x.levelName, x.accepted, x.meanQualityBps]), [['governance', 2, 'expert', 25, 8000]], 'defi work does not count without the defi quiz')
   } finally {
     await t.close()
   }

@@ -3,7 +3,7 @@ import { api } from './api.ts'
 
 type Quiz = { attempt: string; category: string; passScore: number; questions: Array<{ id: string; question: string; options: string[] }> }
 type Result = { score: number; of: number; passed: boolean; retryAt?: number }
-export type CategoryInfo = { id: string; name: string; quizQuestions: number; passScore: number; qualified: boolean }
+export type CategoryInfo = { id: string; name: string; quizQuestions: number; passScore: number; qualified: boolean; level: number; levelName: string | null }
 
 /**
  * The qualification quiz for one category: start it, pick one option per question, submit once.
@@ -79,7 +79,7 @@ export function QualifyPanel({ category, name, onQualified }: { category: string
   )
 }
 
-/** Chips for the categories a labeler holds (and the ones they do not, greyed). */
+/** Chips for the categories a labeler holds, with their level (qualified, expert), and the ones they do not, greyed. */
 export function CategoriesHeld() {
   const [cats, setCats] = useState<CategoryInfo[] | null>(null)
   useEffect(() => {
@@ -92,6 +92,7 @@ export function CategoriesHeld() {
         <span key={c.id} className={c.qualified ? 'chip ok' : 'chip soft'} title={c.qualified ? 'qualified' : 'not qualified yet: open a campaign of this category to take its quiz'}>
           {c.qualified ? '✓ ' : ''}
           {c.name}
+          {c.levelName ? ` · ${c.levelName}` : ''}
         </span>
       ))}
     </div>
