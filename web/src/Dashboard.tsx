@@ -3,7 +3,7 @@ import { api } from './api.ts'
 import { Meter } from './MyWork.tsx'
 import { CampaignInsights } from './DashboardExtras.tsx'
 
-type Campaign = { id: string; name: string; status: string; policy: string; k: number; overlap: number; created_at: number }
+type Campaign = { id: string; name: string; status: string; policy: string; k: number; overlap: number; created_at: number; category: string; kinds: string }
 type Progress = { byKind: Record<string, { tasks: number; slots: number; labels: number }>; goldTasks: number }
 type Quality = { progress: Progress; meanAgreement: number | null; labelers: Array<{ address: string; labels: number; accepted: number; agreement: number | null; goldAccuracy: number | null; qualityBps: number; spamRate: number }>; spamLabels: number; acceptedLabels: number }
 
@@ -72,7 +72,7 @@ export function DashboardPage() {
                   <b>{c.name}</b> <span className={`chip ${c.status === 'open' ? 'ok' : 'soft'}`}>{c.status}</span>
                 </div>
                 <div className="small muted mono">
-                  {c.id} · K={c.k} · overlap {c.overlap} · policy {c.policy}
+                  {c.id} · {c.category} · {c.kinds} · K={c.k} · overlap {c.overlap} · policy {c.policy}
                 </div>
               </li>
             ))}
