@@ -34,6 +34,8 @@ export type LabelingContext = {
   groupCommit?: GroupCommitter
   /** Label signature verification (inline or on worker threads, see verify-pool.ts). */
   verifier?: Verifier
+  /** Activity heartbeat interval the web app is told to use, and the least gap between stored beats (timing.ts defaults when absent). */
+  heartbeat?: { intervalMs: number; minGapMs: number }
   /** Spam thresholds the server was started with (quality.ts DEFAULT_SPAM when absent). */
   spam?: SpamThresholds
 }

@@ -72,6 +72,8 @@ export type LabelingServerOptions = {
   maxLeasesPerWallet?: number
   /** How long /api/me/stats answers are cached per address (ms, default 2000). */
   statsTtlMs?: number
+  /** Activity heartbeats (timing.ts): interval the web app uses and least gap between stored beats. Default 15 s / 5 s; tests shorten them. */
+  heartbeat?: { intervalMs: number; minGapMs: number }
   /** Worker threads verifying label signatures; 0 verifies on the event loop. Default: 1 when the machine has >= 2 CPUs. */
   verifyThreads?: number
 }
@@ -123,6 +125,7 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
   let listenPort = 0
   const spam = opts.spam ?? DEFAULT_SPAM
   ctx.spam = spam
+  if (opts.heartbeat) ctx.heartbeat = opts.heartbeat
   const limiter = opts.rateLimit === false ? null : createRateLimiter(opts.rateLimit ?? { perSecond: 50, burst: 100 })
   const authLimiter = opts.rateLimit === false ? null : createRateLimiter({ perSecond: 5, burst: 20 })
   const webDir = resolve(opts.webDir ?? join(packageRoot, 'web', 'dist'))

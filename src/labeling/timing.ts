@@ -40,7 +40,7 @@ export async function recordActivity(ctx: LabelingContext, who: Principal, taskI
   const a = await ctx.db.selectFrom('assignments').select(['id', 'status', 'lease_expires_at']).where('task_id', '=', taskId).where('labeler', '=', who.address).executeTakeFirst()
   if (!a || a.status !== 'leased' || a.lease_expires_at <= now) throw new ApiError(409, `task ${taskId} is not leased to you`, { code: 'ENOTLEASED', details: { field: 'taskId' } })
   const last = await ctx.db.selectFrom('activity').select('at').where('assignment_id', '=', a.id).orderBy('at', 'desc').limit(1).executeTakeFirst()
-  if (last && now - last.at < MIN_BEAT_MS) return { recorded: false }
+  if (last && now - last.at < (ctx.heartbeat?.minGapMs ?? MIN_BEAT_MS)) return { recorded: false }
   await ctx.db.insertInto('activity').values({ assignment_id: a.id, at: now }).execute()
   return { recorded: true }
 }

@@ -31,7 +31,7 @@ export function registerUxRoutes(app: Hono, ctx: LabelingContext, h: Helpers): v
         return { id, name: CATEGORY_NAMES[id], quizQuestions: id === 'general' ? 0 : QUIZZES[id].length, passScore: id === 'general' ? 0 : PASS_SCORE, qualified: id === 'general' || !!q, level: q?.level ?? 0, levelName: q?.levelName ?? null }
       }),
       reportReasons: REPORT_REASONS,
-      heartbeatMs: HEARTBEAT_MS,
+      heartbeatMs: ctx.heartbeat?.intervalMs ?? HEARTBEAT_MS,
       idleGapMs: IDLE_GAP_MS,
     })
   })

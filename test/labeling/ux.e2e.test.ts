@@ -25,7 +25,8 @@ test('labeler walk-through in Chromium: qualification quiz, guidelines beside th
   const webDir = await buildWeb()
   const req = wallet('ux-e2e-requester')
   const lab = wallet('ux-e2e-labeler')
-  const t = await startTestServer({ webDir, requesters: [req.address], spam: { minMsDemonstration: 0, minMsRanking: 0, minMsReview: 0, constantRun: 3 } })
+  // Heartbeats every 300 ms (instead of 15 s) so the walk-through sees the app send them.
+  const t = await startTestServer({ webDir, requesters: [req.address], heartbeat: { intervalMs: 300, minGapMs: 100 }, spam: { minMsDemonstration: 0, minMsRanking: 0, minMsReview: 0, constantRun: 3 } })
   const { chromium } = await import('playwright-core')
   const profile = mkdtempSync(join(tmpdir(), 'i3-chromium-'))
   const ctx = await chromium.launchPersistentContext(profile, {
@@ -121,6 +122,13 @@ test('labeler walk-through in Chromium: qualification quiz, guidelines beside th
     assert.ok(['plain', 'few-shot', 'user-based'].includes(style ?? ''), `style chip: ${style}`)
     const written = 'I hold 200 UNI and a delegate asked me to delegate to them. What exactly can they do with my votes, and can I take them back?'
     await page.getByTestId('prompt-text').fill(written)
+    // The app reports activity while the labeler types (a beat after input, none while idle).
+    const promptTaskId = Number(/task #(\d+)/.exec((await page.getByText(/task #\d+ · prompt/).textContent()) ?? '')?.[1])
+    const beats = async () =>
+      (await t.server.ctx.db.selectFrom('activity as v').innerJoin('assignments as a', 'a.id', 'v.assignment_id').select('v.at').where('a.task_id', '=', promptTaskId).where('a.labeler', '=', lab.address.toLowerCase()).execute()).length
+    // Keep "typing" (End key presses are input events) until a beat is stored, at most 20 s.
+    for (const deadline = Date.now() + 20_000; (await beats()) === 0 && Date.now() < deadline; ) await page.getByTestId('prompt-text').press('End')
+    assert.ok((await beats()) >= 1, 'a heartbeat was stored for the prompt task')
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'i3-ux-prompt.png'), fullPage: true })
     await page.getByTestId('prompt-submit').click()
     await page.getByText(/Signed and stored/).waitFor()

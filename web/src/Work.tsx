@@ -23,7 +23,11 @@ export function WorkPage({ wallet, me, config }: { wallet: Wallet; me: Me; confi
   const [busy, setBusy] = useState(false)
   const [empty, setEmpty] = useState(false)
   const [unqualified, setUnqualified] = useState(false)
-  useActivityHeartbeat(task?.taskId ?? null)
+  const [heartbeatMs, setHeartbeatMs] = useState<number | null>(null)
+  useEffect(() => {
+    api<{ heartbeatMs: number }>('GET', '/api/categories').then((r) => setHeartbeatMs(r.heartbeatMs), () => setHeartbeatMs(15_000))
+  }, [])
+  useActivityHeartbeat(heartbeatMs === null ? null : (task?.taskId ?? null), heartbeatMs ?? 15_000)
   const camp = campaigns.find((c) => c.id === cid)
 
   useEffect(() => {
