@@ -30,6 +30,7 @@ import { FLAGS, type TaskKind } from './content.ts'
 import { labelDomain, LABEL_TYPES } from './signature.ts'
 import { DEFAULT_SPAM, type SpamThresholds } from './quality.ts'
 import { registerChainRoutes, type ChainReadsHook } from './chain-routes.ts'
+import { registerUxRoutes } from './ux-routes.ts'
 
 /** Earnings and badges come from the chain side later; until then the API field is null/empty. */
 export type RewardsLookup = (address: string) => Promise<{ earnings: string | null; badges: string[] }>
@@ -80,6 +81,8 @@ export type LabelingServerOptions = {
   maxLeasesPerWallet?: number
   /** How long /api/me/stats answers are cached per address (ms, default 2000). */
   statsTtlMs?: number
+  /** Activity heartbeats (timing.ts): interval the web app uses and least gap between stored beats. Default 15 s / 5 s; tests shorten them. */
+  heartbeat?: { intervalMs: number; minGapMs: number }
   /** Worker threads verifying label signatures; 0 verifies on the event loop. Default: 1 when the machine has >= 2 CPUs. */
   verifyThreads?: number
 }
@@ -130,6 +133,8 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
   const domains = new Set(opts.domains ?? [])
   let listenPort = 0
   const spam = opts.spam ?? DEFAULT_SPAM
+  ctx.spam = spam
+  if (opts.heartbeat) ctx.heartbeat = opts.heartbeat
   const limiter = opts.rateLimit === false ? null : createRateLimiter(opts.rateLimit ?? { perSecond: 50, burst: 100 })
   const authLimiter = opts.rateLimit === false ? null : createRateLimiter({ perSecond: 5, burst: 20 })
   const webDir = resolve(opts.webDir ?? join(packageRoot, 'web', 'dist'))
@@ -284,7 +289,7 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
   app.post('/api/campaigns/:id/tasks/claim', async (c) => {
     const p = await who(c)
     const b = await body(c)
-    const kinds = Array.isArray(b.kinds) ? (b.kinds.filter((k) => ['demonstration', 'ranking', 'review'].includes(k as string)) as TaskKind[]) : undefined
+    const kinds = Array.isArray(b.kinds) ? (b.kinds.filter((k) => ['demonstration', 'ranking', 'review', 'prompt'].includes(k as string)) as TaskKind[]) : undefined
     if (opts.membership) {
       const chainId = (await getCampaign(ctx, c.req.param('id'))).chain_campaign_id
       if (chainId !== null && !(await opts.membership(chainId, p.address))) {
@@ -332,6 +337,7 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
   })
   // On-chain reads and the campaign link (src/labeling/chain-routes.ts).
   registerChainRoutes(app, opts.chain, { ctx, who, body })
+  registerUxRoutes(app, ctx, { who, body, spam })
   app.all('/api/*', (c) => c.json({ error: { code: 'ENOTFOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404))
 
   // The web app: static files, and index.html for client-side routes.

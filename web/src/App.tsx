@@ -6,10 +6,11 @@ import { WorkPage } from './Work.tsx'
 import { MyWorkPage } from './MyWork.tsx'
 import { DashboardPage } from './Dashboard.tsx'
 import { LabelerChainPage } from './chain/LabelerChainPage.tsx'
+import { LeaderboardPage } from './Leaderboard.tsx'
 
 export type Me = { address: string; roles: string[] }
 export type Config = { chainId: number; flags: string[]; openRoles: boolean }
-type Tab = 'work' | 'mine' | 'dashboard' | 'stake'
+type Tab = 'work' | 'mine' | 'dashboard' | 'stake' | 'board'
 
 export function App() {
   const [config, setConfig] = useState<Config | null>(null)
@@ -118,6 +119,9 @@ export function App() {
             <button className={tab === 'stake' ? 'tab on' : 'tab'} onClick={() => setTab('stake')} data-testid="tab-stake">
               Stake &amp; earn
             </button>
+            <button className={tab === 'board' ? 'tab on' : 'tab'} onClick={() => setTab('board')} data-testid="tab-board">
+              Leaderboard
+            </button>
             {me.roles.includes('requester') ? (
               <button className={tab === 'dashboard' ? 'tab on' : 'tab'} onClick={() => setTab('dashboard')} data-testid="tab-dashboard">
                 Dashboard
@@ -129,6 +133,7 @@ export function App() {
             {tab === 'mine' ? <MyWorkPage /> : null}
             {tab === 'dashboard' ? <DashboardPage /> : null}
             {tab === 'stake' ? <LabelerChainPage /> : null}
+            {tab === 'board' ? <LeaderboardPage /> : null}
           </main>
         </>
       )}
