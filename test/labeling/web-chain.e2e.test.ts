@@ -47,8 +47,13 @@ async function assertNoSideScroll(page: Page, what: string): Promise<void> {
   const { sw, vw, wide } = await page.evaluate(() => {
     const vw = window.innerWidth
     // The outermost elements that stick out (for the failure message).
+    // Elements inside a box that scrolls or clips sideways do not widen the page: leave them out.
+    const clipped = (e: Element): boolean => {
+      for (let p = e.parentElement; p; p = p.parentElement) if (['auto', 'scroll', 'hidden'].includes(getComputedStyle(p).overflowX)) return true
+      return false
+    }
     const wide = [...document.querySelectorAll('body *')]
-      .filter((e) => e.getBoundingClientRect().right > vw + 1 && !(e.parentElement && e.parentElement.getBoundingClientRect().right > vw + 1))
+      .filter((e) => !clipped(e) && e.getBoundingClientRect().right > vw + 1 && !(e.parentElement && e.parentElement.getBoundingClientRect().right > vw + 1))
       .slice(0, 5)
       .map((e) => `${e.tagName.toLowerCase()}.${e.className} (${Math.round(e.getBoundingClientRect().right)}px)`)
     return { sw: document.documentElement.scrollWidth, vw, wide }
@@ -67,8 +72,8 @@ async function labelAll(page: Page, who: string): Promise<number> {
       page.getByTestId('no-tasks').waitFor().then(() => 'none'),
     ])
     if (which === 'none') return n
-    // The task chip ("task #12 · ranking") changes when the next task replaces this one.
-    const chip = await page.evaluate(() => document.querySelector('.work .bar .chip')?.textContent ?? null)
+    // The task chip (data-testid task-chip, "task #12 · ranking") changes when the next task replaces this one.
+    const chip = await page.evaluate(() => document.querySelector('[data-testid="task-chip"]')?.textContent ?? null)
     if (which === 'demo') {
       await page.getByTestId('demo-text').fill(`${who}: a reentrancy attack re-enters a contract before its state is updated; use checks-effects-interactions.`)
       await page.getByTestId('demo-submit').click()
@@ -77,7 +82,7 @@ async function labelAll(page: Page, who: string): Promise<number> {
       await page.keyboard.press('Control+Enter')
     }
     n++
-    await page.waitForFunction((c) => !!document.querySelector('[data-testid="no-tasks"]') || (document.querySelector('.work .bar .chip')?.textContent ?? null) !== c, chip)
+    await page.waitForFunction((c) => !!document.querySelector('[data-testid="no-tasks"]') || (document.querySelector('[data-testid="task-chip"]')?.textContent ?? null) !== c, chip)
     assert.match((await page.getByTestId('status').textContent()) ?? '', /Signed and stored/)
   }
   return n

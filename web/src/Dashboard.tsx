@@ -201,8 +201,8 @@ export function DashboardPage() {
         </section>
       ) : null}
       {/* on chain: create and fund, budget, settlements, close (web/src/chain) */}
-      {sel && list.find((c) => c.id === sel) ? <RequesterChainPanel key={sel} campaign={list.find((c) => c.id === sel)!} onChanged={load} /> : null}
-      {sel ? <CampaignInsights key={sel} campaign={sel} /> : null}
+      {sel && list.find((c) => c.id === sel) ? <RequesterChainPanel key={`chain-${sel}`} campaign={list.find((c) => c.id === sel)!} onChanged={load} /> : null}
+      {sel ? <CampaignInsights key={`insights-${sel}`} campaign={sel} /> : null}
     </div>
   )
 }

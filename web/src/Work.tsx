@@ -113,7 +113,7 @@ export function WorkPage({ wallet, me, config }: { wallet: Wallet; me: Me; confi
             {camp.reward_micros / 1e6} {camp.currency}/label{camp.target_hourly_micros ? ` · target ${camp.target_hourly_micros / 1e6} ${camp.currency}/h` : ''}
           </span>
         ) : null}
-        {task ? <span className="chip soft">task #{task.taskId} · {task.kind}</span> : null}
+        {task ? <span className="chip soft" data-testid="task-chip">task #{task.taskId} · {task.kind}</span> : null}
         {task ? <span className="small muted">lease until {new Date(task.leaseExpiresAt).toLocaleTimeString()}</span> : null}
       </div>
       {msg ? (
