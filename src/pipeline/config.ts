@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs'
 import { join, resolve, dirname } from 'node:path'
 import { Instruct3Error } from '../util/errors.ts'
 import { dataDir, sharedDataDir } from '../util/paths.ts'
+import { DEFAULT_IMAGE } from '../jobs/stages.ts'
+import type { StageResources } from '../jobs/types.ts'
 
 export type PipelineConfig = {
   name: string
@@ -34,6 +36,8 @@ export type PipelineConfig = {
   eval: { maxPrompts: number; maxNewTokens: number; swcChoice: boolean }
   /** Where artifacts and manifests go: the embedded Helia node, a Kubo node, or nowhere. */
   store: { kind: 'helia' | 'kubo' | 'none'; apiUrl?: string; dir?: string }
+  /** With `--runner local|bacalhau`: the image a job runs, and per-stage resources over the stage's own (e.g. `{ "ppo": { "gpu": 1 } }`). */
+  jobs: { image: string; resources: Record<string, StageResources> }
   seed: number
 }
 
@@ -56,6 +60,7 @@ export function defaultPipelineConfig(): PipelineConfig {
     dpo: { beta: 0.1, steps: 200, batchPairs: 8, lr: 1e-4, maxComparisons: 0, maxEvalComparisons: 0 },
     eval: { maxPrompts: 64, maxNewTokens: 48, swcChoice: true },
     store: { kind: 'helia' },
+    jobs: { image: DEFAULT_IMAGE, resources: {} },
     seed: 1,
   }
 }
@@ -94,7 +99,8 @@ export function mergeConfig(base: PipelineConfig, patch: unknown, file?: string)
       if (p === null || typeof p !== 'object' || Array.isArray(p))
         throw new Instruct3Error(`expected an object`, { code: 'ECONFIG', details: { file, field: path } })
       const out: Record<string, unknown> = { ...(b as Record<string, unknown>) }
-      const free = path === 'ppo' // trainer options are checked by the trainer itself
+      // trainer options are checked by the trainer itself; jobs.resources is keyed by stage name (checked by the job executor)
+      const free = path === 'ppo' || path === 'jobs.resources'
       for (const [k, v] of Object.entries(p as Record<string, unknown>)) {
         const sub = path ? `${path}.${k}` : k
         if (!(k in out) && !free && !(path === 'store' && (k === 'apiUrl' || k === 'dir')))
@@ -115,6 +121,13 @@ export function mergeConfig(base: PipelineConfig, patch: unknown, file?: string)
   ]
   for (const [field, v, allowed] of enums)
     if (!allowed.includes(v)) throw new Instruct3Error(`must be one of ${allowed.join(', ')}`, { code: 'ECONFIG', details: { file, field } })
+  for (const [stage, r] of Object.entries(merged.jobs.resources)) {
+    if (r === null || typeof r !== 'object' || Array.isArray(r)) throw new Instruct3Error('expected an object', { code: 'ECONFIG', details: { file, field: `jobs.resources.${stage}` } })
+    for (const [k, v] of Object.entries(r)) {
+      if (!['cpu', 'memory', 'disk', 'gpu'].includes(k)) throw new Instruct3Error('unknown key (cpu, memory, disk, gpu)', { code: 'ECONFIG', details: { file, field: `jobs.resources.${stage}.${k}` } })
+      if (typeof v !== 'string' && typeof v !== 'number') throw new Instruct3Error(`expected a string or number, got ${typeof v}`, { code: 'ECONFIG', details: { file, field: `jobs.resources.${stage}.${k}` } })
+    }
+  }
   if (merged.model.nEmbd % merged.model.nHead !== 0)
     throw new Instruct3Error('model.nEmbd must be divisible by model.nHead', { code: 'ECONFIG', details: { file, field: 'model.nHead' } })
   if (merged.store.kind === 'kubo' && !merged.store.apiUrl)
