@@ -9,10 +9,8 @@ import { writeFileAtomicSync } from '../util/atomic.ts'
 import { readJsonl, toJsonl } from '../util/jsonl.ts'
 import type { StageResources, StageTimeouts } from '../jobs/types.ts'
 import type { PipelineConfig } from './config.ts'
+import { defaultPpoConfig } from '../train/ppo-config.ts'
 import { out, sha, type Ctx, type StageDef, type StageResult } from './stage.ts'
-
-/** Tokens SFT generates per validation prompt when it selects its checkpoint by reward. */
-const SFT_SELECT_NEW_TOKENS = 32
 
 /** Take up to n rows, round-robin over tasks so small tasks (SWC naming) keep their share. */
 function stratified<T extends { task?: string }>(rows: T[], n: number): T[] {
@@ -41,7 +39,7 @@ type RewardStageInit = {
   rows: Array<{ task?: string }>
   val: string
   demonstrations?: string
-  settings: { epochs: number; batchSize: number; lr: number; mode: 'listwise' | 'pairwise'; maxComparisons: number; seed: number; evalEvery: number }
+  settings: PipelineConfig['reward'] & { seed: number }
 }
 
 /** A reward model on (a stratified subset of) `rows`, initialised from the SFT model. */
@@ -58,7 +56,7 @@ async function rewardStage(ctx: Ctx, dir: string, init: RewardStageInit): Promis
     mode: st.mode,
     batchSize: st.batchSize,
     epochs: st.epochs,
-    loop: { lr: st.lr, minLr: st.lr / 10, warmup: 5, evalEvery: st.evalEvery, checkpointEvery: 50, weightDecay: 0, seed: st.seed },
+    loop: { lr: st.lr, minLr: st.minLr, warmup: st.warmup, evalEvery: st.evalEvery, checkpointEvery: st.checkpointEvery, seed: st.seed },
     quiet: ctx.quiet,
   })
   const metrics: Record<string, number> = { eval_accuracy: r.finalEval['eval/accuracy'], eval_margin: r.finalEval['eval/margin'] }
@@ -84,10 +82,9 @@ function comparisonFiles(ctx: Ctx): { train: string; val: string } {
   return { train: join(tasks, 'train', 'comparisons.jsonl'), val: join(tasks, 'val', 'comparisons.jsonl') }
 }
 
-/** Tokens a bare prompt must leave free: the most any stage generates (SFT selection 32, PPO, eval). */
+/** Tokens a bare prompt must leave free: the most any stage generates (SFT selection, PPO, eval). */
 function generationRoom(c: PipelineConfig): number {
-  const ppo = (c.ppo as { maxNewTokens?: number }).maxNewTokens ?? 32
-  return Math.max(SFT_SELECT_NEW_TOKENS, ppo, c.eval.maxNewTokens)
+  return Math.max(c.sft.selectNewTokens, c.ppo.maxNewTokens ?? defaultPpoConfig.maxNewTokens, c.eval.maxNewTokens)
 }
 
 async function readRows<T>(file: string): Promise<T[]> {
@@ -149,8 +146,8 @@ export const STAGES: StageDef[] = [
         tokenizer: { vocabSize: ctx.cfg.tokenizer.vocabSize, trainBytes: ctx.cfg.tokenizer.trainBytes },
         model: ctx.cfg.model,
         batchSize: p.batchSize,
-        loop: { steps: p.steps, lr: p.lr, minLr: p.minLr, warmup: p.warmup, evalEvery: p.evalEvery, checkpointEvery: Math.max(50, p.evalEvery), seed: p.seed },
-        evalBatches: 8,
+        loop: { steps: p.steps, lr: p.lr, minLr: p.minLr, warmup: p.warmup, evalEvery: p.evalEvery, checkpointEvery: p.checkpointEvery, seed: p.seed },
+        evalBatches: p.evalBatches,
         maxDocs: p.maxDocs,
         quiet: ctx.quiet,
       })
@@ -204,9 +201,9 @@ export const STAGES: StageDef[] = [
         epochs: s.epochs,
         batchSize: s.batchSize,
         packing: true,
-        loop: { lr: s.lr, minLr: s.lr / 10, warmup: 10, evalEvery: 20, checkpointEvery: 50, weightDecay: 0, seed: ctx.cfg.seed },
-        selectPrompts: 16,
-        maxNewTokens: SFT_SELECT_NEW_TOKENS,
+        loop: { lr: s.lr, minLr: s.minLr, warmup: s.warmup, evalEvery: s.evalEvery, checkpointEvery: s.checkpointEvery, seed: ctx.cfg.seed },
+        selectPrompts: s.selectPrompts,
+        maxNewTokens: s.selectNewTokens,
         quiet: ctx.quiet,
       })
       return { outputs: { model: r.modelDir, metrics: r.metricsFile }, metrics: { eval_loss: r.finalEval['eval/loss'] } }
@@ -253,7 +250,7 @@ export const STAGES: StageDef[] = [
           rows,
           val: cmp.val,
           demonstrations: join(tasks, 'val', 'demonstrations.jsonl'),
-          settings: { ...rc, seed: which === 'judge' ? ctx.cfg.judge.seed : ctx.cfg.seed, evalEvery: 25 },
+          settings: { ...rc, seed: which === 'judge' ? ctx.cfg.judge.seed : ctx.cfg.seed },
         })
       },
     }),
@@ -271,7 +268,7 @@ export const STAGES: StageDef[] = [
       return rewardStage(ctx, dir, {
         rows: await readRows<{ task?: string }>(join(tasks, 'train', 'hh_comparisons.jsonl')),
         val: join(tasks, 'val', 'hh_comparisons.jsonl'),
-        settings: { ...h, mode: 'listwise', seed: ctx.cfg.seed, evalEvery: 0 },
+        settings: { ...h, mode: 'listwise', seed: ctx.cfg.seed },
       })
     },
   },
@@ -316,7 +313,7 @@ export const STAGES: StageDef[] = [
         outDir: dir,
         beta: d.beta,
         batchPairs: d.batchPairs,
-        loop: { steps: d.steps, lr: d.lr, minLr: d.lr / 10, warmup: 5, weightDecay: 0, evalEvery: Math.max(10, Math.floor(d.steps / 4)), checkpointEvery: 50, seed: ctx.cfg.seed },
+        loop: { steps: d.steps, lr: d.lr, minLr: d.minLr, warmup: d.warmup, evalEvery: d.evalEvery, checkpointEvery: d.checkpointEvery, seed: ctx.cfg.seed },
         quiet: ctx.quiet,
       })
       return {

@@ -68,7 +68,8 @@ test('the pipeline as local jobs reproduces and verifies; in-process, local and 
   const rep = await cli('reproduce', localCid, '--stage', 'sft', '--quiet')
   assert.match(rep.stdout, /stage sft: bitwise reproducible/, rep.stdout)
   const ver = await cli('verify', localCid)
-  assert.doesNotMatch(ver.stdout + ver.stderr, /problem|FAIL|mismatch/i, ver.stdout)
+  assert.match(ver.stdout, /stages data -> pretrain -> fit -> sft/)
+  assert.match(ver.stdout, /verified: every artifact re-hashed, every stage chained/)
 
   // 3. the same config in-process and as Bacalhau jobs, on the same store
   const store = await createStore({ kind: 'helia', dir: join(root, 'ipfs') })
