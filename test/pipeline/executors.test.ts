@@ -53,7 +53,12 @@ test('the pipeline as local jobs reproduces and verifies; in-process, local and 
     return
   }
   const root = mkdtempSync(join(tmpdir(), 'instruct3-executors-'))
-  t.after(() => rmSync(root, { recursive: true, force: true }))
+  const open: Array<{ close(): Promise<void> }> = []
+  // the store is closed before its folder goes (closing writes to it)
+  t.after(async () => {
+    for (const o of open.reverse()) await o.close()
+    rmSync(root, { recursive: true, force: true })
+  })
   const cfgFile = join(root, 'pipeline.json')
   writeFileSync(cfgFile, JSON.stringify(tiny))
   const env = { ...process.env, INSTRUCT3_HOME: root }
@@ -74,10 +79,7 @@ test('the pipeline as local jobs reproduces and verifies; in-process, local and 
   // 3. the same config in-process and as Bacalhau jobs, on the same store
   const store = await createStore({ kind: 'helia', dir: join(root, 'ipfs') })
   const standin = await startStandin({ store, workRoot: join(root, 'bacalhau-node') })
-  t.after(async () => {
-    await standin.close()
-    await store.close()
-  })
+  open.push(store, standin)
   const cfg = loadPipelineConfig(cfgFile)
   const inproc = await runPipeline({ ...cfg, workDir: join(root, 'run-inprocess') }, { quiet: true, until: 'sft', store })
   const bac = await runPipelineAsJobs({ ...cfg, workDir: join(root, 'run-bacalhau') }, { runner: 'bacalhau', bacalhauApi: standin.url, quiet: true, until: 'sft', store })
