@@ -25,11 +25,10 @@ import { Instruct3Error } from '../util/errors.ts'
 import { writeDirAtomic, writeFileAtomicSync } from '../util/atomic.ts'
 import { createProgress } from '../util/progress.ts'
 import { loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from '../model/checkpoint.ts'
-import { createTrainable, createScorer, uploadParams, type HostBatch } from '../model/trainable.ts'
+import { createTrainable, createScorer, disposeParams, uploadParams, type HostBatch } from '../model/trainable.ts'
 import { ppoPolicyObjective, ppoValueObjective, rewardScore, tokenScore, valueScore } from '../model/objectives.ts'
 import { temperedPpoPolicyObjective, temperedTokenScore } from '../model/objectives-rl.ts'
 import { createGenerator } from '../model/generate.ts'
-import { tree } from '../model/jax.ts'
 import type { GPTConfig } from '../model/config.ts'
 import type { HostParams, Params } from '../model/gpt.ts'
 import { createRng, type Rng } from '../model/rng.ts'
@@ -438,8 +437,8 @@ export async function trainPpo(input: PpoInput): Promise<PpoResult> {
     valueScorer.dispose()
     rmScorer?.dispose()
     gen.dispose()
-    tree.dispose(refParams)
-    if (rmParams) tree.dispose(rmParams)
+    disposeParams(refParams)
+    if (rmParams) disposeParams(rmParams)
   }
   return { modelDir: paths.model, valueDir: paths.value, metricsFile: paths.metrics, summaryFile: paths.summary, history, resumedFrom: state ? start : null, stopped }
 }
