@@ -9,6 +9,7 @@ import { Instruct3Error } from '../util/errors.ts'
 import { dataDir, sharedDataDir } from '../util/paths.ts'
 import { DEFAULT_IMAGE } from '../jobs/stages.ts'
 import type { StageResources } from '../jobs/types.ts'
+import { parseCid } from './stage.ts'
 import { checkPpoSettings, type PpoSettingsPatch } from '../train/ppo-config.ts'
 
 export type PipelineConfig = {
@@ -18,11 +19,17 @@ export type PipelineConfig = {
   /** The public data folder (shared/data). */
   dataDir: string
   tasks: { maxChars: number; maxAnswerChars: number }
+  /**
+   * Start from this pretrained GPT-2 (a Hugging Face folder, or its CID) instead of pretraining: the
+   * `base` stage replaces `pretrain`, and `tokenizer`, `model` and `pretrain` (but maxDocs) are unused.
+   * '' (the default): pretrain from scratch.
+   */
+  base: { model: string }
   tokenizer: { vocabSize: number; trainBytes: number }
   model: { nCtx: number; nEmbd: number; nLayer: number; nHead: number; dropout: number }
   pretrain: { steps: number; batchSize: number; lr: number; minLr: number; warmup: number; evalEvery: number; checkpointEvery: number; evalBatches: number; seed: number; maxDocs: number }
   /** selectPrompts/selectNewTokens: validation prompts and tokens per prompt when SFT selects its checkpoint by reward. */
-  sft: { epochs: number; batchSize: number; lr: number; minLr: number; warmup: number; evalEvery: number; checkpointEvery: number; maxDemonstrations: number; selectByReward: boolean; selectPrompts: number; selectNewTokens: number }
+  sft: { epochs: number; batchSize: number; lr: number; minLr: number; warmup: number; evalEvery: number; checkpointEvery: number; maxDemonstrations: number; maxEvalDemonstrations: number; selectByReward: boolean; selectPrompts: number; selectNewTokens: number }
   /** One SFT sample added to every web3 comparison (ranked with the wrong answers) before the reward models and DPO. */
   samples: { enabled: boolean; maxNewTokens: number }
   reward: { epochs: number; batchSize: number; lr: number; minLr: number; warmup: number; evalEvery: number; checkpointEvery: number; mode: 'listwise' | 'pairwise'; maxComparisons: number }
@@ -50,10 +57,11 @@ export function defaultPipelineConfig(): PipelineConfig {
     workDir: join(dataDir(), 'runs', 'default'),
     dataDir: sharedDataDir(),
     tasks: { maxChars: 640, maxAnswerChars: 200 },
+    base: { model: '' },
     tokenizer: { vocabSize: 4096, trainBytes: 8_000_000 },
     model: { nCtx: 256, nEmbd: 256, nLayer: 4, nHead: 4, dropout: 0 },
     pretrain: { steps: 2000, batchSize: 16, lr: 2e-3, minLr: 2e-4, warmup: 100, evalEvery: 200, checkpointEvery: 200, evalBatches: 8, seed: 1, maxDocs: 0 },
-    sft: { epochs: 2, batchSize: 16, lr: 5e-4, minLr: 5e-5, warmup: 10, evalEvery: 20, checkpointEvery: 50, maxDemonstrations: 0, selectByReward: false, selectPrompts: 16, selectNewTokens: 32 },
+    sft: { epochs: 2, batchSize: 16, lr: 5e-4, minLr: 5e-5, warmup: 10, evalEvery: 20, checkpointEvery: 50, maxDemonstrations: 0, maxEvalDemonstrations: 0, selectByReward: false, selectPrompts: 16, selectNewTokens: 32 },
     samples: { enabled: true, maxNewTokens: 32 },
     reward: { epochs: 2, batchSize: 4, lr: 3e-4, minLr: 3e-5, warmup: 5, evalEvery: 25, checkpointEvery: 50, mode: 'listwise', maxComparisons: 0 },
     judge: { seed: 7 },
@@ -154,5 +162,6 @@ export function loadPipelineConfig(file: string): PipelineConfig {
   // relative paths in a config file are relative to the file
   c.workDir = resolve(dirname(file), c.workDir)
   c.dataDir = resolve(dirname(file), c.dataDir)
+  if (c.base.model && !parseCid(c.base.model)) c.base.model = resolve(dirname(file), c.base.model)
   return c
 }

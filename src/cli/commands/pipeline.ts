@@ -149,12 +149,12 @@ export function register(program: Command): void {
   program
     .command('eval')
     .description('evaluate policies and reward models: RM accuracy, win rate vs SFT by a judge RM, KL to SFT, length, perplexity, SWC accuracy')
-    .requiredOption('--judge <dir>', 'reward model not used to train the policies')
-    .requiredOption('--sft <dir>', 'the SFT model (reference for win rate and KL)')
+    .option('--judge <dir>', 'reward model not used to train the policies (needed to evaluate policies)')
+    .option('--sft <dir>', 'the SFT model (reference for win rate and KL)')
     .option('--policy <name=dir...>', 'more policies, e.g. ppo=runs/demo/ppo/model')
     .option('--reward-model <name=dir...>', 'reward models to score on --comparisons')
-    .option('--comparisons <file>', 'held-out comparisons for reward-model accuracy')
-    .requiredOption('--prompts <file>', 'held-out prompts JSONL (SWC-naming rows with references are scored exactly)')
+    .option('--comparisons <file>', 'held-out comparisons for reward-model accuracy (needed with --reward-model)')
+    .option('--prompts <file>', 'held-out prompts JSONL (SWC-naming rows with references are scored exactly; needed to evaluate policies)')
     .option('--held-out-text <file>', 'held-out corpus JSONL for perplexity')
     .option('--max-prompts <n>', 'prompts to sample', '64')
     .option('--max-new <n>', 'new tokens per response', '48')
@@ -163,14 +163,24 @@ export function register(program: Command): void {
     .option('--quiet', 'no progress output')
     .action(async (o: Record<string, string | string[] | boolean | undefined>) => {
       const { evaluate } = await import('../../pipeline/evaluate.ts')
+      const { Instruct3Error } = await import('../../util/errors.ts')
       const pairs = (v: unknown) => Object.fromEntries(((v as string[]) ?? []).map((s) => { const i = s.indexOf('='); return [s.slice(0, i), resolve(s.slice(i + 1))] }))
       const rms = pairs(o.rewardModel)
+      const policies: Record<string, string> = { ...(o.sft ? { sft: resolve(String(o.sft)) } : {}), ...pairs(o.policy) }
+      // each option is required only by what uses it
+      const need = (ok: boolean, option: string, why: string) => {
+        if (!ok) throw new Instruct3Error(`${option} is needed ${why}`, { code: 'ECONFIG', details: { field: option } })
+      }
+      need(Object.keys(policies).length > 0 || Object.keys(rms).length > 0, '--sft, --policy or --reward-model', 'to have something to evaluate')
+      need(Object.keys(rms).length === 0 || Boolean(o.comparisons), '--comparisons', 'to score --reward-model')
+      need(Object.keys(policies).length === 0 || Boolean(o.judge), '--judge', 'to evaluate policies')
+      need(Object.keys(policies).length === 0 || Boolean(o.prompts), '--prompts', 'to evaluate policies')
       const report = await evaluate({
-        policies: { sft: resolve(String(o.sft)), ...pairs(o.policy) },
-        judge: resolve(String(o.judge)),
+        policies,
+        judge: o.judge ? resolve(String(o.judge)) : undefined,
         rewardModels: Object.fromEntries(Object.entries(rms).map(([k, dir]) => [k, { dir, data: resolve(String(o.comparisons)) }])),
-        prompts: resolve(String(o.prompts)),
-        swcPrompts: resolve(String(o.prompts)),
+        prompts: o.prompts ? resolve(String(o.prompts)) : undefined,
+        swcPrompts: o.prompts ? resolve(String(o.prompts)) : undefined,
         heldOutText: o.heldOutText ? resolve(String(o.heldOutText)) : undefined,
         maxPrompts: Number(o.maxPrompts),
         maxNewTokens: Number(o.maxNew),
