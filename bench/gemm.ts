@@ -4,8 +4,8 @@
  * GFLOP/s of every matmul shape of a d=256 training step and of a decode step (bench/gemm-shapes.ts), for
  * jax-js (one Node process per thread count; a jitted np.matmul with the layout's transposes fused, as the
  * model runs it), next to PyTorch + OpenBLAS on the same shapes (bench/torch_gemm.py) and next to this
- * machine's WASM SIMD ceiling per core (bench/wasm-ceiling.ts, with and without relaxed-SIMD FMA).
- * "% ceiling" is jax-js's GFLOP/s over threads x the better ceiling.
+ * machine's WASM SIMD ceiling per core (bench/wasm-ceiling.ts, with and without relaxed-SIMD FMA, timed by CPU
+ * time). "% ceiling" is jax-js's wall-clock GFLOP/s over threads x the better ceiling: meaningful on a quiet machine.
  *
  * --ab: A/B of our matmul kernel against jax-js 0.1.25's own, interleaved in one process (one thread):
  * each shape is timed old, new, old, new... by this process's CPU time (INSTRUCT3_JAX_GEMM selects the tiles

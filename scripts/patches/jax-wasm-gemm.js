@@ -1,20 +1,22 @@
 // @jax-js/jax 0.1.25, WASM backend (dist/backend-*.js and .cjs): matmul micro-tiles that fit x64's registers.
 //
-// Upstream limitation: jax-js's WASM code generator compiles a matmul (a sum over k of A * B whose B side
-// is contiguous along the output row) into register tiles of 4 output rows x 4 f32x4 vectors: 16
-// accumulators, plus the 4 B vectors and the A splat of each k step. V8 compiles WASM SIMD to the 16 xmm
-// registers of x64, so that tile spills accumulators to the stack on every k step. Broadcast operands are
-// loaded as f32.load + f32x4.splat. This patch, written so it could go upstream:
-//   1. uses tiles of 2 rows x 4 vectors (8 accumulators, 4 B vectors shared by both rows, 2 A splats);
-//   2. loads broadcast operands of the reduction loop with v128.load32_splat (one instruction).
+// Upstream limitation: jax-js's WASM code generator compiles a matmul (a sum over k of A * B) into
+// register tiles of 16 f32x4 accumulators: 4 output rows x 4 vectors where B is contiguous along the output
+// row (`a @ b`, `a^T @ b`), and 4 x 4 dot products with a 4x-unrolled k loop where both operands are
+// contiguous along k (`a @ b^T`). V8 compiles WASM SIMD to the 16 xmm registers of x64, so 16 accumulators
+// plus the loaded operands spill to the stack on every k step (perf annotate of the `a @ b^T` kernel: TurboFan
+// hoists the 32 loads of the unrolled steps and spills most accumulators). Broadcast operands are loaded as
+// f32.load + f32x4.splat. This patch, written so it could go upstream:
+//   1. `a @ b`, `a^T @ b`: tiles of 2 rows x 4 vectors (8 accumulators; the 4 B vectors are shared by both rows);
+//   2. `a @ b^T`: tiles of 4 x 2 dot products (8 accumulators), 2 x 2 when K <= 64 (attention scores), and no
+//      k unrolling (one 4-wide k step per iteration);
+//   3. broadcast operands of the reduction loop load with v128.load32_splat (one instruction).
 // `f32x4.relaxed_madd` is already used by 0.1.25 where the runtime supports relaxed SIMD (its
-// hasWasmFeature("relaxed-madd") probe runs once), mul + add otherwise; the k-contiguous path (a @ b^T,
-// 4 x 4 dot products) is left as it is: smaller tiles, a 4x-unrolled k loop addressed by constant load
-// offsets, and smaller k tiles all measured equal or slower there (docs/engine.md).
+// hasWasmFeature("relaxed-madd") probe runs once), mul + add otherwise.
 //
 // For benchmarks, INSTRUCT3_JAX_GEMM=upstream selects 0.1.25's own tiles at compile time (the setting is
-// part of the kernel cache key, so one process can A/B both); `R=..,V=..,KR=..,KC=..,SPLAT=0|1` overrides
-// the tuning for experiments.
+// part of the kernel cache key, so one process can A/B both); `R=..,V=..,KR=..,KC=..,KU=..,SK=..,SKR=..,
+// SKC=..,SPLAT=0|1` overrides the tuning for experiments.
 //
 // Each edit is an exact text replacement with an expected count; scripts/postinstall.js applies them and
 // refuses to patch (and fails the install) if any target is missing.
@@ -22,15 +24,15 @@
 export const MARK = '/* instruct3-patch: wasm gemm micro-kernel */'
 
 const tuning = `${MARK}
-const GEMM_TUNING = { microRows: 2, microVectors: 4, kMicroRows: 4, kMicroCols: 4, splatLoad: true };
-const GEMM_UPSTREAM = { microRows: 4, microVectors: 4, kMicroRows: 4, kMicroCols: 4, splatLoad: false };
+const GEMM_TUNING = { microRows: 2, microVectors: 4, kMicroRows: 4, kMicroCols: 2, kUnroll: 1, smallK: 64, kSmallMicroRows: 2, kSmallMicroCols: 2, splatLoad: true };
+const GEMM_UPSTREAM = { microRows: 4, microVectors: 4, kMicroRows: 4, kMicroCols: 4, kUnroll: 4, smallK: 0, kSmallMicroRows: 4, kSmallMicroCols: 4, splatLoad: false };
 /** The micro-kernel tuning for the next compile (and its tag in the kernel cache key). */
 function wasmGemmTuning() {
 \tconst setting = globalThis.process?.env?.INSTRUCT3_JAX_GEMM ?? "";
 \tif (!setting) return { ...GEMM_TUNING, tag: "" };
 \tif (setting === "upstream") return { ...GEMM_UPSTREAM, tag: "|gemm:upstream" };
 \tconst t = { ...GEMM_TUNING, tag: "|gemm:" + setting };
-\tconst keys = { R: "microRows", V: "microVectors", KR: "kMicroRows", KC: "kMicroCols", SPLAT: "splatLoad" };
+\tconst keys = { R: "microRows", V: "microVectors", KR: "kMicroRows", KC: "kMicroCols", KU: "kUnroll", SK: "smallK", SKR: "kSmallMicroRows", SKC: "kSmallMicroCols", SPLAT: "splatLoad" };
 \tfor (const part of setting.split(",")) {
 \t\tconst [k, v] = part.split("=");
 \t\tif (keys[k]) t[keys[k]] = k === "SPLAT" ? v === "1" : Number(v);
@@ -58,8 +60,13 @@ export const edits = [
     1,
   ],
   [
+    '\tconst kUnroll = divisorAtMost(kernel.reduction.size / 4, K_SIMD_MAX_UNROLL);',
+    '\tconst kUnroll = divisorAtMost(kernel.reduction.size / 4, wasmGemmTuning().kUnroll);',
+    1,
+  ],
+  [
     '\t\tmicroRows: microTile(tileRows, Math.floor(kernel.size / tileSize), K_SIMD_MICRO_ROWS),\n\t\tmicroCols: microTile(tileCols, tileSize, K_SIMD_MICRO_COLS),',
-    '\t\tmicroRows: microTile(tileRows, Math.floor(kernel.size / tileSize), wasmGemmTuning().kMicroRows),\n\t\tmicroCols: microTile(tileCols, tileSize, wasmGemmTuning().kMicroCols),',
+    '\t\tmicroRows: microTile(tileRows, Math.floor(kernel.size / tileSize), kernel.reduction.size <= wasmGemmTuning().smallK ? wasmGemmTuning().kSmallMicroRows : wasmGemmTuning().kMicroRows),\n\t\tmicroCols: microTile(tileCols, tileSize, kernel.reduction.size <= wasmGemmTuning().smallK ? wasmGemmTuning().kSmallMicroCols : wasmGemmTuning().kMicroCols),',
     1,
   ],
   // broadcast operands of the reduction loop: one v128.load32_splat (ctx.splatLoad, set below)
