@@ -99,7 +99,7 @@ test('determinism: the same seed and data give the same losses; dropout follows 
 
 async function child(threads: number, mode: string): Promise<{ threads: number; workers: number; kernelMessages: number; losses: number[] }> {
   const env = { ...process.env, INSTRUCT3_THREADS: String(threads) }
-  const { stdout } = await run(process.execPath, [join(here, 'train-child.ts'), '4', mode], { env, timeout: 60_000 })
+  const { stdout } = await run(process.execPath, [join(here, 'train-child.ts'), mode === 'matmul' ? '1' : '4', mode], { env, timeout: 60_000 })
   return JSON.parse(stdout.trim().split('\n').at(-1)!)
 }
 
@@ -131,4 +131,15 @@ test('createTrainable runs its kernels on the worker pool through accumulateAsyn
     assert.ok(Math.abs(two.losses[i] - one.losses[i]) < 1e-6, `step ${i}: ${two.losses[i]} vs ${one.losses[i]}`)
     assert.ok(Math.abs(two.losses[i] - sync.losses[i]) < 1e-6, `step ${i}: async ${two.losses[i]} vs sync ${sync.losses[i]}`)
   }
+})
+
+test('one large matmul is split across both workers of the pool (by output rows), with the numbers of one thread', async () => {
+  // jax-js 0.1.25's pool dispatches a kernel as min(workers, size / minWorkPerWorker) chunks of output rows
+  const [one, two] = [await child(1, 'matmul'), await child(2, 'matmul')]
+  assert.equal(two.workers, 2)
+  assert.equal(two.kernelMessages, 2, `the matmul went to the pool as ${two.kernelMessages} message(s)`)
+  assert.equal(one.kernelMessages, 0)
+  assert.deepEqual(two.losses, one.losses)
+  const [sum, ref] = two.losses
+  assert.ok(Math.abs(sum - ref) < 1e-5 * Math.abs(ref), `sum ${sum} vs float64 ${ref}`)
 })
