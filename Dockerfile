@@ -12,8 +12,10 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-# The postinstall script patches a pinned dependency (see its header), so it must be present for `npm ci`.
+# The postinstall script patches a pinned dependency (see its header), so it and the patch files it imports
+# must be present for `npm ci`.
 COPY scripts/postinstall.js ./scripts/postinstall.js
+COPY scripts/patches ./scripts/patches
 RUN npm ci --omit=dev --no-audit --no-fund
 
 # Stage 2: the runtime. Node >= 22.18 runs the TypeScript sources directly (type stripping): no build step.

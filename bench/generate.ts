@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- generate [--threads 1] [--runs 5] [--batch 8] [--prompt 16] [--new 64] [--repeat 1] [--no-torch] [--profile]`
+ * `npm run bench -- generate [--threads 1] [--runs 5] [--batch 8] [--prompt 16] [--new 64] [--repeat 1] [--no-torch] [--profile] [--ab]`
  *
  * Generation throughput of the GPT engine's KV-cache decoder (src/model/generate.ts: fixed-size cache
  * buffers, one jit per shape bucket, decode loop in JS) on a d=256, 4-layer, 4-head, vocab-256 model with
@@ -16,10 +16,39 @@ import { createGenerator } from '../src/model/generate.ts'
 import { createRng } from '../src/model/rng.ts'
 import { jaxChild, kernelBreakdown, machineLine, median, parseArgs, peakRssMb, table, torchChild, torchVersion } from './engine-common.ts'
 
-type Spec = { batch: number; prompt: number; new: number; runs: number; profile?: boolean }
+type Spec = { batch: number; prompt: number; new: number; runs: number; profile?: boolean; ab?: boolean }
 const config = makeConfig({ vocabSize: 256, nCtx: 128, nEmbd: 256, nLayer: 4, nHead: 4 })
 
+/**
+ * --ab: one process, one thread, two generators on the same weights and prompts, called alternately: one
+ * compiled with jax-js 0.1.25's matmul tiles (INSTRUCT3_JAX_GEMM=upstream, read when a kernel compiles and part
+ * of the kernel cache key), one with ours; timed by this process's CPU time (not inflated by other processes).
+ */
+function abChild(spec: Spec): void {
+  const params = toDevice(config, initParams(config, 1))
+  const rng = createRng(0)
+  const prompts = Array.from({ length: spec.batch }, () => Array.from({ length: spec.prompt }, () => rng.int(config.vocabSize)))
+  const gens = { old: createGenerator(config), new: createGenerator(config) }
+  const cpuMs = (): number => {
+    const u = process.cpuUsage()
+    return (u.user + u.system) / 1000
+  }
+  const times = { old: [] as number[], new: [] as number[] }
+  const tokens = { old: '', new: '' }
+  for (let r = 0; r <= spec.runs; r++) {
+    for (const side of (r % 2 ? ['new', 'old'] : ['old', 'new']) as ('old' | 'new')[]) {
+      process.env.INSTRUCT3_JAX_GEMM = side === 'old' ? 'upstream' : ''
+      const t = cpuMs()
+      const out = gens[side].generate(params, prompts, { maxNewTokens: spec.new, temperature: 0 })
+      if (r > 0) times[side].push(cpuMs() - t) // run 0 compiles
+      tokens[side] = JSON.stringify(out.tokens)
+    }
+  }
+  process.stdout.write(JSON.stringify({ old_ms: median(times.old), new_ms: median(times.new), old_runs: times.old, new_runs: times.new, same_tokens: tokens.old === tokens.new }) + '\n')
+}
+
 async function child(spec: Spec): Promise<void> {
+  if (spec.ab) return abChild(spec)
   const gen = createGenerator(config)
   const params = toDevice(config, initParams(config, 1))
   const rng = createRng(0)
@@ -60,6 +89,16 @@ export async function run(args: string[]): Promise<void> {
   }
   const spec: Spec = { batch: Number(o.batch ?? 8), prompt: Number(o.prompt ?? 16), new: Number(o.new ?? 64), runs: Number(o.runs ?? 5) }
   if (spec.prompt + spec.new > config.nCtx) throw new Error(`--prompt + --new must be <= ${config.nCtx}`)
+  if (o.ab) {
+    console.log(`# bench generate --ab: ${new Date().toISOString()}; ${machineLine()}`)
+    const r = (await jaxChild('generate', { ...spec, ab: true }, 1)) as { old_ms: number; new_ms: number; old_runs: number[]; new_runs: number[]; same_tokens: boolean }
+    const tps = (ms: number) => ((spec.batch * spec.new) / (ms / 1000)).toFixed(0)
+    console.log(table(['batch', 'jax-js 0.1.25 tiles: CPU ms/call', 'patched: CPU ms/call', 'old tokens/CPU-s', 'new tokens/CPU-s', 'speedup', 'same tokens'], [
+      [String(spec.batch), r.old_ms.toFixed(0), r.new_ms.toFixed(0), tps(r.old_ms), tps(r.new_ms), `${(r.old_ms / r.new_ms).toFixed(2)}x`, String(r.same_tokens)],
+    ]))
+    console.log(`# one thread, calls alternated old/new in one process, median of ${spec.runs} after a compiling call; runs old ${r.old_runs.map((x) => x.toFixed(0)).join(' ')}, new ${r.new_runs.map((x) => x.toFixed(0)).join(' ')}; load average at end: ${machineLine().split('load average ')[1]}`)
+    return
+  }
   if (o.profile) {
     console.log(`# bench generate --profile: ${new Date().toISOString()}; ${machineLine()}`)
     const { execFileSync } = await import('node:child_process')

@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- train [--threads 1,2] [--steps 8] [--warmup 2] [--models d128,d256,gpt2s] [--torch-threads 1,2] [--repeat 1] [--no-torch]`
  * `npm run bench -- train --profile [d256]`: per-kernel time breakdown of training steps (jax-js profiler)
+ * `npm run bench -- train --ab [--models d128,d256] [--steps 10]`: our matmul tiles against jax-js 0.1.25's, A/B in one process
  *
  * Training throughput (tokens/s, median step after warmup) and peak RSS of the GPT engine on random
  * tokens, against the same model in PyTorch (bench/torch_train.py) when /usr/bin/python3 has torch.
@@ -29,7 +30,7 @@ const MODELS: Record<string, () => ModelSpec> = {
   gpt2s: () => ({ name: 'GPT-2-small block (2L 12H d768 V256 T64 B8)', config: makeConfig({ vocabSize: 256, nCtx: 64, nEmbd: 768, nLayer: 2, nHead: 12 }), batch: 8 }),
 }
 
-type ChildSpec = { model: string; mode: 'trainable' | 'async-grad' | 'profile'; steps: number; warmup: number }
+type ChildSpec = { model: string; mode: 'trainable' | 'async-grad' | 'profile' | 'ab'; steps: number; warmup: number }
 
 function randomBatch(c: GPTConfig, B: number, seed: number): HostBatch {
   const rng = createRng(seed)
@@ -49,6 +50,7 @@ async function child(spec: ChildSpec): Promise<void> {
   const c = m.config
   const times: number[] = []
   const losses: number[] = []
+  if (spec.mode === 'ab') return abChild(spec)
   if (spec.mode === 'profile') {
     // warm up (compile), then trace every kernel of `steps - warmup` steps
     const tr = createTrainable({ config: c, params: initParams(c, 0), objective: lmObjective })
@@ -115,6 +117,44 @@ async function child(spec: ChildSpec): Promise<void> {
   process.stdout.write(JSON.stringify(out) + '\n')
 }
 
+/**
+ * --ab: one process, one thread, two trainables on the same weights and batches, stepped alternately: one
+ * compiled with jax-js 0.1.25's matmul tiles (INSTRUCT3_JAX_GEMM=upstream, read when a kernel compiles and
+ * part of the kernel cache key), one with ours. Step time is this process's CPU time, which other processes
+ * on a shared machine do not inflate the way they inflate the wall clock.
+ */
+async function abChild(spec: ChildSpec): Promise<void> {
+  const m = MODELS[spec.model]()
+  const c = m.config
+  const cpuMs = (): number => {
+    const u = process.cpuUsage()
+    return (u.user + u.system) / 1000
+  }
+  const sides = { old: 'upstream', new: '' } as const
+  const trs = {
+    old: createTrainable({ config: c, params: initParams(c, 0), objective: lmObjective }),
+    new: createTrainable({ config: c, params: initParams(c, 0), objective: lmObjective }),
+  }
+  const times = { old: [] as number[], new: [] as number[] }
+  const losses = { old: [] as number[], new: [] as number[] }
+  for (let s = 0; s < spec.steps; s++) {
+    const batch = randomBatch(c, m.batch, s)
+    for (const side of (s % 2 ? ['new', 'old'] : ['old', 'new']) as ('old' | 'new')[]) {
+      process.env.INSTRUCT3_JAX_GEMM = sides[side]
+      const t0 = cpuMs()
+      losses[side].push(trs[side].accumulate(batch).loss)
+      trs[side].update(3e-4)
+      times[side].push(cpuMs() - t0)
+    }
+  }
+  trs.old.dispose()
+  trs.new.dispose()
+  const oldMs = median(times.old.slice(spec.warmup))
+  const newMs = median(times.new.slice(spec.warmup))
+  const maxLossDiff = Math.max(...losses.old.map((l, i) => Math.abs(l - losses.new[i])))
+  process.stdout.write(JSON.stringify({ old_ms: oldMs, new_ms: newMs, old_runs: times.old, new_runs: times.new, max_loss_diff: maxLossDiff }) + '\n')
+}
+
 export async function run(args: string[]): Promise<void> {
   if (args[0] === '--child') return child(JSON.parse(args[1]) as ChildSpec)
   const o = parseArgs(args)
@@ -135,6 +175,21 @@ export async function run(args: string[]): Promise<void> {
       }),
     }))
     console.log(stdout.replace(/\{"ok":true\}\n?$/, ''))
+    return
+  }
+  if (o.ab) {
+    const models = (o.models ?? 'd128,d256').split(',')
+    const steps = Number(o.steps ?? 10)
+    const warmup = Number(o.warmup ?? 2)
+    console.log(`# bench train --ab: ${new Date().toISOString()}; ${machineLine()}`)
+    const rows: string[][] = []
+    for (const key of models) {
+      const r = (await jaxChild('train', { model: key, mode: 'ab', steps, warmup }, 1)) as { old_ms: number; new_ms: number; max_loss_diff: number }
+      const tok = MODELS[key]().batch * MODELS[key]().config.nCtx
+      rows.push([MODELS[key]().name, r.old_ms.toFixed(0), r.new_ms.toFixed(0), (tok / (r.old_ms / 1000)).toFixed(0), (tok / (r.new_ms / 1000)).toFixed(0), `${(r.old_ms / r.new_ms).toFixed(2)}x`, r.max_loss_diff.toExponential(1)])
+    }
+    console.log(table(['model', 'jax-js 0.1.25 tiles: CPU ms/step', 'patched: CPU ms/step', 'old tokens/CPU-s', 'new tokens/CPU-s', 'speedup', 'max |loss diff|'], rows))
+    console.log(`# one thread, steps alternated old/new in one process, median of ${steps - warmup} steps each after ${warmup} warm-up; max |loss diff| 0 is expected (the tiles change which outputs are computed together, not the order of the sum over k); load average at end: ${machineLine().split('load average ')[1]}`)
     return
   }
   const threads = (o.threads ?? '1,2').split(',').map(Number)

@@ -1,8 +1,9 @@
 // Applied at `npm install`: small patches to pinned dependencies, each naming the upstream limitation.
 // Idempotent; refuses (with a clear message) to patch a version it was not written for.
-import { readFileSync, writeFileSync, existsSync } from 'node:fs'
+import { readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import * as gemm from './patches/jax-wasm-gemm.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -37,6 +38,20 @@ if (existsSync(jaxDir)) {
       }
       writeFileSync(file, src.replace(needle, replacement))
       console.log(`postinstall: patched ${f} (jit/scatter fix)`)
+    }
+    // WASM matmul micro-kernels (scripts/patches/jax-wasm-gemm.js explains the upstream limitation)
+    const dist = join(jaxDir, 'dist')
+    for (const f of readdirSync(dist).filter((n) => /^backend-.*\.c?js$/.test(n))) {
+      const file = join(dist, f)
+      const src = readFileSync(file, 'utf8')
+      if (src.includes(gemm.MARK)) continue
+      try {
+        writeFileSync(file, gemm.applyEdits(src, file))
+        console.log(`postinstall: patched ${f} (wasm gemm micro-kernel)`)
+      } catch (e) {
+        console.error(`postinstall: ${e.message}`)
+        process.exitCode = 1
+      }
     }
   }
 }

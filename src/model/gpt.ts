@@ -83,6 +83,20 @@ export function layerNorm(x: JArray, g: JArray, b: JArray, eps: number): JArray 
   return xc.mul(np.reciprocal(np.sqrt(v.add(eps)))).mul(g).add(b)
 }
 
+const GELU_C = Math.sqrt(2 / Math.PI)
+
+/**
+ * GPT-2's tanh GELU, 0.5 x (1 + tanh u) with u = sqrt(2/pi) (x + 0.044715 x^3), written as x * sigmoid(2u)
+ * (the same function: 0.5 (1 + tanh u) = sigmoid(2u)), which jax-js 0.1.25 fuses into fewer, cheaper
+ * elementwise kernels than its nn.gelu: forward+backward on [1024, 1024] measured 14.9 -> 12.0 ms CPU time,
+ * values within 8e-8 and gradients within 5e-8 of the float64 tanh formula. exp's argument is capped at 80
+ * (where the result is ~1e-35 x): an overflow to inf would make the gradient inf * 0 = NaN.
+ */
+export function geluTanh(x: JArray): JArray {
+  const negTwoU = x.ref.mul(np.square(x.ref).mul(-2 * GELU_C * 0.044715).sub(2 * GELU_C)) // -2u
+  return x.mul(np.reciprocal(np.exp(np.minimum(negTwoU, 80)).add(1)))
+}
+
 /** x @ W + b for x [..., in], W [in, out] (Conv1D layout). */
 function linear(x: JArray, w: JArray, b: JArray): JArray {
   const shape = x.shape
@@ -138,7 +152,7 @@ export function block(p: Params, i: number, x: JArray, c: GPTConfig, attend: Att
   const ao = linear(y, p[`${h}.attn.c_proj.weight`], p[`${h}.attn.c_proj.bias`])
   x = x.add(dropout(ao, c.dropout, dropoutKeys?.attn))
   const m = layerNorm(x.ref, p[`${h}.ln_2.weight`], p[`${h}.ln_2.bias`], c.layerNormEps)
-  const f = nn.gelu(linear(m, p[`${h}.mlp.c_fc.weight`], p[`${h}.mlp.c_fc.bias`]), { approximate: true })
+  const f = geluTanh(linear(m, p[`${h}.mlp.c_fc.weight`], p[`${h}.mlp.c_fc.bias`]))
   const mo = linear(f, p[`${h}.mlp.c_proj.weight`], p[`${h}.mlp.c_proj.bias`])
   return x.add(dropout(mo, c.dropout, dropoutKeys?.mlp))
 }

@@ -74,3 +74,16 @@ test('every COPY source exists and is not excluded by .dockerignore', () => {
     }
   }
 })
+
+test('the deps stage copies the postinstall script and every local file it imports (npm ci runs it)', () => {
+  const deps = stages[0]
+  const copied = deps.filter((i) => i.op === 'COPY').map((i) => i.args.split(/\s+/)[0])
+  const script = 'scripts/postinstall.js'
+  assert.ok(copied.includes(script), `the deps stage does not copy ${script}`)
+  const src = readFileSync(join(packageRoot, script), 'utf8')
+  const imports = [...src.matchAll(/from '(\.\/[^']+)'/g)].map((m) => join('scripts', m[1]))
+  for (const imp of imports) {
+    assert.ok(existsSync(join(packageRoot, imp)), `${script} imports missing ${imp}`)
+    assert.ok(copied.some((c) => imp === c || imp.startsWith(c.replace(/\/?$/, '/'))), `the deps stage does not copy ${imp}, which ${script} imports`)
+  }
+})

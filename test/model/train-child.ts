@@ -5,10 +5,12 @@
  *   node test/model/train-child.ts <steps> trainable   createTrainable (sync reads: loss.item())
  *   node test/model/train-child.ts <steps> trainable-async   createTrainable's accumulateAsync / updateAsync (the loop's path)
  *   node test/model/train-child.ts <steps> async       jit(valueAndGrad) + SGD, read with `await data()`
+ *   node test/model/train-child.ts 1 matmul            one jitted [256, 256] @ [256, 512] matmul, read with `await data()`
+ *                                                      (losses: its output's sum and the float64 reference sum)
  * jax-js 0.1.25 hands kernels to its pool only when results are read asynchronously (data(),
  * blockUntilReady()); dataSync()/item() run every pending kernel on the calling thread.
  */
-import { jit, valueAndGrad, tree, requestedThreads, type JArray } from '../../src/model/jax.ts'
+import { np, jit, valueAndGrad, tree, requestedThreads, type JArray } from '../../src/model/jax.ts'
 import { createTrainable, toBatch } from '../../src/model/trainable.ts'
 import { lmObjective } from '../../src/model/objectives.ts'
 import { initParams, lmLoss, toDevice, type Params } from '../../src/model/gpt.ts'
@@ -53,6 +55,16 @@ if (mode === 'trainable') {
     await tr.updateAsync(3e-3)
   }
   tr.dispose()
+} else if (mode === 'matmul') {
+  // one large kernel: the pool splits its output rows across the workers (one message per worker)
+  const [M, K, N] = [256, 256, 512]
+  const a = Float32Array.from({ length: M * K }, (_, i) => ((i * 7) % 13) / 13 - 0.5)
+  const b = Float32Array.from({ length: K * N }, (_, i) => ((i * 5) % 11) / 11 - 0.5)
+  const mm = jit((x: JArray, y: JArray) => np.matmul(x, y))
+  const out = (await mm(np.array(a).reshape([M, K]), np.array(b).reshape([K, N])).data()) as Float32Array
+  let ref = 0
+  for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) ref += a[i * K + k] * b[k * N + j]
+  losses.push(out.reduce((s, x) => s + x, 0), ref)
 } else {
   const lg = jit(valueAndGrad((p: Params, x: JArray, y: JArray, m: JArray) => lmLoss(p, x, y, m, c)))
   const sgd = jit((p: Params, g: Params) => {
