@@ -44,7 +44,7 @@ export type LoopChain = {
   deployment: Deployment
   requester: Account
   oracle: Account
-  /** Escrow parameters of each round's campaign (defaults: 1 token per label at full quality, stake 10, fraud above 30% gold failures). */
+  /** Escrow parameters of each round's campaign (defaults: 1 token per label at full quality, stake 10, fraud above 50% gold failures). */
   params?: Partial<CampaignParams>
   /** Tokens funded per round. */
   funding?: bigint
@@ -85,7 +85,7 @@ export type LoopOptions = {
   syntheticVal?: Comparison[]
   seed: number
   quiet?: boolean
-  /** Test hook: throw after this step of this round (to test resume). */
+  /** Test hook: stop after this step's effects, before its record is written (as a kill would), to test resume. */
   crashAfter?: { round: number; step: RoundStep }
 }
 
@@ -136,7 +136,8 @@ const DEFAULT_PARAMS: CampaignParams = {
   qualityThresholdBps: 8000,
   immediateBps: 5000,
   bonusBps: 1000,
-  fraudGoldFailBps: 3000,
+  // above half of its gold tasks failed: the cheater fails all, a careless labeler one now and then
+  fraudGoldFailBps: 5000,
   vestingPeriod: 86400n,
 }
 
@@ -220,9 +221,10 @@ export async function runLoop(opts: LoopOptions): Promise<LoopResult> {
         const t0 = performance.now()
         log(`round ${round}: ${name}`)
         await fn()
+        // the test hook stops here as a kill would: the step's effects happened, its record was not written
+        if (opts.crashAfter?.round === round && opts.crashAfter.step === name) throw new Error(`crash injected in round ${round} after step ${name}, before its record`)
         st.seconds = { ...st.seconds, [name]: (performance.now() - t0) / 1000 }
         save()
-        if (opts.crashAfter?.round === round && opts.crashAfter.step === name) throw new Error(`crash injected after round ${round} step ${name}`)
       }
       if (st.policyDir !== policyDir) throw new Instruct3Error(`round ${round} was started from policy ${st.policyDir}, not ${policyDir}`, { code: 'ELOOP', details: { file: stateFile, field: 'policyDir' } })
       st.policyCid ??= (await opts.store.addDirectory(policyDir, { pin: true })).toString()
