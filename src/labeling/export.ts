@@ -1,30 +1,17 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Hex } from 'viem'
+import { getAddress } from 'viem'
 import { writeDirAtomic } from '../util/atomic.ts'
 import { toJsonl } from '../util/jsonl.ts'
 import type { LabelingContext } from './context.ts'
 import { getCampaign } from './campaigns.ts'
 import { loadCampaignQuality } from './report.ts'
-import { buildMerkleTree } from './merkle.ts'
+import { BATCH_VERSION, buildMerkleTree, type BatchManifest } from '../batch/index.ts'
 import { mergeRankings, type SpamThresholds } from './quality.ts'
 import { labelDomain, LABEL_TYPES } from './signature.ts'
 import { FLAGS } from './content.ts'
 
-/** batch.json, the contract between this export and on-chain settlement (see docs/labeling.md). */
-export type BatchManifest = {
-  version: 1
-  campaignId: string
-  chainCampaignId: string | null
-  createdAt: string
-  merkleRoot: Hex
-  labelCount: number
-  labels: Array<{ labelHash: Hex; labeler: string; kind: string; proof: Hex[]; accepted: boolean }>
-  labelers: Array<{ address: string; accepted: number; qualityBps: number; goldFailures: number; goldTotal: number }>
-  datasetCid: string | null
-  /** How to re-check every signature: EIP-712 domain and types of the labels. */
-  eip712: { domain: ReturnType<typeof labelDomain>; types: typeof LABEL_TYPES; primaryType: 'Label' }
-}
+export type { BatchManifest } from '../batch/index.ts'
 
 export type ExportResult = { dir: string; files: string[]; manifest: BatchManifest; counts: { demonstrations: number; comparisons: number; labels: number } }
 
@@ -34,7 +21,11 @@ export type ExportResult = { dir: string; files: string[]; manifest: BatchManife
  *  comparisons.jsonl     per ranking task, the Copeland merge of its accepted rankings:
  *                        {id, prompt, responses, ranking, likert? (median per output), flags? (majority)}
  *  labels.jsonl          every signed label: content, labeler, EIP-712 signature, labelHash, accepted, spam
- *  batch.json            Merkle root over all label hashes (in label id order) + per-label proofs
+ *  batch.json            the batch manifest (schema in src/batch/manifest.ts): Merkle root over all
+ *                        label hashes (in label id order), per-label proofs, and each labeler's
+ *                        CUMULATIVE accepted count and quality. Every export covers the whole
+ *                        campaign; the escrow pays only what a labeler's count grew since it last
+ *                        settled, so settling successive exports pays each label once.
  * `addToStore` (optional) adds the three dataset files' directory to the content store; its CID
  * goes into batch.json as datasetCid.
  */
@@ -85,14 +76,14 @@ export async function exportCampaign(ctx: LabelingContext, campaignId: string, o
     await writeFile(join(tmp, 'labels.jsonl'), toJsonl(labelRows))
     const datasetCid = opts.addToStore ? await opts.addToStore(tmp) : null
     manifest = {
-      version: 1,
+      version: BATCH_VERSION,
       campaignId,
       chainCampaignId: c.chain_campaign_id,
       createdAt: new Date(ctx.now()).toISOString(),
       merkleRoot: tree.root,
       labelCount: labels.length,
-      labels: labels.map((l, i) => ({ labelHash: l.labelHash, labeler: l.labeler, kind: l.kind, proof: tree.proofs[i], accepted: quality.accepted.has(l.id) })),
-      labelers: quality.labelers.map((q) => ({ address: q.address, accepted: q.accepted, qualityBps: q.qualityBps, goldFailures: q.goldFailures, goldTotal: q.goldTotal })),
+      labels: labels.map((l, i) => ({ labelHash: l.labelHash, labeler: getAddress(l.labeler), kind: l.kind, proof: tree.proofs[i], accepted: quality.accepted.has(l.id) })),
+      labelers: quality.labelers.map((q) => ({ address: getAddress(q.address), accepted: q.accepted, qualityBps: q.qualityBps, goldFailures: q.goldFailures, goldTotal: q.goldTotal })),
       datasetCid,
       eip712: { domain: labelDomain(ctx.chainId), types: LABEL_TYPES, primaryType: 'Label' },
     }

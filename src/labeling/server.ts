@@ -60,6 +60,12 @@ export type LabelingServerOptions = {
   exportDir?: string
   addToStore?: (dir: string) => Promise<string>
   rewards?: RewardsLookup
+  /**
+   * With a chain deployment: whether `address` joined (staked in) on-chain campaign
+   * `chainCampaignId` and was not slashed (src/chain/membership.ts). Tasks of a campaign with a
+   * chain id are leased only to such labelers, so every exported label can be paid.
+   */
+  membership?: (chainCampaignId: string, address: string) => Promise<boolean>
   spam?: SpamThresholds
   /** Worker threads verifying label signatures; 0 verifies on the event loop. Default: 1 when the machine has >= 2 CPUs. */
   verifyThreads?: number
@@ -234,6 +240,12 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
     const p = await who(c)
     const b = await body(c)
     const kinds = Array.isArray(b.kinds) ? (b.kinds.filter((k) => ['demonstration', 'ranking', 'review'].includes(k as string)) as TaskKind[]) : undefined
+    if (opts.membership) {
+      const chainId = (await getCampaign(ctx, c.req.param('id'))).chain_campaign_id
+      if (chainId !== null && !(await opts.membership(chainId, p.address))) {
+        throw new ApiError(403, `${p.address} has not joined on-chain campaign ${chainId}: stake first (instruct3 campaign join ${chainId})`, { code: 'ENOTJOINED' })
+      }
+    }
     return c.json({ tasks: await claimTasks(ctx, p, c.req.param('id'), { count: typeof b.count === 'number' ? b.count : 1, kinds }) })
   })
   app.get('/api/campaigns/:id/quality', async (c) => {

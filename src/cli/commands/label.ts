@@ -88,11 +88,15 @@ export function register(program: Command): void {
       const sampler = await loadSampler(o.sampler, 'serve')
       // earnings, vesting stake and badges come from the chain when a deployment exists
       let rewards: Parameters<typeof createLabelingServer>[0]['rewards']
+      // and with a deployment, tasks of on-chain campaigns go only to labelers who staked in them
+      let membership: Parameters<typeof createLabelingServer>[0]['membership']
       try {
         const { readDeployment } = await import('../../chain/deployment.ts')
         const { createRewardsLookup } = await import('../../chain/rewards.ts')
+        const { createMembershipCheck } = await import('../../chain/membership.ts')
         const dep = o.deployment ? readDeployment(o.deployment) : readDeployment()
         rewards = createRewardsLookup(dep) as typeof rewards
+        membership = createMembershipCheck({ deployment: dep })
       } catch (err) {
         if (o.deployment) throw err
       }
@@ -119,6 +123,7 @@ export function register(program: Command): void {
         logRequests: !o.quietRequests,
         ...(o.verifyThreads !== undefined ? { verifyThreads: Number(o.verifyThreads) } : {}),
         ...(rewards ? { rewards } : {}),
+        ...(membership ? { membership } : {}),
       })
       if (o.demo) {
         const n = await srv.ctx.db.selectFrom('campaigns').select('id').executeTakeFirst()
