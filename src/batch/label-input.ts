@@ -19,7 +19,7 @@ import { getAddress, type Address, type Hex } from 'viem'
 import { Instruct3Error } from '../util/errors.ts'
 import { contentHash } from '../labeling/canonical.ts'
 import { taskHash } from '../labeling/campaigns.ts'
-import { buildMerkleTree } from '../labeling/merkle.ts'
+import { buildMerkleTree, parseBatchManifest, BATCH_VERSION } from './index.ts'
 import { mergeRankings } from '../labeling/quality.ts'
 import { verifyLabelSignature } from '../labeling/signature.ts'
 import type { LabelContent } from '../labeling/content.ts'
@@ -94,8 +94,9 @@ export async function verifyLabelBatch(dir: string, check: LabelBatchCheck): Pro
   } catch (cause) {
     return fail(`cannot read batch manifest (${(cause as Error).message})`, { file: batchFile })
   }
-  if (batch.version !== 1 || typeof batch.campaignId !== 'string' || typeof batch.merkleRoot !== 'string' || !Array.isArray(batch.labels) || !Array.isArray(batch.labelers))
-    fail('not a version-1 batch manifest (version, campaignId, merkleRoot, labels, labelers)', { file: batchFile })
+  if (batch.version !== BATCH_VERSION) fail(`batch manifest version ${JSON.stringify(batch.version)}, expected ${BATCH_VERSION}: export the campaign again`, { file: batchFile, field: 'version' })
+  // shapes, ranges and every label's proof against batch.json's own root (throws EBATCH naming the field)
+  parseBatchManifest(batch, batchFile)
   const campaignId: string = batch.campaignId
   if (check.campaign !== undefined && campaignId !== check.campaign)
     fail(`export of campaign ${campaignId}, expected campaign ${check.campaign}`, { file: batchFile, field: 'campaignId' })

@@ -28,7 +28,8 @@ import { writeManifest } from '../store/manifest.ts'
 import type { Deployment } from '../chain/deployment.ts'
 import { createChainContext, sendTx } from '../chain/context.ts'
 import { createCampaign, getPosition, joinCampaign, type CampaignParams } from '../chain/campaign.ts'
-import { readBatchFile } from '../chain/batch.ts'
+import { readBatchManifest } from '../batch/index.ts'
+import { createMembershipCheck } from '../chain/membership.ts'
 import { settleBatch } from '../chain/settle.ts'
 import { getBadge } from '../chain/badges.ts'
 import { labelingEscrowAbi, testTokenAbi } from '../chain/generated/index.ts'
@@ -139,6 +140,9 @@ const DEFAULT_PARAMS: CampaignParams = {
   // above half of its gold tasks failed: the cheater fails all, a careless labeler one now and then
   fraudGoldFailBps: 5000,
   vestingPeriod: 86400n,
+  // set per campaign from the current time (createCampaign refuses a deadline in the past)
+  deadline: 0n,
+  settlementWindow: 7n * 86400n,
 }
 
 const sha = (x: string) => createHash('sha256').update(x).digest('hex')
@@ -191,6 +195,8 @@ export async function runLoop(opts: LoopOptions): Promise<LoopResult> {
     rateLimit: false,
     exportDir: join(opts.workDir, 'exports'),
     addToStore: async (dir) => (await opts.store.addDirectory(dir, { pin: true })).toString(),
+    // tasks of the round's on-chain campaign go only to wallets that staked in it
+    membership: createMembershipCheck({ deployment: d }),
     // the simulated crowd labels in milliseconds: the too-fast flags are for people
     spam: { minMsDemonstration: 0, minMsRanking: 0, minMsReview: 0, constantRun: 1000 },
   })
@@ -236,7 +242,9 @@ export async function runLoop(opts: LoopOptions): Promise<LoopResult> {
       await step('chain-campaign', Boolean(st.chainCampaignId), async () => {
         const funding = opts.chain.funding ?? parseEther('1000')
         await sendTx(reqCtx, 'mint', { address: d.token!, abi: testTokenAbi, functionName: 'mint', args: [opts.chain.requester.address, funding] })
-        const c = await createCampaign(reqCtx, { token: d.token!, oracle: d.oracle, params, funding })
+        const block = await reqCtx.publicClient.getBlock()
+        const deadline = params.deadline || block.timestamp + 30n * 86400n
+        const c = await createCampaign(reqCtx, { token: d.token!, oracle: d.oracle, params: { ...params, deadline }, funding })
         st.chainCampaignId = c.campaignId.toString()
         st.chainCampaignTx = c.txHash
       })
@@ -297,7 +305,7 @@ export async function runLoop(opts: LoopOptions): Promise<LoopResult> {
       })
 
       await step('settle', Boolean(st.settlement), async () => {
-        const batch = readBatchFile(join(st.exportDir!, 'batch.json'))
+        const batch = readBatchManifest(join(st.exportDir!, 'batch.json'))
         const index = await settledBatchIndex(d, chainId, batch.merkleRoot)
         if (index > 0) {
           // settled before a crash: read the transaction back from the chain, never settle again
