@@ -1,21 +1,22 @@
-import { randomBytes } from 'node:crypto'
-import { readJsonl } from '../util/jsonl.ts'
+import { randomBytes, randomInt } from 'node:crypto'
 import { Instruct3Error } from '../util/errors.ts'
 import { contentHash } from './canonical.ts'
-import { checkRanking, MAX_RANK_K, MIN_RANK_K, type TaskKind } from './content.ts'
+import { checkRanking, MAX_RANK_K, MAX_TEXT, MIN_RANK_K, type TaskKind } from './content.ts'
 import { ApiError } from './errors.ts'
 import type { LabelingContext, Principal } from './context.ts'
 import type { CampaignsTable } from './db/schema.ts'
 
 export type GoldItem = { prompt: string; responses: string[]; ranking: number[] }
 
+/**
+ * What a requester sends to create a campaign. Prompts and gold come inline: the server never takes
+ * a path (OWASP API: no server-side file access from API input); the CLI reads local files itself
+ * (prompt-files.ts) and passes their content.
+ */
 export type CampaignSpec = {
   name: string
-  /** A prompts JSONL file on the server ({prompt} per line, or a JSON string per line) ... */
-  promptsPath?: string
-  /** ... or the prompts inline. */
-  prompts?: string[]
-  /** Policy checkpoint the ranking outputs are sampled from: a path or a CID, stored as given. */
+  prompts: string[]
+  /** Policy checkpoint the ranking outputs are sampled from: a reference (CID), stored as given. */
   policy: string
   kinds?: TaskKind[]
   /** Outputs per ranking task (4..9). */
@@ -25,37 +26,31 @@ export type CampaignSpec = {
   /** Labelers per demonstration task. */
   demoOverlap?: number
   leaseSeconds?: number
-  /** Every Nth task a labeler gets is a gold task (when one is left they have not seen). */
+  /** On average one task in goldEvery that a labeler gets is a gold task (placed at random). */
   goldEvery?: number
-  /** Gold ranking tasks with known answers (JSONL path or inline): {prompt, responses (K), ranking}. */
-  goldPath?: string
+  /** Gold ranking tasks with known answers: {prompt, responses (K), ranking}. */
   gold?: GoldItem[]
   chainCampaignId?: string | null
 }
 
+/** Most prompts and gold items one campaign may carry (the request body limit bounds bytes too). */
+export const MAX_PROMPTS = 100_000
+export const MAX_GOLD = 10_000
+
 const bad = (msg: string, field: string) => new ApiError(400, msg, { code: 'EBADCAMPAIGN', details: { field } })
 
-async function readPrompts(path: string): Promise<string[]> {
-  const out: string[] = []
-  try {
-    for await (const row of readJsonl<unknown>(path)) {
-      const v = row.value
-      const p = typeof v === 'string' ? v : v && typeof v === 'object' ? (v as { prompt?: unknown }).prompt : undefined
-      if (typeof p !== 'string' || p.trim() === '') throw new ApiError(400, 'each line needs a non-empty "prompt" string', { details: { file: path, line: row.line, field: 'prompt' } })
-      out.push(p)
-    }
-  } catch (err) {
-    if (err instanceof ApiError) throw err
-    if (err instanceof Instruct3Error) throw new ApiError(400, err.shortMessage, { details: err.details })
-    throw err
-  }
-  return out
-}
+/** Fields older clients sent that named files on the server; refused by name so the caller learns why. */
+const SERVER_PATH_FIELDS = ['promptsPath', 'goldPath'] as const
 
-async function readGold(path: string): Promise<GoldItem[]> {
-  const out: GoldItem[] = []
-  for await (const row of readJsonl<GoldItem>(path)) out.push(row.value)
-  return out
+/** Check inline prompts: a non-empty list of non-empty strings, bounded in count and length. Never echoes content. */
+function checkPrompts(prompts: unknown): string[] {
+  if (!Array.isArray(prompts) || prompts.length === 0) throw bad('prompts must be a non-empty list of strings (send the content; the CLI reads local files for you)', 'prompts')
+  if (prompts.length > MAX_PROMPTS) throw bad(`too many prompts (${prompts.length} > ${MAX_PROMPTS})`, 'prompts')
+  prompts.forEach((p, i) => {
+    if (typeof p !== 'string' || p.trim() === '') throw bad('must be a non-empty string', `prompts[${i}]`)
+    if (p.length > MAX_TEXT) throw bad(`too long (${p.length} > ${MAX_TEXT} characters)`, `prompts[${i}]`)
+  })
+  return prompts as string[]
 }
 
 /** Create a campaign and all its tasks (ranking outputs sampled now, from the injected sampler). */
@@ -74,14 +69,14 @@ export async function createCampaign(ctx: LabelingContext, by: Principal, spec: 
   if (!(leaseMs >= 1000)) throw bad('leaseSeconds must be >= 1', 'leaseSeconds')
   const goldEvery = spec.goldEvery ?? 5
   if (!Number.isInteger(goldEvery) || goldEvery < 2) throw bad('goldEvery must be an integer >= 2', 'goldEvery')
-  let prompts: string[]
-  if (spec.promptsPath) prompts = await readPrompts(spec.promptsPath)
-  else if (Array.isArray(spec.prompts) && spec.prompts.every((p) => typeof p === 'string' && p.trim())) prompts = spec.prompts
-  else throw bad('give promptsPath (a JSONL file on the server) or prompts (non-empty strings)', 'prompts')
-  if (prompts.length === 0) throw bad('no prompts', 'prompts')
-  const gold = spec.goldPath ? await readGold(spec.goldPath) : (spec.gold ?? [])
+  for (const f of SERVER_PATH_FIELDS)
+    if (f in spec) throw bad(`server paths are not accepted (${f}): send the content inline as "${f === 'promptsPath' ? 'prompts' : 'gold'}"; \`instruct3 label create\` reads local files and sends them`, f)
+  const prompts = checkPrompts(spec.prompts)
+  const gold: GoldItem[] = spec.gold ?? []
+  if (!Array.isArray(gold)) throw bad('gold must be a list of {prompt, responses, ranking}', 'gold')
+  if (gold.length > MAX_GOLD) throw bad(`too many gold items (${gold.length} > ${MAX_GOLD})`, 'gold')
   gold.forEach((g, i) => {
-    if (typeof g?.prompt !== 'string' || !Array.isArray(g.responses) || g.responses.length !== k || g.responses.some((r) => typeof r !== 'string'))
+    if (typeof g?.prompt !== 'string' || g.prompt.length > MAX_TEXT || !Array.isArray(g.responses) || g.responses.length !== k || g.responses.some((r) => typeof r !== 'string' || r.length > MAX_TEXT))
       throw bad(`gold item ${i} needs a prompt and exactly k=${k} string responses`, `gold[${i}]`)
     try {
       checkRanking(g.ranking, k, `gold[${i}].ranking`)
@@ -97,7 +92,7 @@ export async function createCampaign(ctx: LabelingContext, by: Principal, spec: 
     name: spec.name.trim(),
     status: 'open',
     policy: spec.policy.trim(),
-    prompts_source: spec.promptsPath ?? 'inline',
+    prompts_source: 'inline',
     k,
     overlap,
     demo_overlap: demoOverlap,
@@ -128,7 +123,9 @@ export async function createCampaign(ctx: LabelingContext, by: Principal, spec: 
     }
   }
   // Gold tasks look exactly like ranking tasks to labelers; every labeler may get each one once.
-  for (const g of gold) tasks.push({ kind: 'ranking', prompt: g.prompt, payload: { prompt: g.prompt, outputs: g.responses }, overlap: 1_000_000, gold: JSON.stringify({ ranking: g.ranking }) })
+  // Each goes in at a random position (CSPRNG), so gold task ids are spread among the normal ones.
+  for (const g of gold)
+    tasks.splice(randomInt(tasks.length + 1), 0, { kind: 'ranking', prompt: g.prompt, payload: { prompt: g.prompt, outputs: g.responses }, overlap: 1_000_000, gold: JSON.stringify({ ranking: g.ranking }) })
   await ctx.db.transaction().execute(async (trx) => {
     await trx.insertInto('campaigns').values(campaign).execute()
     for (let i = 0; i < tasks.length; i += 200) {
@@ -163,6 +160,14 @@ export async function getCampaign(ctx: LabelingContext, id: string): Promise<Cam
   const c = await ctx.db.selectFrom('campaigns').selectAll().where('id', '=', id).executeTakeFirst()
   if (!c) throw new ApiError(404, `no campaign ${JSON.stringify(id)}`, { code: 'ENOCAMPAIGN' })
   return c
+}
+
+/** A campaign as labelers see it: no policy reference, prompt source, creator or gold rate. */
+export type PublicCampaign = Pick<CampaignsTable, 'id' | 'name' | 'status' | 'k' | 'overlap' | 'demo_overlap' | 'lease_ms' | 'kinds' | 'created_at' | 'chain_campaign_id'>
+
+/** The labeler-facing view of a campaign (requesters get the whole row). */
+export function publicCampaign(c: CampaignsTable): PublicCampaign {
+  return { id: c.id, name: c.name, status: c.status, k: c.k, overlap: c.overlap, demo_overlap: c.demo_overlap, lease_ms: c.lease_ms, kinds: c.kinds, created_at: c.created_at, chain_campaign_id: c.chain_campaign_id }
 }
 
 export async function listCampaigns(ctx: LabelingContext): Promise<CampaignsTable[]> {

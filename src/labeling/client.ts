@@ -43,7 +43,7 @@ export function createApiClient(baseUrl: string) {
       cookie = v
     },
     /** EIP-4361 sign-in: nonce -> message -> personal_sign -> verify (sets the session cookie). */
-    async signIn(signer: Signer, opts: { chainId?: number; expirationTime?: Date; domain?: string } = {}) {
+    async signIn(signer: Signer, opts: { chainId?: number; expirationTime?: Date; domain?: string; issuedAt?: Date } = {}) {
       const { body } = await call<{ nonce: string }>('GET', '/api/auth/nonce')
       const u = new URL(baseUrl)
       const message = createSiweMessage({
@@ -54,7 +54,7 @@ export function createApiClient(baseUrl: string) {
         uri: `${u.protocol}//${opts.domain ?? u.host}/`,
         version: '1',
         statement: 'Sign in to instruct3 labeling.',
-        issuedAt: new Date(),
+        issuedAt: opts.issuedAt ?? new Date(),
         ...(opts.expirationTime ? { expirationTime: opts.expirationTime } : {}),
       })
       const signature = await signer.signMessage({ message })

@@ -26,6 +26,8 @@ export type LabelingContext = {
   nonceTtlMs: number
   /** Sessions seen recently (token hash -> principal), re-read from the DB after a few seconds. */
   sessionCache?: Map<string, { p: Principal; expiresAt: number; until: number }>
+  /** Most unexpired task leases one wallet may hold over all campaigns (default DEFAULT_MAX_LEASES in tasks.ts). */
+  maxLeasesPerWallet?: number
   /** Label signature verification (inline or on worker threads, see verify-pool.ts). */
   verifier?: Verifier
 }

@@ -120,12 +120,13 @@ function replay(prior: { id: number; label_hash: string; task_id: number }, s: S
   return { labelId: prior.id, labelHash: prior.label_hash as Hex, duplicate: true }
 }
 
-export type StoredLabel = { id: number; campaign: string; taskId: number; labeler: string; kind: string; content: LabelContent; labelHash: Hex; signature: Hex; assignedAt: number; createdAt: number }
+/** servedAt: when the task's content was first served to the labeler (null for labels from before it was recorded). */
+export type StoredLabel = { id: number; campaign: string; taskId: number; labeler: string; kind: string; content: LabelContent; labelHash: Hex; signature: Hex; assignedAt: number; servedAt: number | null; createdAt: number }
 
 export async function listLabels(ctx: LabelingContext, campaignId: string, opts: { labeler?: string } = {}): Promise<StoredLabel[]> {
-  let q = ctx.db.selectFrom('labels').selectAll().where('campaign_id', '=', campaignId)
-  if (opts.labeler) q = q.where('labeler', '=', opts.labeler.toLowerCase())
-  const rows = await q.orderBy('id').execute()
+  let q = ctx.db.selectFrom('labels').leftJoin('assignments as a', 'a.id', 'labels.assignment_id').selectAll('labels').select('a.first_served_at').where('labels.campaign_id', '=', campaignId)
+  if (opts.labeler) q = q.where('labels.labeler', '=', opts.labeler.toLowerCase())
+  const rows = await q.orderBy('labels.id').execute()
   return rows.map((r) => ({
     id: r.id,
     campaign: r.campaign_id,
@@ -136,6 +137,7 @@ export async function listLabels(ctx: LabelingContext, campaignId: string, opts:
     labelHash: r.label_hash as Hex,
     signature: r.signature as Hex,
     assignedAt: r.assigned_at,
+    servedAt: r.first_served_at ?? null,
     createdAt: r.created_at,
   }))
 }

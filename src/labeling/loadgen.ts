@@ -20,7 +20,7 @@ export type SpawnedServer = { url: string; proc: ChildProcess; stderrTail: () =>
 
 /** Start `instruct3 label serve` as a child process on an ephemeral port. */
 export async function spawnLabelingServer(db: string, extra: string[] = [], nodeArgs: string[] = []): Promise<SpawnedServer> {
-  const proc = spawn(process.execPath, [...nodeArgs, join(packageRoot, 'bin', 'instruct3.js'), 'label', 'serve', '--db', db, '--port', '0', '--quiet-requests', '--no-rate-limit', '--no-build-web', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const proc = spawn(process.execPath, [...nodeArgs, join(packageRoot, 'bin', 'instruct3.js'), 'label', 'serve', '--db', db, '--port', '0', '--quiet-requests', '--no-rate-limit', '--max-leases', '1000000', '--no-build-web', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] })
   let err = ''
   proc.stderr!.on('data', (d) => (err = (err + d).slice(-4000)))
   const url = await new Promise<string>((res, rej) => {

@@ -19,10 +19,11 @@ import { createRateLimiter } from './ratelimit.ts'
 import { createDeterministicSampler, type ResponseSampler } from './sampler.ts'
 import type { LabelingContext, Principal, Role } from './context.ts'
 import { authenticate, grantRoles, issueNonce, requireRole, sha256, signIn, signOut } from './auth.ts'
-import { campaignProgress, createCampaign, getCampaign, listCampaigns, setCampaignStatus, type CampaignSpec } from './campaigns.ts'
+import { campaignProgress, createCampaign, getCampaign, listCampaigns, publicCampaign, setCampaignStatus, type CampaignSpec } from './campaigns.ts'
 import { claimTasks } from './tasks.ts'
 import { submitLabel } from './labels.ts'
-import { loadCampaignQuality } from './report.ts'
+import { loadCampaignQuality, saveQualitySnapshot } from './report.ts'
+import { createTtlCache, labelerStats, type LabelerCampaignStats } from './stats.ts'
 import { exportCampaign } from './export.ts'
 import { FLAGS, type TaskKind } from './content.ts'
 import { labelDomain, LABEL_TYPES } from './signature.ts'
@@ -49,6 +50,8 @@ export type LabelingServerOptions = {
   nonceTtlMs?: number
   /** Maximum request body in bytes (413 beyond). Default 64 KiB. */
   bodyLimit?: number
+  /** Maximum body of POST /api/campaigns (prompts and gold inline). Default 8 MiB. */
+  campaignBodyLimit?: number
   /** Per-client token bucket; false disables. Default 50/s, burst 100 (sign-in: 5/s, burst 20 per IP). */
   rateLimit?: { perSecond: number; burst: number } | false
   logger?: Logger | false
@@ -67,6 +70,10 @@ export type LabelingServerOptions = {
    */
   membership?: (chainCampaignId: string, address: string) => Promise<boolean>
   spam?: SpamThresholds
+  /** Most unexpired task leases one wallet may hold over all campaigns (default 20). */
+  maxLeasesPerWallet?: number
+  /** How long /api/me/stats answers are cached per address (ms, default 2000). */
+  statsTtlMs?: number
   /** Worker threads verifying label signatures; 0 verifies on the event loop. Default: 1 when the machine has >= 2 CPUs. */
   verifyThreads?: number
 }
@@ -80,6 +87,18 @@ export type LabelingServer = {
 }
 
 const COOKIE = 'i3_session'
+
+/** `p`, or a rejection after `ms` (the pending work is abandoned, not cancelled). */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)
+    t.unref()
+    p.then(
+      (v) => (clearTimeout(t), resolve(v)),
+      (e) => (clearTimeout(t), reject(e)),
+    )
+  })
+}
 
 export async function createLabelingServer(opts: LabelingServerOptions): Promise<LabelingServer> {
   const ldb = typeof opts.db === 'string' ? await openLabelingDb(opts.db) : opts.db
@@ -98,6 +117,7 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
     sessionTtlMs: opts.sessionTtlMs ?? 12 * 3600_000,
     nonceTtlMs: opts.nonceTtlMs ?? 10 * 60_000,
     sessionCache: new Map(),
+    ...(opts.maxLeasesPerWallet !== undefined ? { maxLeasesPerWallet: opts.maxLeasesPerWallet } : {}),
     verifier: createVerifier(opts.verifyThreads ?? (availableParallelism() >= 2 ? 1 : 0)),
   }
   const domains = new Set(opts.domains ?? [])
@@ -124,19 +144,28 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
     if (logRequests || c.res.status >= 500)
       log[c.res.status >= 500 ? 'error' : 'info']('request', { method: c.req.method, path: c.req.path, status: c.res.status, ms: +(performance.now() - t0).toFixed(2), ip: clientIp(c) })
   })
-  app.use(
-    '/api/*',
-    bodyLimit({ maxSize: opts.bodyLimit ?? 64 * 1024, onError: (c) => c.json({ error: { code: 'ETOOLARGE', message: `request body larger than ${opts.bodyLimit ?? 64 * 1024} bytes` } }, 413) }),
-  )
+  // Campaign creation carries its prompts and gold inline, so it gets its own (larger) body limit.
+  const limitBody = (max: number) => bodyLimit({ maxSize: max, onError: (c) => c.json({ error: { code: 'ETOOLARGE', message: `request body larger than ${max} bytes` } }, 413) })
+  const smallBody = limitBody(opts.bodyLimit ?? 64 * 1024)
+  const campaignBody = limitBody(opts.campaignBodyLimit ?? 8 * 1024 * 1024)
+  app.use('/api/*', (c, next) => (c.req.method === 'POST' && c.req.path === '/api/campaigns' ? campaignBody(c, next) : smallBody(c, next)))
+  // Rate limits are keyed on the signed-in address when the cookie names a valid session, else on the
+  // client address: a made-up cookie buys no bucket of its own. (authenticate caches valid sessions.)
+  const rateKey = async (c: Context): Promise<string> => {
+    const cookie = getCookie(c, COOKIE)
+    if (cookie) {
+      const p = await authenticate(ctx, cookie).catch(() => null)
+      if (p) return 'a:' + p.address
+    }
+    return 'ip:' + clientIp(c)
+  }
   app.use('/api/*', async (c, next) => {
     if (c.req.method === 'POST' && !(c.req.header('content-type') ?? '').startsWith('application/json'))
       return c.json({ error: { code: 'EUNSUPPORTED', message: 'POST bodies must be application/json' } }, 415)
     const isAuth = c.req.path.startsWith('/api/auth/')
     const lim = isAuth ? authLimiter : limiter
     if (lim) {
-      const cookie = isAuth ? undefined : getCookie(c, COOKIE)
-      const key = cookie ? 's:' + cookie : 'ip:' + clientIp(c)
-      const r = lim.take(key)
+      const r = lim.take(isAuth ? 'ip:' + clientIp(c) : await rateKey(c))
       if (!r.ok) {
         c.header('Retry-After', String(r.retryAfterS))
         return c.json({ error: { code: 'ERATELIMIT', message: 'too many requests; slow down' } }, 429)
@@ -188,17 +217,21 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
     return c.json({ ok: true })
   })
   app.get('/api/me', async (c) => c.json(await who(c)))
+  // "My work": live counts plus quality as of each campaign's last export (stats.ts), cached per
+  // address for a few seconds; the chain lookup (many RPC calls) is cached longer and bounded in time.
+  const statsCache = createTtlCache<LabelerCampaignStats[]>({ ttlMs: opts.statsTtlMs ?? 2000, maxEntries: 10_000 })
+  const rewardsCache = createTtlCache<{ earnings: string | null; badges: string[] }>({ ttlMs: 30_000, maxEntries: 10_000 })
+  const lookupRewards = (address: string) =>
+    opts.rewards
+      ? rewardsCache.get(address, () => withTimeout(opts.rewards!(address), 5000)).catch((err) => {
+          log.error('rewards lookup failed', { address, err: String((err as Error)?.message ?? err) })
+          return { earnings: null, badges: [] as string[] }
+        })
+      : Promise.resolve({ earnings: null, badges: [] as string[] })
   app.get('/api/me/stats', async (c) => {
     const p = await who(c)
-    const campaigns = await listCampaigns(ctx)
-    const per = []
-    for (const camp of campaigns) {
-      const { quality, labels } = await loadCampaignQuality(ctx, camp.id, spam)
-      const q = quality.labelers.find((l) => l.address === p.address)
-      if (q) per.push({ campaign: camp.id, name: camp.name, ...q, spamLabels: labels.filter((l) => l.labeler === p.address && quality.spam.has(l.id)).length })
-    }
-    const rewards = opts.rewards ? await opts.rewards(p.address) : { earnings: null, badges: [] }
-    return c.json({ address: p.address, roles: p.roles, campaigns: per, ...rewards })
+    const [campaigns, rewards] = await Promise.all([statsCache.get(p.address, () => labelerStats(ctx, p.address)), lookupRewards(p.address)])
+    return c.json({ address: p.address, roles: p.roles, campaigns, ...rewards })
   })
   app.post('/api/users/:address/roles', async (c) => {
     const p = await who(c)
@@ -215,9 +248,12 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
     return c.json({ address: c.req.param('address').toLowerCase(), roles })
   })
 
+  // Labelers see campaigns without the policy reference, prompt source, creator or gold count.
+  const isRequester = (p: Principal) => p.roles.includes('requester')
   app.get('/api/campaigns', async (c) => {
-    await who(c)
-    return c.json({ campaigns: await listCampaigns(ctx) })
+    const p = await who(c)
+    const all = await listCampaigns(ctx)
+    return c.json({ campaigns: isRequester(p) ? all : all.map(publicCampaign) })
   })
   app.post('/api/campaigns', async (c) => {
     const p = await who(c)
@@ -227,9 +263,11 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
     return c.json({ campaign: camp }, 201)
   })
   app.get('/api/campaigns/:id', async (c) => {
-    await who(c)
+    const p = await who(c)
     const camp = await getCampaign(ctx, c.req.param('id'))
-    return c.json({ campaign: camp, progress: await campaignProgress(ctx, camp.id) })
+    const progress = await campaignProgress(ctx, camp.id)
+    if (isRequester(p)) return c.json({ campaign: camp, progress })
+    return c.json({ campaign: publicCampaign(camp), progress: { byKind: progress.byKind } })
   })
   app.post('/api/campaigns/:id/close', async (c) => {
     const p = await who(c)
@@ -267,6 +305,9 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
     const id = c.req.param('id')
     await getCampaign(ctx, id)
     const r = await exportCampaign(ctx, id, join(exportRoot, id), { spam, ...(opts.addToStore ? { addToStore: opts.addToStore } : {}) })
+    // Labelers see their quality (gold results included) from this export on.
+    await saveQualitySnapshot(ctx, id, (await loadCampaignQuality(ctx, id, spam)).quality)
+    statsCache.clear()
     log.info('campaign exported', { campaign: id, dir: r.dir, root: r.manifest.merkleRoot })
     return c.json({ dir: r.dir, files: r.files, merkleRoot: r.manifest.merkleRoot, labelCount: r.manifest.labelCount, datasetCid: r.manifest.datasetCid, counts: r.counts })
   })

@@ -57,8 +57,9 @@ test('quality: agreement, gold, spam and reputation formula', () => {
     labeler,
     kind: 'ranking',
     content: { v: 1, campaign: 'c', taskId, taskHash: '0x', kind: 'ranking', labeler: labeler as Hex, ranking },
-    assignedAt: 0,
-    createdAt: ms,
+    // one label at a time, 100 s apart: each is measured from its own serve time
+    assignedAt: id * 100_000,
+    createdAt: id * 100_000 + ms,
   })
   const labels = [L('a', 1, [0, 1, 2, 3]), L('b', 1, [0, 1, 2, 3]), L('c', 1, [3, 2, 1, 0], 10), L('a', 2, [0, 1, 2, 3]), L('c', 2, [3, 2, 1, 0])]
   const q = computeQuality(labels, tasks)

@@ -12,7 +12,7 @@ export function DashboardPage() {
   const [q, setQ] = useState<Quality | null>(null)
   const [exp, setExp] = useState<{ dir: string; merkleRoot: string; labelCount: number; datasetCid: string | null } | null>(null)
   const [err, setErr] = useState<string | null>(null)
-  const [form, setForm] = useState({ name: '', promptsPath: '', prompts: '', policy: '', k: 4, overlap: 3 })
+  const [form, setForm] = useState({ name: '', prompts: '', policy: '', k: 4, overlap: 3 })
 
   const load = () => api<{ campaigns: Campaign[] }>('GET', '/api/campaigns').then((r) => setList(r.campaigns), (e) => setErr(e.message))
   useEffect(() => {
@@ -33,7 +33,7 @@ export function DashboardPage() {
         policy: form.policy,
         k: Number(form.k),
         overlap: Number(form.overlap),
-        ...(form.promptsPath ? { promptsPath: form.promptsPath } : { prompts }),
+        prompts,
       })
       await load()
       setSel(r.campaign.id)
@@ -77,9 +77,8 @@ export function DashboardPage() {
           <h2>New campaign</h2>
           <div className="form">
             <input placeholder="Name" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} />
-            <input placeholder="Policy checkpoint (path or CID)" value={form.policy} onChange={(e) => setForm({ ...form, policy: e.target.value })} />
-            <input placeholder="Prompts JSONL path on the server" value={form.promptsPath} onChange={(e) => setForm({ ...form, promptsPath: e.target.value })} />
-            <textarea placeholder="…or prompts, one per line" rows={3} value={form.prompts} onChange={(e) => setForm({ ...form, prompts: e.target.value })} />
+            <input placeholder="Policy checkpoint (CID)" value={form.policy} onChange={(e) => setForm({ ...form, policy: e.target.value })} />
+            <textarea placeholder="Prompts, one per line" rows={3} value={form.prompts} onChange={(e) => setForm({ ...form, prompts: e.target.value })} />
             <div className="row">
               <label>
                 K <input type="number" min={4} max={9} value={form.k} onChange={(e) => setForm({ ...form, k: Number(e.target.value) })} />

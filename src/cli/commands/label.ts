@@ -11,6 +11,13 @@ import type { openLabelingDb } from '../../labeling/db/connect.ts'
 import type { ResponseSampler } from '../../labeling/sampler.ts'
 import type { LabelingContext } from '../../labeling/context.ts'
 
+/** A CLI option that must be a positive integer, or an error naming the option. */
+function positiveInt(v: string, name: string): number {
+  const n = Number(v)
+  if (!Number.isSafeInteger(n) || n < 1) throw new Instruct3Error(`${name} must be a positive integer, got ${JSON.stringify(v)}`, { code: 'EUSAGE', details: { field: name } })
+  return n
+}
+
 const defaultDb = () => join(dataDir(), 'labeling.sqlite')
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').filter(Boolean)]
 
@@ -80,6 +87,7 @@ export function register(program: Command): void {
     .option('--no-rate-limit', 'disable per-client rate limits')
     .option('--quiet-requests', 'do not log every request', false)
     .option('--no-build-web', 'do not build the web app (web/dist) when it is missing or older than its sources')
+    .option('--max-leases <n>', 'most unexpired task leases one wallet may hold over all campaigns', '20')
     .option('--verify-threads <n>', 'worker threads verifying label signatures (0 = on the event loop; default 1 with >= 2 CPUs)')
     .option('--deployment <file>', 'chain deployment (from `instruct3 chain up`) whose escrow and badges feed "my work" earnings and badges')
     .action(async (o) => {
@@ -122,6 +130,7 @@ export function register(program: Command): void {
         ...(o.rateLimit === false ? { rateLimit: false as const } : {}),
         logRequests: !o.quietRequests,
         ...(o.verifyThreads !== undefined ? { verifyThreads: Number(o.verifyThreads) } : {}),
+        maxLeasesPerWallet: positiveInt(o.maxLeases, '--max-leases'),
         ...(rewards ? { rewards } : {}),
         ...(membership ? { membership } : {}),
       })
@@ -164,6 +173,10 @@ export function register(program: Command): void {
     .action(async (o) => {
       const { openLabelingDb } = await import('../../labeling/db/connect.ts')
       const { createCampaign } = await import('../../labeling/campaigns.ts')
+      const { readPromptsFile, readGoldFile } = await import('../../labeling/prompt-files.ts')
+      // The CLI reads the local files and hands their content over; the service never opens a path it is given.
+      const prompts = await readPromptsFile(o.prompts)
+      const gold = o.gold ? await readGoldFile(o.gold) : []
       const db = await openLabelingDb(o.db)
       try {
         const sampler = o.policySampler ? await policySamplerFor()(o.policy) : await loadSampler(o.sampler, o.policy)
@@ -172,7 +185,7 @@ export function register(program: Command): void {
         const c = await createCampaign(
           ctx,
           { address: o.requester.toLowerCase(), roles: ['requester'] },
-          { name: o.name, promptsPath: o.prompts, policy: o.policy, k: Number(o.k), overlap: Number(o.overlap), kinds: o.kinds.split(','), ...(o.gold ? { goldPath: o.gold } : {}), chainCampaignId: o.chainCampaignId ?? null },
+          { name: o.name, prompts, policy: o.policy, k: Number(o.k), overlap: Number(o.overlap), kinds: o.kinds.split(','), gold, chainCampaignId: o.chainCampaignId ?? null },
           (done, total) => (holder.bar ??= createProgress({ label: 'sampling', total, unit: 'tasks' })).set(done),
         )
         holder.bar?.done()
@@ -198,6 +211,9 @@ export function register(program: Command): void {
       try {
         const ctx = offlineCtx(db, await deterministicSampler(), Number(o.chainId))
         const r = await exportCampaign(ctx, o.campaign, o.out, o.addToStore ? { addToStore: await storeHook(o.storeDir) } : {})
+        // Labelers see their quality (gold results included) from this export on.
+        const { loadCampaignQuality, saveQualitySnapshot } = await import('../../labeling/report.ts')
+        await saveQualitySnapshot(ctx, o.campaign, (await loadCampaignQuality(ctx, o.campaign)).quality)
         for (const f of r.files) console.log(f)
         console.log(`labels ${r.counts.labels}, demonstrations ${r.counts.demonstrations}, comparisons ${r.counts.comparisons}`)
         console.log(`merkleRoot ${r.manifest.merkleRoot}`)

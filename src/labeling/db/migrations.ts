@@ -97,6 +97,24 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('labels_campaign').on('labels').columns(['campaign_id', 'id']).execute()
       },
     },
+    // Issue 13: when each task's content was first served to its labeler (speed checks, time on task);
+    // per-labeler quality published at export (what /api/me/stats shows); indexes for purging.
+    '0002_trust': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('assignments').addColumn('first_served_at', time).execute()
+        await db.schema
+          .createTable('labeler_quality')
+          .addColumn('campaign_id', 'text', (c) => c.notNull())
+          .addColumn('labeler', 'text', (c) => c.notNull())
+          .addColumn('quality', 'text', (c) => c.notNull())
+          .addColumn('exported_at', time, (c) => c.notNull())
+          .addPrimaryKeyConstraint('labeler_quality_pk', ['campaign_id', 'labeler'])
+          .execute()
+        await db.schema.createIndex('nonces_expires').on('nonces').column('expires_at').execute()
+        await db.schema.createIndex('sessions_expires').on('sessions').column('expires_at').execute()
+        await db.schema.createIndex('assignments_campaign_status').on('assignments').columns(['campaign_id', 'status', 'lease_expires_at']).execute()
+      },
+    },
   }
 }
 

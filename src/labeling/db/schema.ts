@@ -59,6 +59,7 @@ export interface AssignmentsTable {
   assigned_at: number
   lease_expires_at: number
   submitted_at: number | null
+  first_served_at: number | null // when this task's content was first sent to this labeler (see markServed)
 }
 export interface LabelsTable {
   id: Generated<number>
@@ -75,6 +76,14 @@ export interface LabelsTable {
   created_at: number
 }
 
+/** Per-labeler quality as of the campaign's latest export (JSON of LabelerQuality): what labelers see. */
+export interface LabelerQualityTable {
+  campaign_id: string
+  labeler: string
+  quality: string
+  exported_at: number
+}
+
 export interface Database {
   users: UsersTable
   nonces: NoncesTable
@@ -83,6 +92,7 @@ export interface Database {
   tasks: TasksTable
   assignments: AssignmentsTable
   labels: LabelsTable
+  labeler_quality: LabelerQualityTable
 }
 
 export type Dialect = 'sqlite' | 'postgres'
