@@ -25,10 +25,10 @@ export type CrowdResult = { member: string; address: Address; kind: CrowdKind; s
 /** The default crowd: three careful wallets, one careless, one cheater (five wallets). */
 export function defaultCrowd(signers: Array<Signer & { address: Address }>): CrowdMember[] {
   const spec: Array<[string, CrowdKind, number]> = [
-    ['careful-1', 'careful', 0.01],
-    ['careful-2', 'careful', 0.02],
-    ['careful-3', 'careful', 0.03],
-    ['careless', 'careless', 0.15],
+    ['careful-1', 'careful', 0.003],
+    ['careful-2', 'careful', 0.005],
+    ['careful-3', 'careful', 0.008],
+    ['careless', 'careless', 0.1],
     ['cheater', 'cheater', 0.02],
   ]
   if (signers.length < spec.length) throw new Error(`the default crowd needs ${spec.length} wallets, got ${signers.length}`)
