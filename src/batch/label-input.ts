@@ -95,8 +95,7 @@ export async function verifyLabelBatch(dir: string, check: LabelBatchCheck): Pro
     return fail(`cannot read batch manifest (${(cause as Error).message})`, { file: batchFile })
   }
   if (batch.version !== BATCH_VERSION) fail(`batch manifest version ${JSON.stringify(batch.version)}, expected ${BATCH_VERSION}: export the campaign again`, { file: batchFile, field: 'version' })
-  // shapes, ranges and every label's proof against batch.json's own root (throws EBATCH naming the field)
-  parseBatchManifest(batch, batchFile)
+  if (typeof batch.campaignId !== 'string') fail('campaignId must be a string', { file: batchFile, field: 'campaignId' })
   const campaignId: string = batch.campaignId
   if (check.campaign !== undefined && campaignId !== check.campaign)
     fail(`export of campaign ${campaignId}, expected campaign ${check.campaign}`, { file: batchFile, field: 'campaignId' })
@@ -125,6 +124,8 @@ export async function verifyLabelBatch(dir: string, check: LabelBatchCheck): Pro
   const tree = buildMerkleTree(labels.map((l) => l.labelHash))
   if (tree.root !== String(batch.merkleRoot).toLowerCase())
     fail(`Merkle root ${batch.merkleRoot} of batch.json does not match the root ${tree.root} recomputed from labels.jsonl`, { file: batchFile, field: 'merkleRoot' })
+  // shapes, ranges and every label's proof against the root (throws EBATCH naming the field)
+  parseBatchManifest(batch, batchFile)
   if (batch.labelCount !== labels.length || batch.labels.length !== labels.length)
     fail(`batch.json lists ${batch.labels.length} labels (labelCount ${batch.labelCount}); labels.jsonl has ${labels.length}`, { file: batchFile, field: 'labelCount' })
   labels.forEach((l, i) => {
