@@ -1,6 +1,6 @@
 // instruct3 jobs: each pipeline stage as a job spec, run locally (default) or on Bacalhau. See docs/jobs.md.
 export type * from './types.ts'
-export { KNOWN_STAGES, INPUTS_ROOT, OUTPUTS_PATH, OUTPUTS_NAME, TERMINAL_JOB_STATES } from './types.ts'
+export { INPUTS_ROOT, OUTPUTS_PATH, OUTPUTS_NAME, TERMINAL_JOB_STATES } from './types.ts'
 export type { BacalhauJob } from './bacalhau-model.ts'
 export { toBacalhauJob, checkStageSpec, assertStageSpec, readJobFile, inputTarget } from './spec.ts'
 export { validateBacalhauJob, assertValidBacalhauJob, type ValidationReport, type ValidationIssue } from './validate.ts'
@@ -18,4 +18,4 @@ export {
   type PipelineRunResult,
   type StageOutcome,
 } from './pipeline.ts'
-export { stageJob, STAGE_DEFAULTS, DEFAULT_IMAGE, type StageJobInit } from './stages.ts'
+export { stageJob, DEFAULT_IMAGE, type StageJobInit } from './stages.ts'

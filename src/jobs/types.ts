@@ -6,9 +6,6 @@
  * behaves the same way on a laptop and on a Bacalhau network.
  */
 
-/** The pipeline stages instruct3 knows. Other names are allowed (toy/test stages), these are the documented ones. */
-export const KNOWN_STAGES = ['corpus', 'pretrain', 'sft', 'rm', 'ppo', 'dpo', 'eval'] as const
-
 /** An input of a stage: a UnixFS file or directory, by CID, mounted read-only at `/inputs/<name>`. */
 export type StageInput = { name: string; cid: string }
 
@@ -21,7 +18,7 @@ export type StageTimeouts = { executionSeconds?: number; queueSeconds?: number; 
 export type StageJobSpec = {
   /** Job name. Bacalhau treats a second submission under the same name as an update of that job, so make it unique per run. */
   name: string
-  /** Pipeline stage (corpus, pretrain, sft, rm, ppo, dpo, eval, or any other name for custom stages). */
+  /** Pipeline stage (the pipeline's names are in src/pipeline/stages.ts; any name for custom stages). */
   stage: string
   /** Container image, e.g. "ghcr.io/instruct3/trainer:0.1.0". */
   image: string

@@ -31,6 +31,11 @@ export function uploadParams(config: GPTConfig, host: HostParams): Params {
   return p
 }
 
+/** Free the device buffers of parameters uploaded with `uploadParams` (frozen references, reward models). */
+export function disposeParams(p: Params): void {
+  tree.dispose(p)
+}
+
 export function downloadParams(p: Params): HostParams {
   const out: HostParams = {}
   for (const [k, v] of Object.entries(p)) out[k] = new Float32Array(v.ref.dataSync() as Float32Array)

@@ -7,6 +7,9 @@ import { readFileSync } from 'node:fs'
 import { join, resolve, dirname } from 'node:path'
 import { Instruct3Error } from '../util/errors.ts'
 import { dataDir, sharedDataDir } from '../util/paths.ts'
+import { DEFAULT_IMAGE } from '../jobs/stages.ts'
+import type { StageResources } from '../jobs/types.ts'
+import { checkPpoSettings, type PpoSettingsPatch } from '../train/ppo-config.ts'
 
 export type PipelineConfig = {
   name: string
@@ -17,23 +20,27 @@ export type PipelineConfig = {
   tasks: { maxChars: number; maxAnswerChars: number }
   tokenizer: { vocabSize: number; trainBytes: number }
   model: { nCtx: number; nEmbd: number; nLayer: number; nHead: number; dropout: number }
-  pretrain: { steps: number; batchSize: number; lr: number; minLr: number; warmup: number; evalEvery: number; seed: number; maxDocs: number }
-  sft: { epochs: number; batchSize: number; lr: number; maxDemonstrations: number; selectByReward: boolean }
+  pretrain: { steps: number; batchSize: number; lr: number; minLr: number; warmup: number; evalEvery: number; checkpointEvery: number; evalBatches: number; seed: number; maxDocs: number }
+  /** selectPrompts/selectNewTokens: validation prompts and tokens per prompt when SFT selects its checkpoint by reward. */
+  sft: { epochs: number; batchSize: number; lr: number; minLr: number; warmup: number; evalEvery: number; checkpointEvery: number; maxDemonstrations: number; selectByReward: boolean; selectPrompts: number; selectNewTokens: number }
   /** One SFT sample added to every web3 comparison (ranked with the wrong answers) before the reward models and DPO. */
   samples: { enabled: boolean; maxNewTokens: number }
-  reward: { epochs: number; batchSize: number; lr: number; mode: 'listwise' | 'pairwise'; maxComparisons: number }
+  reward: { epochs: number; batchSize: number; lr: number; minLr: number; warmup: number; evalEvery: number; checkpointEvery: number; mode: 'listwise' | 'pairwise'; maxComparisons: number }
   /** A second reward model, trained on the other half of the comparisons with another seed: the judge. */
   judge: { seed: number }
   /** A reward model on the real hh-rlhf preference pairs (reported, not used by RL). */
-  hh: { enabled: boolean; epochs: number; batchSize: number; lr: number; maxComparisons: number }
+  hh: { enabled: boolean; epochs: number; batchSize: number; lr: number; minLr: number; warmup: number; evalEvery: number; checkpointEvery: number; maxComparisons: number }
   /** Which RL step(s) to run after the reward model. */
   rl: 'ppo' | 'dpo' | 'both'
-  ppo: Record<string, unknown>
-  dpo: { beta: number; steps: number; batchPairs: number; lr: number; maxComparisons: number; maxEvalComparisons: number }
+  /** PPO's settings (checked by the trainer's `checkPpoSettings`, defaults in train/ppo-config.ts) and how many prompts it draws from. */
+  ppo: PpoSettingsPatch & { maxPrompts: number }
+  dpo: { beta: number; steps: number; batchPairs: number; lr: number; minLr: number; warmup: number; evalEvery: number; checkpointEvery: number; maxComparisons: number; maxEvalComparisons: number }
   /** swcChoice: also score every SWC label's likelihood per held-out contract (33 forward passes each). */
   eval: { maxPrompts: number; maxNewTokens: number; swcChoice: boolean }
   /** Where artifacts and manifests go: the embedded Helia node, a Kubo node, or nowhere. */
   store: { kind: 'helia' | 'kubo' | 'none'; apiUrl?: string; dir?: string }
+  /** With `--runner local|bacalhau`: the image a job runs, and per-stage resources over the stage's own (e.g. `{ "ppo": { "gpu": 1 } }`). */
+  jobs: { image: string; resources: Record<string, StageResources> }
   seed: number
 }
 
@@ -45,17 +52,18 @@ export function defaultPipelineConfig(): PipelineConfig {
     tasks: { maxChars: 640, maxAnswerChars: 200 },
     tokenizer: { vocabSize: 4096, trainBytes: 8_000_000 },
     model: { nCtx: 256, nEmbd: 256, nLayer: 4, nHead: 4, dropout: 0 },
-    pretrain: { steps: 2000, batchSize: 16, lr: 2e-3, minLr: 2e-4, warmup: 100, evalEvery: 200, seed: 1, maxDocs: 0 },
-    sft: { epochs: 2, batchSize: 16, lr: 5e-4, maxDemonstrations: 0, selectByReward: false },
+    pretrain: { steps: 2000, batchSize: 16, lr: 2e-3, minLr: 2e-4, warmup: 100, evalEvery: 200, checkpointEvery: 200, evalBatches: 8, seed: 1, maxDocs: 0 },
+    sft: { epochs: 2, batchSize: 16, lr: 5e-4, minLr: 5e-5, warmup: 10, evalEvery: 20, checkpointEvery: 50, maxDemonstrations: 0, selectByReward: false, selectPrompts: 16, selectNewTokens: 32 },
     samples: { enabled: true, maxNewTokens: 32 },
-    reward: { epochs: 2, batchSize: 4, lr: 3e-4, mode: 'listwise', maxComparisons: 0 },
+    reward: { epochs: 2, batchSize: 4, lr: 3e-4, minLr: 3e-5, warmup: 5, evalEvery: 25, checkpointEvery: 50, mode: 'listwise', maxComparisons: 0 },
     judge: { seed: 7 },
-    hh: { enabled: true, epochs: 1, batchSize: 8, lr: 3e-4, maxComparisons: 0 },
+    hh: { enabled: true, epochs: 1, batchSize: 8, lr: 3e-4, minLr: 3e-5, warmup: 5, evalEvery: 0, checkpointEvery: 50, maxComparisons: 0 },
     rl: 'both',
-    ppo: {},
-    dpo: { beta: 0.1, steps: 200, batchPairs: 8, lr: 1e-4, maxComparisons: 0, maxEvalComparisons: 0 },
+    ppo: { maxPrompts: 512 },
+    dpo: { beta: 0.1, steps: 200, batchPairs: 8, lr: 1e-4, minLr: 1e-5, warmup: 5, evalEvery: 50, checkpointEvery: 50, maxComparisons: 0, maxEvalComparisons: 0 },
     eval: { maxPrompts: 64, maxNewTokens: 48, swcChoice: true },
     store: { kind: 'helia' },
+    jobs: { image: DEFAULT_IMAGE, resources: {} },
     seed: 1,
   }
 }
@@ -74,13 +82,13 @@ export function demoConfig(): PipelineConfig {
     tasks: { maxChars: 280, maxAnswerChars: 100 },
     tokenizer: { vocabSize: 2048, trainBytes: 3_000_000 },
     model: { nCtx: 128, nEmbd: 64, nLayer: 2, nHead: 2, dropout: 0 },
-    pretrain: { steps: 550, batchSize: 16, lr: 4e-3, minLr: 4e-4, warmup: 40, evalEvery: 100, seed: 1, maxDocs: 0 },
-    sft: { epochs: 2, batchSize: 16, lr: 2e-3, maxDemonstrations: 1200, selectByReward: false },
+    pretrain: { ...c.pretrain, steps: 550, batchSize: 16, lr: 4e-3, minLr: 4e-4, warmup: 40, evalEvery: 100, checkpointEvery: 100 },
+    sft: { ...c.sft, epochs: 2, batchSize: 16, lr: 2e-3, minLr: 2e-4, maxDemonstrations: 1200 },
     samples: { enabled: true, maxNewTokens: 24 },
-    reward: { epochs: 1, batchSize: 8, lr: 1e-3, mode: 'listwise', maxComparisons: 1000 },
-    hh: { enabled: true, epochs: 1, batchSize: 8, lr: 1e-3, maxComparisons: 800 },
+    reward: { ...c.reward, epochs: 1, batchSize: 8, lr: 1e-3, minLr: 1e-4, maxComparisons: 1000 },
+    hh: { ...c.hh, epochs: 1, batchSize: 8, lr: 1e-3, minLr: 1e-4, maxComparisons: 800 },
     ppo: { iterations: 16, rolloutBatch: 16, miniBatch: 8, ppoEpochs: 2, maxNewTokens: 24, maxPrompts: 256, policyLr: 2e-4, kl: { coef: 0.1, estimator: 'k1' } },
-    dpo: { beta: 0.1, steps: 30, batchPairs: 8, lr: 5e-4, maxComparisons: 80, maxEvalComparisons: 64 },
+    dpo: { ...c.dpo, steps: 30, lr: 5e-4, minLr: 5e-5, evalEvery: 10, maxComparisons: 80, maxEvalComparisons: 64 },
     // swcChoice adds about 2 minutes here
     eval: { maxPrompts: 48, maxNewTokens: 24, swcChoice: false },
   }
@@ -94,7 +102,8 @@ export function mergeConfig(base: PipelineConfig, patch: unknown, file?: string)
       if (p === null || typeof p !== 'object' || Array.isArray(p))
         throw new Instruct3Error(`expected an object`, { code: 'ECONFIG', details: { file, field: path } })
       const out: Record<string, unknown> = { ...(b as Record<string, unknown>) }
-      const free = path === 'ppo' // trainer options are checked by the trainer itself
+      // PPO's settings are checked by its trainer's validator below; jobs.resources is keyed by stage name (checked by the job executor)
+      const free = path === 'ppo' || path === 'jobs.resources'
       for (const [k, v] of Object.entries(p as Record<string, unknown>)) {
         const sub = path ? `${path}.${k}` : k
         if (!(k in out) && !free && !(path === 'store' && (k === 'apiUrl' || k === 'dir')))
@@ -115,6 +124,16 @@ export function mergeConfig(base: PipelineConfig, patch: unknown, file?: string)
   ]
   for (const [field, v, allowed] of enums)
     if (!allowed.includes(v)) throw new Instruct3Error(`must be one of ${allowed.join(', ')}`, { code: 'ECONFIG', details: { file, field } })
+  const { maxPrompts, ...ppo } = merged.ppo
+  if (typeof maxPrompts !== 'number') throw new Instruct3Error(`expected number, got ${typeof maxPrompts}`, { code: 'ECONFIG', details: { file, field: 'ppo.maxPrompts' } })
+  checkPpoSettings(ppo, 'ppo', file)
+  for (const [stage, r] of Object.entries(merged.jobs.resources)) {
+    if (r === null || typeof r !== 'object' || Array.isArray(r)) throw new Instruct3Error('expected an object', { code: 'ECONFIG', details: { file, field: `jobs.resources.${stage}` } })
+    for (const [k, v] of Object.entries(r)) {
+      if (!['cpu', 'memory', 'disk', 'gpu'].includes(k)) throw new Instruct3Error('unknown key (cpu, memory, disk, gpu)', { code: 'ECONFIG', details: { file, field: `jobs.resources.${stage}.${k}` } })
+      if (typeof v !== 'string' && typeof v !== 'number') throw new Instruct3Error(`expected a string or number, got ${typeof v}`, { code: 'ECONFIG', details: { file, field: `jobs.resources.${stage}.${k}` } })
+    }
+  }
   if (merged.model.nEmbd % merged.model.nHead !== 0)
     throw new Instruct3Error('model.nEmbd must be divisible by model.nHead', { code: 'ECONFIG', details: { file, field: 'model.nHead' } })
   if (merged.store.kind === 'kubo' && !merged.store.apiUrl)

@@ -1,28 +1,33 @@
 /**
- * The pipeline as jobs (`instruct3 pipeline --runner local|bacalhau`): each stage becomes a job whose
- * command is `instruct3 stage <name> --config /inputs/config/pipeline.json --inputs /inputs --out /outputs`,
- * whose inputs are the config, the shared data (data stage) and the earlier stages' output folders, all by
- * CID, and whose `/outputs` folder comes back as one CID. The same stage code runs in-process (the
- * default), in a local child process, or in a container on a Bacalhau node. Run manifests are written
- * exactly as for an in-process run.
+ * The job executors (`instruct3 pipeline --runner local|bacalhau`): a stage runs as a job whose command is
+ * `instruct3 stage <name> --config /inputs/config/pipeline.json --inputs /inputs --out /outputs`, whose
+ * inputs are the config, the shared data (data stage) and the earlier stages' folders, all by CID, and
+ * whose `/outputs` folder comes back by CID into workDir/<stage>. Everything else (keys, skipping, output
+ * CIDs, run manifests) is the driver's in run.ts, so the manifests are those of an in-process run.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { tmpdir } from 'node:os'
-import type { CID } from 'multiformats/cid'
+import { createJobRunner } from '../jobs/runner.ts'
+import { checkPipeline } from '../jobs/pipeline.ts'
+import { stageJob } from '../jobs/stages.ts'
+import type { PipelineInput, PipelineStageDef } from '../jobs/pipeline.ts'
+import type { JobRunner, StageInput, StageResources } from '../jobs/types.ts'
+import type { ContentStore } from '../store/types.ts'
 import { Instruct3Error } from '../util/errors.ts'
 import type { PipelineConfig } from './config.ts'
-import { STAGES, activeStages, runStage, type StageRecord } from './run.ts'
+import { keyFor, runStage, type Ctx, type StageDef, type StageRecord } from './stage.ts'
+import { STAGES } from './stages.ts'
+import { openStore, runPipeline, type PipelineOptions, type PipelineResult, type StageExecutor } from './run.ts'
 
-export type JobPipelineOptions = {
-  runner: 'local' | 'bacalhau'
-  bacalhauApi?: string
-  /** Kubo RPC the Bacalhau nodes read inputs from and publish to; our store talks to it too. */
-  ipfsApi?: string
+export type JobExecutorInit = {
+  runner: JobRunner
+  /** Where job inputs are added and job outputs read from (the Bacalhau nodes must reach it). */
+  store: ContentStore
   quiet?: boolean
 }
 
-/** Run one stage inside a job: earlier stages' folders are under `inputsRoot/<stage>`. */
+/** Run one stage inside a job (`instruct3 stage`): earlier stages' folders are under `inputsRoot/<stage>`. */
 export async function runStageJob(name: string, cfg: PipelineConfig, inputsRoot: string, outDir: string, quiet = false): Promise<StageRecord> {
   const def = STAGES.find((s) => s.name === name)
   if (!def) throw new Instruct3Error(`unknown stage "${name}" (${STAGES.map((s) => s.name).join(', ')})`, { code: 'ECONFIG', details: { field: 'stage' } })
@@ -40,82 +45,106 @@ export async function runStageJob(name: string, cfg: PipelineConfig, inputsRoot:
   return runStage(def, { cfg, records, dirs, log: (m) => !quiet && process.stderr.write(`stage: ${m}\n`), quiet }, outDir)
 }
 
-export async function runPipelineAsJobs(cfg: PipelineConfig, opts: JobPipelineOptions): Promise<{ manifest?: string; stages: string[] }> {
-  const { createStore } = await import('../store/index.ts')
-  const { createJobRunner, runPipelineJobs, stageJob } = await import('../jobs/index.ts')
-  const { writeManifest, writePipelineManifest } = await import('../store/manifest.ts')
-  const { toCid } = await import('../store/index.ts')
-  const { dataDir } = await import('../util/paths.ts')
-  const store = opts.ipfsApi
-    ? await createStore({ kind: 'kubo', apiUrl: opts.ipfsApi })
-    : await createStore({ kind: 'helia', dir: cfg.store.dir ?? join(dataDir(), 'ipfs') })
-  const log = (m: string) => !opts.quiet && process.stderr.write(`pipeline: ${m}\n`)
+/** The job spec of one stage: its definition's resources and timeouts, the config's `jobs` overrides. */
+function stageSpec(stage: StageDef, cfg: PipelineConfig, runId: string, inputs: PipelineInput[], quiet: boolean): PipelineStageDef {
+  const over: StageResources = cfg.jobs.resources[stage.name] ?? {}
+  return stageJob({
+    stage: stage.name,
+    runId,
+    image: cfg.jobs.image,
+    args: ['stage', stage.name, '--config', '/inputs/config/pipeline.json', '--inputs', '/inputs', '--out', '/outputs', ...(quiet ? ['--quiet'] : [])],
+    inputs,
+    resources: { ...stage.resources, ...over },
+    timeouts: stage.timeouts,
+  })
+}
+
+/** A stage's external inputs: the config it runs with, and for the data stage the shared data. */
+const externalInputs = (stage: StageDef): string[] => ['config', ...(stage.name === 'data' ? ['shared-data'] : [])]
+
+/** An executor that runs each stage as a job on `runner` (a local child process or a Bacalhau network). */
+export function jobExecutor(init: JobExecutorInit): StageExecutor {
+  const runId = Date.now().toString(36)
+  const quiet = Boolean(init.quiet)
+  const cids = new Map<string, string>()
+  /** The config a job reads (paths inside the job; no store), added once by CID like every other input. */
+  const configCid = async (cfg: PipelineConfig): Promise<string> => {
+    if (!cids.has('config')) {
+      const tmp = mkdtempSync(join(tmpdir(), 'instruct3-cfg-'))
+      try {
+        writeFileSync(join(tmp, 'pipeline.json'), JSON.stringify({ ...cfg, workDir: '/outputs', dataDir: '/inputs/shared-data', store: { kind: 'none' } }, null, 2))
+        cids.set('config', (await init.store.addDirectory(tmp, { pin: true })).toString())
+      } finally {
+        rmSync(tmp, { recursive: true, force: true })
+      }
+    }
+    return cids.get('config')!
+  }
+  const sharedCid = async (cfg: PipelineConfig): Promise<string> => {
+    if (!cids.has('shared-data')) cids.set('shared-data', (await init.store.addDirectory(resolve(cfg.dataDir), { pin: true })).toString())
+    return cids.get('shared-data')!
+  }
+  return {
+    kind: init.runner.kind,
+    async prepare(stages, cfg) {
+      for (const name of Object.keys(cfg.jobs.resources))
+        if (!STAGES.some((s) => s.name === name))
+          throw new Instruct3Error(`no stage "${name}" (${STAGES.map((s) => s.name).join(', ')})`, { code: 'ECONFIG', details: { field: `jobs.resources.${name}` } })
+      // every spec is checked (ours and Bacalhau's rules) before the first job starts
+      const specs = stages.map((s) =>
+        stageSpec(s, cfg, runId, [...externalInputs(s).map((n) => ({ name: n, cid: 'bafkqaaa' })), ...s.inputs.filter((n) => stages.some((x) => x.name === n)).map((n) => ({ name: n, from: n }))], quiet),
+      )
+      checkPipeline(specs)
+    },
+    async run(stage: StageDef, ctx: Ctx, dir: string): Promise<StageRecord> {
+      const inputs: StageInput[] = [{ name: 'config', cid: await configCid(ctx.cfg) }]
+      if (stage.name === 'data') inputs.push({ name: 'shared-data', cid: await sharedCid(ctx.cfg) })
+      for (const n of stage.inputs) if (ctx.dirs.has(n)) inputs.push({ name: n, cid: (await init.store.addDirectory(ctx.dirs.get(n)!, { pin: true })).toString() })
+      const spec = stageSpec(stage, ctx.cfg, runId, inputs, quiet)
+      const r = await init.runner.run(
+        { ...spec, inputs },
+        { onLog: quiet ? undefined : (l) => process.stderr.write(`[${stage.name}] ${l.line}\n`) },
+      )
+      if (r.state !== 'Completed' || !r.outputs)
+        throw new Instruct3Error(`stage "${stage.name}" ${r.state.toLowerCase()}${r.jobId ? ` (job ${r.jobId})` : ''}: ${r.message ?? ''}\n${r.logTail.slice(-15).join('\n')}`, {
+          code: 'EJOB',
+          details: { field: stage.name, jobId: r.jobId, logFile: r.logFile },
+        })
+      rmSync(dir, { recursive: true, force: true })
+      await init.store.get(r.outputs, dir)
+      const recFile = join(dir, 'stage.json')
+      if (!existsSync(recFile)) throw new Instruct3Error(`job for stage "${stage.name}" wrote no stage.json`, { code: 'EJOB', details: { field: stage.name, jobId: r.jobId, file: recFile } })
+      const rec = JSON.parse(readFileSync(recFile, 'utf8')) as StageRecord
+      const key = keyFor(stage, ctx.cfg, ctx.records)
+      if (rec.key !== key)
+        throw new Instruct3Error(`job for stage "${stage.name}" computed key ${rec.key.slice(0, 12)}, this pipeline ${key.slice(0, 12)}: the job runs other code or another config (image ${spec.image})`, {
+          code: 'EJOB',
+          details: { field: stage.name, jobId: r.jobId },
+        })
+      return rec
+    },
+  }
+}
+
+export type JobPipelineOptions = Omit<PipelineOptions, 'executor' | 'store'> & {
+  runner: 'local' | 'bacalhau'
+  bacalhauApi?: string
+  /** A store the caller opened and closes (default: the one `cfg.store` names). */
+  store?: ContentStore
+}
+
+/** `--runner local|bacalhau`: the pipeline with every stage run as a job; same records and manifests as in-process. */
+export async function runPipelineAsJobs(cfg: PipelineConfig, opts: JobPipelineOptions): Promise<PipelineResult> {
+  if (!opts.store && cfg.store.kind === 'none')
+    throw new Instruct3Error('jobs read their inputs from a store and publish to it: set store.kind to "helia" or "kubo"', { code: 'ECONFIG', details: { field: 'store.kind' } })
+  const store = opts.store ?? (await openStore(cfg))
   try {
-    // the config travels by CID like every other input
-    const tmp = mkdtempSync(join(tmpdir(), 'instruct3-cfg-'))
-    writeFileSync(join(tmp, 'pipeline.json'), JSON.stringify({ ...cfg, workDir: '/outputs', dataDir: '/inputs/shared-data', store: { kind: 'none' } }, null, 2))
-    const configCid = (await store.addDirectory(tmp, { pin: true })).toString()
-    rmSync(tmp, { recursive: true, force: true })
-    log(`config ${configCid}`)
-    const sharedCid = (await store.addDirectory(resolve(cfg.dataDir), { pin: true })).toString()
-    log(`shared data ${sharedCid}`)
-    const runId = Date.now().toString(36)
-    const stages = activeStages(cfg)
-    const active = new Set(stages.map((s) => s.name))
-    const defs = stages.map((s) =>
-      stageJob({
-        stage: s.name,
-        runId,
-        args: ['stage', s.name, '--config', '/inputs/config/pipeline.json', '--inputs', '/inputs', '--out', '/outputs', ...(opts.quiet ? ['--quiet'] : [])],
-        inputs: [
-          { name: 'config', cid: configCid },
-          ...(s.name === 'data' ? [{ name: 'shared-data', cid: sharedCid }] : []),
-          ...s.inputs.filter((n) => active.has(n)).map((n) => ({ name: n, from: n })),
-        ],
-      }),
-    )
     const runner =
       opts.runner === 'bacalhau'
         ? createJobRunner({ runner: 'bacalhau', bacalhauApi: opts.bacalhauApi })
-        : createJobRunner({ runner: 'local', store, workRoot: join(cfg.workDir, 'jobs') })
-    mkdirSync(cfg.workDir, { recursive: true })
-    const startedAt = new Date().toISOString()
-    const r = await runPipelineJobs(defs, runner, {
-      onStage: (stage, res) => log(res ? `${stage}: ${res.state}${res.outputs ? ` -> ${res.outputs}` : ''}` : `${stage}: submitted`),
-      onLog: opts.quiet ? undefined : (stage, l) => process.stderr.write(`[${stage}] ${l.line}\n`),
-    })
-    // run manifests, as for an in-process run: inputs `from:<stage>/outputs`, outputs the stage folder
-    const manifests: CID[] = []
-    const outCid = new Map<string, string>()
-    for (const st of r.stages) {
-      if (st.state !== 'Completed' || !st.outputs) continue
-      outCid.set(st.stage, st.outputs)
-      const def = stages.find((s) => s.name === st.stage)!
-      const inputs: Record<string, CID> = { config: toCid(configCid) }
-      if (st.stage === 'data') inputs['shared-data'] = toCid(sharedCid)
-      for (const n of def.inputs) if (outCid.has(n)) inputs[`from:${n}/outputs`] = toCid(outCid.get(n)!)
-      manifests.push(
-        await writeManifest(store, {
-          stage: st.stage,
-          config: JSON.parse(JSON.stringify(def.config(cfg) ?? null)),
-          inputs,
-          outputs: { outputs: toCid(st.outputs) },
-          startedAt,
-          finishedAt: new Date().toISOString(),
-        }),
-      )
-    }
-    let manifest: string | undefined
-    if (manifests.length) manifest = (await writePipelineManifest(store, { name: cfg.name, stages: manifests, startedAt, finishedAt: new Date().toISOString() })).toString()
-    if (!r.ok) {
-      const f = r.failed!
-      throw new Instruct3Error(`stage "${f.stage}" ${f.state}: ${f.message ?? ''}\n${f.logTail.slice(-15).join('\n')}\n(finished stages kept: ${[...outCid.keys()].join(', ') || 'none'}${manifest ? `; manifest ${manifest}` : ''})`, {
-        code: 'EJOB',
-        details: { field: f.stage, jobId: f.jobId },
-      })
-    }
-    return { manifest, stages: [...outCid.keys()] }
+        : createJobRunner({ runner: 'local', store, workRoot: join(cfg.workDir, 'jobs'), logDir: join(cfg.workDir, 'jobs', 'logs') })
+    return await runPipeline(cfg, { ...opts, store, executor: jobExecutor({ runner, store, quiet: opts.quiet }) })
   } finally {
-    await store.close()
+    if (!opts.store) await store.close()
   }
 }

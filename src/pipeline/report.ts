@@ -8,7 +8,7 @@ import { writeFileAtomicSync } from '../util/atomic.ts'
 import { readMetrics, type MetricsRow } from '../train/metrics.ts'
 import { formatDuration } from '../util/progress.ts'
 import type { PipelineConfig } from './config.ts'
-import type { StageRecord } from './run.ts'
+import type { StageRecord } from './stage.ts'
 import type { EvalReport } from './evaluate.ts'
 import { barChartSvg, lineChartSvg, writePng, type Series } from './plot.ts'
 

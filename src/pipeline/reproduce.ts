@@ -14,7 +14,8 @@ import type { RunManifest } from '../store/manifest.ts'
 import { parseFrom } from '../store/manifest.ts'
 import { reproduce, type ReproduceReport } from '../store/reproduce.ts'
 import type { PipelineConfig } from './config.ts'
-import { STAGES, runStage, type StageRecord } from './run.ts'
+import { runStage, type StageRecord } from './stage.ts'
+import { STAGES } from './stages.ts'
 
 export async function reproduceStage(store: ContentStore, cid: string, opts: { stage?: string; quiet?: boolean; keep?: boolean } = {}): Promise<ReproduceReport> {
   return reproduce(
@@ -42,7 +43,8 @@ export async function reproduceStage(store: ContentStore, cid: string, opts: { s
         const log = (msg: string) => !opts.quiet && process.stderr.write(`reproduce: ${msg}\n`)
         log(`re-running ${m.stage} in ${root}`)
         const out = join(root, 'out')
-        const rec = await runStage(def, { cfg: { ...cfg, workDir: root }, records, dirs, log, quiet: Boolean(opts.quiet) }, out)
+        // a manifest records no workDir or store (where a run lives); the re-run lives in `root`, storing nothing
+        const rec = await runStage(def, { cfg: { ...cfg, workDir: root, store: { kind: 'none' } }, records, dirs, log, quiet: Boolean(opts.quiet) }, out)
         const cids: Record<string, CID> = {}
         for (const [name, rel] of Object.entries(rec.outputs)) {
           const p = join(out, rel)

@@ -22,27 +22,24 @@ export type PpoStageInit = {
 
 export async function runPpoStage(init: PpoStageInit): Promise<{ outputs: Record<string, string>; metrics: Record<string, number> }> {
   const { trainPpo, defaultPpoConfig } = await import('../train/ppo.ts')
-  const user = init.cfg.ppo as Partial<typeof defaultPpoConfig> & { maxPrompts?: number }
-  const maxNew = user.maxNewTokens ?? 32
+  const { maxPrompts, ...settings } = init.cfg.ppo
+  const maxNew = settings.maxNewTokens ?? defaultPpoConfig.maxNewTokens
   const tok = loadTokenizer(init.sft)
   const nCtx = loadCheckpoint(init.sft).config.nCtx
   const rows = await loadPrompts(join(init.tasksDir, 'train', 'prompts.jsonl'))
   const prompts = rows
     .map((r) => formatPrompt(tok, r.prompt))
     .filter((ids) => ids.length + maxNew <= nCtx)
-    .slice(0, user.maxPrompts ?? 512)
+    .slice(0, maxPrompts)
   const b = readFileSync(init.ptxTokensFile)
   const ptxTokens = new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength))
-  const { maxPrompts: _m, ...rest } = user
-  void _m
   const r = await trainPpo({
-    ...rest,
+    ...settings,
     policyDir: init.sft,
     reward: { modelDir: init.reward },
     prompts,
     ptxTokens,
     outDir: init.outDir,
-    maxNewTokens: maxNew,
     seed: init.cfg.seed,
     quiet: init.quiet,
   })

@@ -1,431 +1,41 @@
 /**
  * `instruct3 pipeline`: data -> pretrain -> SFT -> reward models -> PPO and/or DPO -> evaluation -> report.
  *
- * Each stage writes into workDir/<stage>/ and finishes by writing `stage.json` with a key: the hash of the
- * stage's config and of its inputs' keys. A stage whose stage.json carries the same key is skipped; a
- * stage that was interrupted resumes from its own checkpoint. With a store, every stage's outputs are
- * added (UnixFS) and described by a run manifest (inputs named `from:<stage>/<output>`), and the
- * pipeline manifest links them all, so `instruct3 verify <cid>` can re-check the whole run.
+ * The driver: for each active stage (stages.ts) it computes the stage's key (stage.ts), skips the stage
+ * when workDir/<stage>/stage.json carries the same key, else has the executor run it into that folder.
+ * The executor is the only thing that differs between `--runner inprocess|local|bacalhau`: in this
+ * process, or as a job whose /outputs come back by CID into the same folder. With a store, the driver
+ * then adds each output (UnixFS), writes the stage's run manifest (stage.ts `stageManifest`) and, at the
+ * end, a pipeline manifest linking them all, so `instruct3 verify <cid>` can re-check the whole run and
+ * `instruct3 reproduce` can re-run any stage of it.
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
-import { join, relative, resolve } from 'node:path'
-import { createHash } from 'node:crypto'
+import { join, resolve } from 'node:path'
 import type { CID } from 'multiformats/cid'
+import type { ContentStore } from '../store/types.ts'
 import { writeFileAtomicSync } from '../util/atomic.ts'
-import { Instruct3Error } from '../util/errors.ts'
-import { readJsonl, toJsonl } from '../util/jsonl.ts'
-import type { PipelineConfig } from './config.ts'
 import { formatDuration } from '../util/progress.ts'
 import { dataDir } from '../util/paths.ts'
+import type { PipelineConfig } from './config.ts'
+import { keyFor, runStage, stageManifest, writeRecord, type Ctx, type StageDef, type StageRecord } from './stage.ts'
+import { activeStages } from './stages.ts'
 
-export type StageRecord = {
-  stage: string
-  key: string
-  /** Output paths relative to the stage's directory (so a stage's folder can move: job inputs, CIDs). */
-  outputs: Record<string, string>
-  metrics: Record<string, number>
-  startedAt: string
-  finishedAt: string
-  seconds: number
-  manifest?: string
-  outputCids?: Record<string, string>
-}
+export type { StageRecord } from './stage.ts'
+export { STAGES, activeStages } from './stages.ts'
 
 export type PipelineResult = { stages: StageRecord[]; manifest?: string; reportFile: string; seconds: number }
 
-export type Ctx = {
-  cfg: PipelineConfig
-  records: Map<string, StageRecord>
-  /** Where each finished stage's folder is (workDir/<stage>, or /inputs/<stage> in a job). */
-  dirs: Map<string, string>
-  log: (msg: string) => void
-  quiet: boolean
+/** Where a stage runs. Keys, skipping, output CIDs and manifests are the driver's, the same for all. */
+export type StageExecutor = {
+  readonly kind: 'inprocess' | 'local' | 'bacalhau'
+  /** Check every stage that will run (job specs), before the first one starts. */
+  prepare?(stages: StageDef[], cfg: PipelineConfig): Promise<void>
+  /** Run `stage` so that `dir` holds its outputs and its stage.json; return that record. */
+  run(stage: StageDef, ctx: Ctx, dir: string): Promise<StageRecord>
 }
 
-export type StageDef = {
-  name: string
-  /**
-   * Bumped when a stage's outputs change shape or the code that makes them changes what they hold, so
-   * records of an older version are not reused. (reward, judge, reward-hh: 2 = shared-prefix batches.)
-   */
-  version?: number
-  inputs: string[]
-  config: (cfg: PipelineConfig) => unknown
-  run: (ctx: Ctx, dir: string) => Promise<{ outputs: Record<string, string>; metrics: Record<string, number> }>
-}
-
-/** Tokens SFT generates per validation prompt when it selects its checkpoint by reward. */
-const SFT_SELECT_NEW_TOKENS = 32
-
-const sha = (x: unknown) => createHash('sha256').update(typeof x === 'string' ? x : JSON.stringify(x)).digest('hex')
-const out = (ctx: Ctx, stage: string, name: string) => {
-  const r = ctx.records.get(stage)
-  if (!r) throw new Error(`internal: stage ${stage} has not run`)
-  if (r.outputs[name] === undefined)
-    throw new Instruct3Error(`stage ${stage} has no output "${name}" (it was recorded by an older version): re-run it with --force ${stage}`, {
-      code: 'ESTAGE',
-      details: { file: join(ctx.dirs.get(stage)!, 'stage.json') },
-    })
-  return resolve(ctx.dirs.get(stage)!, r.outputs[name])
-}
-
-/** Take up to n rows, round-robin over tasks so small tasks (SWC naming) keep their share. */
-function stratified<T extends { task?: string }>(rows: T[], n: number): T[] {
-  if (!n || rows.length <= n) return rows
-  const byTask = new Map<string, T[]>()
-  for (const r of rows) {
-    const k = r.task ?? ''
-    if (!byTask.has(k)) byTask.set(k, [])
-    byTask.get(k)!.push(r)
-  }
-  const lists = [...byTask.values()]
-  const outRows: T[] = []
-  for (let i = 0; outRows.length < n; i++) {
-    let any = false
-    for (const l of lists)
-      if (i < l.length && outRows.length < n) {
-        outRows.push(l[i])
-        any = true
-      }
-    if (!any) break
-  }
-  return outRows
-}
-
-type RewardStageInit = {
-  rows: Array<{ task?: string }>
-  val: string
-  demonstrations?: string
-  settings: { epochs: number; batchSize: number; lr: number; mode: 'listwise' | 'pairwise'; maxComparisons: number; seed: number; evalEvery: number }
-}
-
-/** A reward model on (a stratified subset of) `rows`, initialised from the SFT model. */
-async function rewardStage(ctx: Ctx, dir: string, init: RewardStageInit): Promise<{ outputs: Record<string, string>; metrics: Record<string, number> }> {
-  const { trainReward } = await import('../train/reward.ts')
-  mkdirSync(dir, { recursive: true })
-  const st = init.settings
-  const r = await trainReward({
-    base: out(ctx, 'sft', 'model'),
-    train: subsetFile(init.rows, st.maxComparisons, join(dir, 'comparisons.train.jsonl')),
-    val: init.val,
-    demonstrations: init.demonstrations,
-    outDir: dir,
-    mode: st.mode,
-    batchSize: st.batchSize,
-    epochs: st.epochs,
-    loop: { lr: st.lr, minLr: st.lr / 10, warmup: 5, evalEvery: st.evalEvery, checkpointEvery: 50, weightDecay: 0, seed: st.seed },
-    quiet: ctx.quiet,
-  })
-  const metrics: Record<string, number> = { eval_accuracy: r.finalEval['eval/accuracy'], eval_margin: r.finalEval['eval/margin'] }
-  if (init.demonstrations) metrics.bias = r.bias
-  return { outputs: { model: r.modelDir, metrics: r.metricsFile }, metrics }
-}
-
-/**
- * The training comparisons one learner sees: the policy's reward model and the judge get disjoint
- * halves (by a hash of the id), so the judge was not used to train the policy; DPO draws from all.
- * Each takes a subset stratified by task, capped by its config.
- */
-function comparisonsFor<T extends { task?: string; id?: string }>(which: 'reward' | 'judge' | 'dpo', rows: T[], cfg: PipelineConfig): T[] {
-  if (which === 'dpo') return stratified(rows, cfg.dpo.maxComparisons)
-  const half = rows.filter((r) => (parseInt(sha(r.id ?? JSON.stringify(r)).slice(0, 8), 16) % 2 === 0) === (which === 'reward'))
-  return stratified(half, cfg.reward.maxComparisons)
-}
-
-/** The web3 comparisons the reward models and DPO learn from: with SFT samples when that stage ran. */
-function comparisonFiles(ctx: Ctx): { train: string; val: string } {
-  if (ctx.records.has('samples')) return { train: out(ctx, 'samples', 'train'), val: out(ctx, 'samples', 'val') }
-  const tasks = out(ctx, 'fit', 'tasks')
-  return { train: join(tasks, 'train', 'comparisons.jsonl'), val: join(tasks, 'val', 'comparisons.jsonl') }
-}
-
-/** Tokens a bare prompt must leave free: the most any stage generates (SFT selection 32, PPO, eval). */
-function generationRoom(c: PipelineConfig): number {
-  const ppo = (c.ppo as { maxNewTokens?: number }).maxNewTokens ?? 32
-  return Math.max(SFT_SELECT_NEW_TOKENS, ppo, c.eval.maxNewTokens)
-}
-
-async function readRows<T>(file: string): Promise<T[]> {
-  const rows: T[] = []
-  for await (const r of readJsonl<T>(file)) rows.push(r.value)
-  return rows
-}
-
-function subsetFile<T extends { task?: string }>(rows: T[], n: number, file: string): string {
-  writeFileAtomicSync(file, toJsonl(stratified(rows, n)))
-  return file
-}
-
-export const STAGES: StageDef[] = [
-  {
-    name: 'data',
-    inputs: [],
-    config: (c) => ({ tasks: c.tasks, dataChecksums: existsSync(join(c.dataDir, 'SHA256SUMS')) ? sha(readFileSync(join(c.dataDir, 'SHA256SUMS'))) : c.dataDir }),
-    async run(ctx, dir) {
-      const { buildCorpus } = await import('../data/corpus.ts')
-      const { buildTasks } = await import('../data/tasks/build.ts')
-      const corpus = await buildCorpus({ dataDir: ctx.cfg.dataDir, outDir: join(dir, 'corpus'), quiet: ctx.quiet })
-      const tasks = await buildTasks({ dataDir: ctx.cfg.dataDir, outDir: join(dir, 'tasks'), quiet: ctx.quiet, maxChars: ctx.cfg.tasks.maxChars, maxAnswerChars: ctx.cfg.tasks.maxAnswerChars })
-      void tasks
-      return {
-        outputs: { corpus: join(dir, 'corpus'), tasks: join(dir, 'tasks') },
-        metrics: { train_docs: corpus.datasheet.totals.train, val_docs: corpus.datasheet.totals.val },
-      }
-    },
-  },
-  {
-    name: 'pretrain',
-    // 2: the token stream became an output
-    version: 2,
-    inputs: ['data'],
-    config: (c) => ({ tokenizer: c.tokenizer, model: c.model, pretrain: c.pretrain }),
-    async run(ctx, dir) {
-      const { pretrain } = await import('../train/pretrain.ts')
-      const p = ctx.cfg.pretrain
-      const r = await pretrain({
-        corpusDir: out(ctx, 'data', 'corpus'),
-        outDir: dir,
-        tokenizer: { vocabSize: ctx.cfg.tokenizer.vocabSize, trainBytes: ctx.cfg.tokenizer.trainBytes },
-        model: ctx.cfg.model,
-        batchSize: p.batchSize,
-        loop: { steps: p.steps, lr: p.lr, minLr: p.minLr, warmup: p.warmup, evalEvery: p.evalEvery, checkpointEvery: Math.max(50, p.evalEvery), seed: p.seed },
-        evalBatches: 8,
-        maxDocs: p.maxDocs,
-        quiet: ctx.quiet,
-      })
-      // the token stream is an output too: PPO-ptx mixes it in, and a reproduced PPO stage must get it by CID
-      return {
-        outputs: { model: r.modelDir, metrics: r.metricsFile, tokens: join(dir, 'train.tokens.i32') },
-        metrics: { eval_loss: r.finalEval['eval/loss'], eval_ppl: r.finalEval['eval/ppl'] },
-      }
-    },
-  },
-  {
-    name: 'fit',
-    inputs: ['data', 'pretrain'],
-    config: (c) => ({ nCtx: c.model.nCtx, maxNewTokens: generationRoom(c) }),
-    async run(ctx, dir) {
-      const { fitTasks } = await import('./fit.ts')
-      const { loadTokenizer } = await import('../tokenizer/index.ts')
-      const counts = await fitTasks({
-        tasksDir: out(ctx, 'data', 'tasks'),
-        outDir: join(dir, 'tasks'),
-        tokenizer: loadTokenizer(out(ctx, 'pretrain', 'model')),
-        nCtx: ctx.cfg.model.nCtx,
-        maxNewTokens: generationRoom(ctx.cfg),
-      })
-      const sum = (k: 'rows' | 'shortened' | 'dropped' | 'unfit') => Object.values(counts).reduce((a, c) => a + c[k], 0)
-      ctx.log(`fit: ${sum('shortened')} of ${sum('rows')} prompts shortened to the ${ctx.cfg.model.nCtx}-token context; responses too long: ${sum('dropped')} rows left out, ${sum('unfit')} comparisons kept as they are`)
-      writeFileAtomicSync(join(dir, 'fit.json'), JSON.stringify(counts, null, 2) + '\n')
-      return { outputs: { tasks: join(dir, 'tasks'), counts: join(dir, 'fit.json') }, metrics: { rows: sum('rows'), shortened: sum('shortened'), dropped: sum('dropped'), unfit: sum('unfit') } }
-    },
-  },
-  {
-    name: 'sft',
-    inputs: ['fit', 'pretrain'],
-    config: (c) => c.sft,
-    async run(ctx, dir) {
-      const { trainSft } = await import('../train/sft.ts')
-      const tasks = out(ctx, 'fit', 'tasks')
-      const demos = await readRows<{ task?: string }>(join(tasks, 'train', 'demonstrations.jsonl'))
-      mkdirSync(dir, { recursive: true })
-      const train = subsetFile(demos, ctx.cfg.sft.maxDemonstrations, join(dir, 'demonstrations.train.jsonl'))
-      const s = ctx.cfg.sft
-      const r = await trainSft({
-        base: out(ctx, 'pretrain', 'model'),
-        train,
-        val: join(tasks, 'val', 'demonstrations.jsonl'),
-        outDir: dir,
-        epochs: s.epochs,
-        batchSize: s.batchSize,
-        packing: true,
-        loop: { lr: s.lr, minLr: s.lr / 10, warmup: 10, evalEvery: 20, checkpointEvery: 50, weightDecay: 0, seed: ctx.cfg.seed },
-        selectPrompts: 16,
-        maxNewTokens: SFT_SELECT_NEW_TOKENS,
-        quiet: ctx.quiet,
-      })
-      return { outputs: { model: r.modelDir, metrics: r.metricsFile }, metrics: { eval_loss: r.finalEval['eval/loss'] } }
-    },
-  },
-  {
-    name: 'samples',
-    inputs: ['fit', 'sft'],
-    // the selection of comparisons depends on the learners' caps
-    config: (c) => ({ ...c.samples, seed: c.seed, reward: c.reward.maxComparisons, dpo: c.dpo.maxComparisons }),
-    async run(ctx, dir) {
-      const { addPolicySamples } = await import('./samples.ts')
-      const { loadComparisons } = await import('../data/formats.ts')
-      const tasks = out(ctx, 'fit', 'tasks')
-      mkdirSync(dir, { recursive: true })
-      // sample only for the comparisons some learner will use
-      const all = await loadComparisons(join(tasks, 'train', 'comparisons.jsonl'))
-      const used = new Set((['reward', 'judge', 'dpo'] as const).flatMap((w) => comparisonsFor(w, all, ctx.cfg)))
-      const sets = [
-        { rows: all.filter((r) => used.has(r)), to: join(dir, 'comparisons.train.jsonl') },
-        { rows: await loadComparisons(join(tasks, 'val', 'comparisons.jsonl')), to: join(dir, 'comparisons.val.jsonl') },
-      ]
-      const r = await addPolicySamples({ policyDir: out(ctx, 'sft', 'model'), sets, maxNewTokens: ctx.cfg.samples.maxNewTokens, seed: ctx.cfg.seed })
-      ctx.log(`samples: ${r.added} SFT samples added to ${r.comparisons} comparisons (${r.emptyOrDuplicate} empty, duplicate or too long, left out), ${r.meanTokens.toFixed(1)} tokens on average`)
-      return { outputs: { train: sets[0].to, val: sets[1].to }, metrics: { added: r.added, comparisons: r.comparisons, mean_tokens: r.meanTokens } }
-    },
-  },
-  ...(['reward', 'judge'] as const).map(
-    (which): StageDef => ({
-      name: which,
-      version: 2,
-      inputs: ['fit', 'sft', 'samples'],
-      config: (c) => ({ reward: c.reward, seed: which === 'judge' ? c.judge.seed : c.seed }),
-      async run(ctx, dir) {
-        const tasks = out(ctx, 'fit', 'tasks')
-        const cmp = comparisonFiles(ctx)
-        const rows = comparisonsFor(which, await readRows<{ task?: string; id?: string }>(cmp.train), ctx.cfg)
-        const rc = ctx.cfg.reward
-        return rewardStage(ctx, dir, {
-          rows,
-          val: cmp.val,
-          demonstrations: join(tasks, 'val', 'demonstrations.jsonl'),
-          settings: { ...rc, seed: which === 'judge' ? ctx.cfg.judge.seed : ctx.cfg.seed, evalEvery: 25 },
-        })
-      },
-    }),
-  ),
-  {
-    name: 'reward-hh',
-    version: 2,
-    inputs: ['fit', 'sft'],
-    config: (c) => c.hh,
-    async run(ctx, dir) {
-      const tasks = out(ctx, 'fit', 'tasks')
-      const h = ctx.cfg.hh
-      return rewardStage(ctx, dir, {
-        rows: await readRows<{ task?: string }>(join(tasks, 'train', 'hh_comparisons.jsonl')),
-        val: join(tasks, 'val', 'hh_comparisons.jsonl'),
-        settings: { ...h, mode: 'listwise', seed: ctx.cfg.seed, evalEvery: 0 },
-      })
-    },
-  },
-  {
-    name: 'ppo',
-    inputs: ['fit', 'pretrain', 'sft', 'reward'],
-    config: (c) => c.ppo,
-    async run(ctx, dir) {
-      const { runPpoStage } = await import('./rl-stages.ts')
-      return runPpoStage({
-        cfg: ctx.cfg,
-        tasksDir: out(ctx, 'fit', 'tasks'),
-        ptxTokensFile: out(ctx, 'pretrain', 'tokens'),
-        sft: out(ctx, 'sft', 'model'),
-        reward: out(ctx, 'reward', 'model'),
-        outDir: dir,
-        quiet: ctx.quiet,
-      })
-    },
-  },
-  {
-    name: 'dpo',
-    inputs: ['fit', 'sft', 'samples'],
-    config: (c) => c.dpo,
-    async run(ctx, dir) {
-      const { trainDpo } = await import('../train/dpo.ts')
-      // fit has shortened every prompt to the context, so no comparison is left out here
-      const cmp = comparisonFiles(ctx)
-      const rows = comparisonsFor('dpo', await readRows<{ task?: string; id?: string }>(cmp.train), ctx.cfg)
-      mkdirSync(dir, { recursive: true })
-      const train = subsetFile(rows, 0, join(dir, 'comparisons.train.jsonl'))
-      const valFile = subsetFile(await readRows<{ task?: string }>(cmp.val), ctx.cfg.dpo.maxEvalComparisons, join(dir, 'comparisons.val.jsonl'))
-      const d = ctx.cfg.dpo
-      const r = await trainDpo({
-        policyDir: out(ctx, 'sft', 'model'),
-        comparisons: train,
-        evalComparisons: valFile,
-        outDir: dir,
-        beta: d.beta,
-        batchPairs: d.batchPairs,
-        loop: { steps: d.steps, lr: d.lr, minLr: d.lr / 10, warmup: 5, weightDecay: 0, evalEvery: Math.max(10, Math.floor(d.steps / 4)), checkpointEvery: 50, seed: ctx.cfg.seed },
-        quiet: ctx.quiet,
-      })
-      return {
-        outputs: { model: r.modelDir, metrics: r.metricsFile },
-        metrics: { eval_accuracy: r.finalEval['eval/rewards/accuracies'] ?? NaN, eval_margin: r.finalEval['eval/rewards/margins'] ?? NaN },
-      }
-    },
-  },
-  {
-    name: 'eval',
-    inputs: ['data', 'fit', 'pretrain', 'sft', 'samples', 'reward', 'judge', 'reward-hh', 'ppo', 'dpo'],
-    config: (c) => c.eval,
-    async run(ctx, dir) {
-      const { evaluate } = await import('./evaluate.ts')
-      const tasks = out(ctx, 'fit', 'tasks')
-      const policies: Record<string, string> = { base: out(ctx, 'pretrain', 'model'), sft: out(ctx, 'sft', 'model') }
-      if (ctx.records.has('ppo')) policies.ppo = out(ctx, 'ppo', 'model')
-      if (ctx.records.has('dpo')) policies.dpo = out(ctx, 'dpo', 'model')
-      const rewardModels: Record<string, { dir: string; data: string }> = {
-        'reward (web3)': { dir: out(ctx, 'reward', 'model'), data: comparisonFiles(ctx).val },
-        'judge (web3)': { dir: out(ctx, 'judge', 'model'), data: comparisonFiles(ctx).val },
-      }
-      if (ctx.records.has('reward-hh')) rewardModels['hh-rlhf'] = { dir: out(ctx, 'reward-hh', 'model'), data: join(tasks, 'val', 'hh_comparisons.jsonl') }
-      const report = await evaluate({
-        policies,
-        judge: out(ctx, 'judge', 'model'),
-        rewardModels,
-        prompts: join(tasks, 'val', 'prompts.jsonl'),
-        swcPrompts: join(tasks, 'val', 'prompts.jsonl'),
-        swcLabels: ctx.cfg.eval.swcChoice ? join(tasks, 'swc_labels.json') : undefined,
-        heldOutText: join(out(ctx, 'data', 'corpus'), 'val.jsonl'),
-        maxPrompts: ctx.cfg.eval.maxPrompts,
-        maxNewTokens: ctx.cfg.eval.maxNewTokens,
-        seed: ctx.cfg.seed,
-        quiet: ctx.quiet,
-      })
-      mkdirSync(dir, { recursive: true })
-      const file = join(dir, 'eval.json')
-      writeFileAtomicSync(file, JSON.stringify(report, null, 2) + '\n')
-      const metrics: Record<string, number> = {}
-      for (const p of report.policies) {
-        metrics[`${p.name}/judge_reward`] = p.judgeReward
-        if (p.winRateVsSft !== undefined) metrics[`${p.name}/win_rate_vs_sft`] = p.winRateVsSft
-        if (p.klToSft !== undefined) metrics[`${p.name}/kl_to_sft`] = p.klToSft
-        if (p.swcAccuracy !== undefined) metrics[`${p.name}/swc_accuracy`] = p.swcAccuracy
-        if (p.swcChoiceAccuracy !== undefined) metrics[`${p.name}/swc_choice_accuracy`] = p.swcChoiceAccuracy
-      }
-      for (const r of report.rewardModels) metrics[`rm/${r.name}/accuracy`] = r.accuracy
-      return { outputs: { eval: file }, metrics }
-    },
-  },
-]
-
-/** A stage's key: the hash of its config, its version and its inputs' keys. */
-function stageKey(stage: StageDef, cfg: PipelineConfig, inputKeys: string[]): string {
-  return sha({ stage: stage.name, config: stage.config(cfg), inputs: inputKeys, ...(stage.version ? { version: stage.version } : {}) })
-}
-
-/** Run one stage into `dir` (the caller writes stage.json). Output paths come back relative to `dir`. */
-async function execStage(stage: StageDef, ctx: Ctx, dir: string, key: string): Promise<{ rec: StageRecord; abs: { outputs: Record<string, string>; metrics: Record<string, number> } }> {
-  const s0 = performance.now()
-  const started = new Date().toISOString()
-  const abs = await stage.run(ctx, dir)
-  const rec: StageRecord = {
-    stage: stage.name,
-    key,
-    outputs: Object.fromEntries(Object.entries(abs.outputs).map(([k, p]) => [k, relative(dir, p)])),
-    metrics: abs.metrics,
-    startedAt: started,
-    finishedAt: new Date().toISOString(),
-    seconds: (performance.now() - s0) / 1000,
-  }
-  return { rec, abs }
-}
-
-/** Run one stage with the given earlier-stage records (a job's entry point) and write its stage.json. */
-export async function runStage(stage: StageDef, ctx: Ctx, dir: string): Promise<StageRecord> {
-  const inputs = stage.inputs.filter((n) => ctx.records.has(n))
-  const key = stageKey(stage, ctx.cfg, inputs.map((n) => ctx.records.get(n)!.key))
-  const { rec } = await execStage(stage, ctx, dir, key)
-  mkdirSync(dir, { recursive: true })
-  writeFileAtomicSync(join(dir, 'stage.json'), JSON.stringify(rec, null, 2) + '\n')
-  return rec
-}
+/** The default executor: the stage's code in this process. */
+export const inProcess: StageExecutor = { kind: 'inprocess', run: (stage, ctx, dir) => runStage(stage, ctx, dir) }
 
 export type PipelineOptions = {
   quiet?: boolean
@@ -433,16 +43,10 @@ export type PipelineOptions = {
   until?: string
   /** Force re-running these stages (and everything after them). */
   force?: string[]
-}
-
-export function activeStages(cfg: PipelineConfig): StageDef[] {
-  return STAGES.filter((s) => {
-    if (s.name === 'ppo') return cfg.rl !== 'dpo'
-    if (s.name === 'dpo') return cfg.rl !== 'ppo'
-    if (s.name === 'reward-hh') return cfg.hh.enabled
-    if (s.name === 'samples') return cfg.samples.enabled
-    return true
-  })
+  /** Where stages run (default: in this process). */
+  executor?: StageExecutor
+  /** A store the caller opened (and closes); default: the one `cfg.store` names, opened and closed here. */
+  store?: ContentStore
 }
 
 export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions = {}): Promise<PipelineResult> {
@@ -451,20 +55,34 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions = {
   const log = (m: string) => {
     if (!quiet) process.stderr.write(`pipeline: ${m}\n`)
   }
+  const executor = opts.executor ?? inProcess
   mkdirSync(cfg.workDir, { recursive: true })
   writeFileSync(join(cfg.workDir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n')
   const ctx: Ctx = { cfg, records: new Map(), dirs: new Map(), log, quiet }
-  const store = cfg.store.kind === 'none' ? undefined : await openStore(cfg)
+  const store = opts.store ?? (cfg.store.kind === 'none' ? undefined : await openStore(cfg))
   // lineage helpers, loaded once (the store modules are heavy: only when a store is used)
   const lineage = store ? { ...(await import('../store/index.ts')), ...(await import('../store/manifest.ts')) } : undefined
   const manifests: CID[] = []
+  /** Add the stage's outputs to the store, write its run manifest, and keep both CIDs in its stage.json. */
+  const recordLineage = async (stage: StageDef, rec: StageRecord): Promise<void> => {
+    if (!store || !lineage) return
+    const dir = join(cfg.workDir, stage.name)
+    const outputs: Record<string, CID> = {}
+    for (const [name, rel] of Object.entries(rec.outputs)) outputs[name] = await addPath(store, resolve(dir, rel))
+    const cid = await lineage.writeManifest(store, stageManifest(stage, cfg, rec, ctx.records, outputs, lineage.toCid))
+    rec.outputCids = Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.toString()]))
+    rec.manifest = cid.toString()
+    writeRecord(dir, rec)
+  }
   let forced = false
   const startedAt = new Date().toISOString()
   try {
-    for (const stage of activeStages(cfg)) {
+    const stages = activeStages(cfg)
+    const until = opts.until ? stages.findIndex((s) => s.name === opts.until) : -1
+    await executor.prepare?.(until >= 0 ? stages.slice(0, until + 1) : stages, cfg)
+    for (const stage of stages) {
       const dir = join(cfg.workDir, stage.name)
-      const inputs = stage.inputs.filter((n) => ctx.records.has(n))
-      const key = stageKey(stage, cfg, inputs.map((n) => ctx.records.get(n)!.key))
+      const key = keyFor(stage, cfg, ctx.records)
       const recFile = join(dir, 'stage.json')
       forced ||= Boolean(opts.force?.includes(stage.name))
       if (!forced && existsSync(recFile)) {
@@ -473,37 +91,19 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions = {
           log(`${stage.name}: up to date (skipped)`)
           ctx.records.set(stage.name, rec)
           ctx.dirs.set(stage.name, dir)
+          // a stage that finished but was stopped before its manifest was written gets it now
+          if (store && lineage && !rec.manifest) await recordLineage(stage, rec)
           if (rec.manifest && lineage) manifests.push(lineage.toCid(rec.manifest))
           if (opts.until === stage.name) break
           continue
         }
       }
-      log(`${stage.name}: running`)
-      const { rec, abs: r } = await execStage(stage, ctx, dir, key)
+      log(`${stage.name}: running${executor.kind === 'inprocess' ? '' : ` as a ${executor.kind} job`}`)
+      const rec = await executor.run(stage, ctx, dir)
       if (store && lineage) {
-        const outputs: Record<string, CID> = {}
-        for (const [name, path] of Object.entries(r.outputs)) outputs[name] = await addPath(store, path)
-        const inputsCids: Record<string, CID> = {}
-        for (const n of inputs) {
-          const prev = ctx.records.get(n)!
-          for (const [o, c] of Object.entries(prev.outputCids ?? {})) inputsCids[`from:${n}/${o}`] = lineage.toCid(c)
-        }
-        const cid = await lineage.writeManifest(store, {
-          stage: stage.name,
-          // the stage's own settings, and the whole pipeline config so `instruct3 reproduce` can re-run it
-          config: JSON.parse(JSON.stringify({ stage: stage.config(cfg) ?? null, pipeline: cfg })),
-          inputs: inputsCids,
-          outputs,
-          metrics: Object.fromEntries(Object.entries(r.metrics).filter(([, v]) => Number.isFinite(v))),
-          startedAt: rec.startedAt,
-          finishedAt: rec.finishedAt,
-        })
-        rec.outputCids = Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.toString()]))
-        rec.manifest = cid.toString()
-        manifests.push(cid)
+        await recordLineage(stage, rec)
+        manifests.push(lineage.toCid(rec.manifest!))
       }
-      mkdirSync(dir, { recursive: true })
-      writeFileAtomicSync(recFile, JSON.stringify(rec, null, 2) + '\n')
       ctx.records.set(stage.name, rec)
       ctx.dirs.set(stage.name, dir)
       log(`${stage.name}: done in ${formatDuration(rec.seconds)} ${JSON.stringify(roundMetrics(rec.metrics))}${rec.manifest ? ` manifest ${rec.manifest}` : ''}`)
@@ -518,7 +118,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions = {
     }
     return { stages: [...ctx.records.values()], manifest, reportFile, seconds: (performance.now() - t0) / 1000 }
   } finally {
-    await store?.close()
+    if (!opts.store) await store?.close()
   }
 }
 
@@ -526,13 +126,14 @@ function roundMetrics(m: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Number.isFinite(v) ? +v.toPrecision(4) : v]))
 }
 
-async function openStore(cfg: PipelineConfig) {
+/** The store `cfg.store` names (the embedded Helia node by default). */
+export async function openStore(cfg: PipelineConfig): Promise<ContentStore> {
   const { createStore } = await import('../store/index.ts')
   if (cfg.store.kind === 'kubo') return createStore({ kind: 'kubo', apiUrl: cfg.store.apiUrl! })
   return createStore({ kind: 'helia', dir: cfg.store.dir ?? join(dataDir(), 'ipfs') })
 }
 
-async function addPath(store: Awaited<ReturnType<typeof openStore>>, path: string): Promise<CID> {
+async function addPath(store: ContentStore, path: string): Promise<CID> {
   return statSync(path).isDirectory() ? store.addDirectory(path, { pin: true }) : store.addFile(path, { pin: true })
 }
 

@@ -15,9 +15,8 @@ import { join } from 'node:path'
 import { Instruct3Error } from '../util/errors.ts'
 import { writeFileAtomicSync } from '../util/atomic.ts'
 import { loadCheckpoint, type LoadedCheckpoint } from '../model/checkpoint.ts'
-import { createScorer, uploadParams, type HostBatch } from '../model/trainable.ts'
+import { createScorer, disposeParams, uploadParams, type HostBatch } from '../model/trainable.ts'
 import { dpoObjective, tokenScore, type Objective } from '../model/objectives.ts'
-import { tree } from '../model/jax.ts'
 import type { HostParams } from '../model/gpt.ts'
 import { createRng } from '../model/rng.ts'
 import { loadTokenizer, formatExample, checkTokenizerMatches, type Tokenizer } from '../tokenizer/index.ts'
@@ -124,7 +123,7 @@ function referenceLogps(ref: LoadedCheckpoint, pairs: Pair[], B: number, T: numb
     }
   } finally {
     scorer.dispose()
-    tree.dispose(params)
+    disposeParams(params)
   }
   return out
 }

@@ -25,17 +25,17 @@ import { Instruct3Error } from '../util/errors.ts'
 import { writeDirAtomic, writeFileAtomicSync } from '../util/atomic.ts'
 import { createProgress } from '../util/progress.ts'
 import { loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from '../model/checkpoint.ts'
-import { createTrainable, createScorer, uploadParams, type HostBatch } from '../model/trainable.ts'
+import { createTrainable, createScorer, disposeParams, uploadParams, type HostBatch } from '../model/trainable.ts'
 import { ppoPolicyObjective, ppoValueObjective, rewardScore, tokenScore, valueScore } from '../model/objectives.ts'
 import { temperedPpoPolicyObjective, temperedTokenScore } from '../model/objectives-rl.ts'
 import { createGenerator } from '../model/generate.ts'
-import { tree } from '../model/jax.ts'
 import type { GPTConfig } from '../model/config.ts'
 import type { HostParams, Params } from '../model/gpt.ts'
 import { createRng, type Rng } from '../model/rng.ts'
 import { loadTokenizer, formatPrompt, type Tokenizer } from '../tokenizer/index.ts'
 import { loadPrompts } from '../data/formats.ts'
 import { createMetricsLog, type MetricsRow } from './metrics.ts'
+import { defaultPpoConfig, type PpoConfig } from './ppo-config.ts'
 import { bucketLength, scoreBatch, shuffled } from './collate.ts'
 import { randomWindows } from './lmdata.ts'
 import { gae, whiten } from './rl/advantages.ts'
@@ -44,90 +44,7 @@ import { createGuards, defaultGuardConfig, type GuardConfig, type GuardTrip } fr
 import { layoutOf, sequenceBatch, gatherRows, scatterRows, selectRows, type Rollout } from './rl/rollout.ts'
 
 /** Where rewards come from: a trained reward model, or a scripted scorer (tests, toy tasks). */
-export type RewardSource = { modelDir: string } | { fn: (promptIds: number[], responseIds: number[]) => number }
-
-export type PpoConfig = {
-  /** Initial policy: the SFT model directory. */
-  policyDir: string
-  /** Frozen reference for the KL penalty (default: policyDir). */
-  refDir?: string
-  reward: RewardSource
-  /** Value model init (default: the reward model's directory; with a scripted reward, the policy plus a zero head). */
-  valueDir?: string
-  /** Prompts as token ids (already in the chat template), or a prompts JSONL wrapped in the chat template. */
-  prompts: number[][] | string
-  /** Pretraining token stream for the ptx loss (none: plain PPO). */
-  ptxTokens?: Int32Array
-  outDir: string
-  /** PPO iterations (rollout + optimisation rounds). */
-  iterations: number
-  /** Prompts (= sampled responses) per iteration. */
-  rolloutBatch: number
-  /** Sequences per PPO minibatch (rolloutBatch must be a multiple). */
-  miniBatch: number
-  ppoEpochs: number
-  maxNewTokens: number
-  temperature: number
-  topK?: number
-  topP?: number
-  gamma: number
-  lambda: number
-  clipRange: number
-  clipRangeValue: number
-  kl: {
-    /** Initial (or fixed) KL coefficient beta. */
-    coef: number
-    /** The estimator that enters the reward (both are logged). */
-    estimator: KlEstimator
-    /** Ziegler et al.'s adaptive controller: target KL (nats per sequence) and horizon (sequences). */
-    adaptive?: { target: number; horizon: number }
-  }
-  /** Subtracted from the score of rows that did not end with EOS (TRL's missing_eos_penalty). */
-  missingEosPenalty?: number
-  /** gamma_ptx: weight of the pretraining LM loss in the policy loss (ignored without ptxTokens). */
-  ptxCoef: number
-  /** Pretraining windows per minibatch, and their length (default: the rollout length T). */
-  ptxBatch: number
-  ptxLength?: number
-  /** Whiten the per-token rewards before GAE (TRL's whiten_rewards, off by default). */
-  whitenRewards: boolean
-  policyLr: number
-  valueLr: number
-  gradClip: number
-  guards: GuardConfig
-  /** Write a resumable checkpoint every N iterations (0 = never, only the final outputs). */
-  checkpointEvery: number
-  seed: number
-  /** Token ids when the policy directory carries no tokenizer (prompts given as ids). */
-  tokens?: { eosId: number; padId: number }
-  quiet?: boolean
-  /** Called with each iteration's metrics row. */
-  onIteration?(row: MetricsRow): void
-}
-
-export const defaultPpoConfig: Omit<PpoConfig, 'policyDir' | 'reward' | 'prompts' | 'outDir'> = {
-  iterations: 20,
-  rolloutBatch: 16,
-  miniBatch: 8,
-  ppoEpochs: 4,
-  maxNewTokens: 48,
-  temperature: 1,
-  gamma: 1,
-  lambda: 0.95,
-  clipRange: 0.2,
-  clipRangeValue: 0.2,
-  kl: { coef: 0.05, estimator: 'k1' },
-  ptxCoef: 1,
-  ptxBatch: 4,
-  whitenRewards: false,
-  // about a fifth to a tenth of the SFT learning rates our small models use (TRL's ratio is similar)
-  policyLr: 1e-4,
-  valueLr: 3e-4,
-  gradClip: 1,
-  guards: defaultGuardConfig,
-  checkpointEvery: 5,
-  seed: 1,
-}
+export { defaultPpoConfig, checkPpoSettings, type PpoConfig, type PpoSettings, type PpoSettingsPatch, type RewardSource } from './ppo-config.ts'
 
 export type PpoResult = {
   modelDir: string
@@ -520,8 +437,8 @@ export async function trainPpo(input: PpoInput): Promise<PpoResult> {
     valueScorer.dispose()
     rmScorer?.dispose()
     gen.dispose()
-    tree.dispose(refParams)
-    if (rmParams) tree.dispose(rmParams)
+    disposeParams(refParams)
+    if (rmParams) disposeParams(rmParams)
   }
   return { modelDir: paths.model, valueDir: paths.value, metricsFile: paths.metrics, summaryFile: paths.summary, history, resumedFrom: state ? start : null, stopped }
 }

@@ -160,16 +160,17 @@ test('resource strings parse like Bacalhau (k8sresource CPU, go-humanize bytes, 
   assert.equal(executionStateName(42), 'Unknown(42)')
 })
 
-test('stageJob fills the image, a run-unique name and per-stage defaults', async () => {
+test('stageJob fills the image, a run-unique name and a total timeout; resources are the caller\'s', async () => {
   const { stageJob } = await import('../../src/jobs/stages.ts')
   const { checkPipeline } = await import('../../src/jobs/pipeline.ts')
   const stages = [
     stageJob({ stage: 'sft', runId: 'r1', args: ['sft', '--data', '/inputs/data', '--out', '/outputs'], inputs: [{ name: 'data', cid: CID_A }] }),
-    stageJob({ stage: 'rm', runId: 'r1', args: ['rm', '--init', '/inputs/sft'], inputs: [{ name: 'sft', from: 'sft' }], resources: { gpu: '0' } }),
+    stageJob({ stage: 'rm', runId: 'r1', args: ['rm', '--init', '/inputs/sft'], inputs: [{ name: 'sft', from: 'sft' }], resources: { cpu: '4', gpu: '1' }, timeouts: { executionSeconds: 3 * 3600 } }),
   ]
   assert.equal(stages[0].name, 'instruct3-r1-sft')
   assert.equal(stages[0].image, 'ghcr.io/instruct3/trainer:0.1.0')
-  assert.deepEqual(stages[1].resources, { cpu: '4', memory: '8gb', disk: '4gb', gpu: '0' })
+  assert.deepEqual(stages[0].resources, {})
+  assert.deepEqual(stages[1].resources, { cpu: '4', gpu: '1' })
   assert.deepEqual(stages[1].timeouts, { executionSeconds: 3 * 3600, totalSeconds: 4 * 3600 })
   const longer = stageJob({ stage: 'sft', runId: 'r1', args: [], inputs: [], timeouts: { executionSeconds: 20000 } })
   assert.deepEqual(longer.timeouts, { executionSeconds: 20000, totalSeconds: 23600 })

@@ -2,7 +2,7 @@
  * KV-cache generation against decoding by full forward passes (no cache), on a model whose outputs
  * depend strongly on the input (scaled-up init): per-row prompt lengths, EOS stop, top-k / top-p.
  */
-import { test } from 'node:test'
+import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { np, jit, type JArray } from '../../src/model/jax.ts'
 import { forward, toDevice, type Params } from '../../src/model/gpt.ts'
@@ -134,7 +134,8 @@ test('sampleToken: top-k and top-p keep the right tokens with the right frequenc
   assert.deepEqual(count({ temperature: 0 }, 10), [1, 0, 0, 0])
 })
 
-test('cleanup', () => {
+// the device buffers the tests share are freed once, after the last test (also when one fails)
+after(() => {
   gen.dispose()
   full.dispose()
   for (const v of Object.values(params)) v.dispose()

@@ -36,3 +36,31 @@ test('unknown keys, wrong types and bad enums are errors naming the field', () =
   assert.throws(() => mergeConfig(defaultPipelineConfig(), { model: { nEmbd: 30, nHead: 4 } }), /model\.nHead/)
   assert.throws(() => mergeConfig(defaultPipelineConfig(), { store: { kind: 'kubo' } }), /store\.apiUrl/)
 })
+
+test("a mistyped key or a wrong type in any trainer's section is an error naming the field", () => {
+  // one mistyped key per trainer section (pretrain, SFT, both reward models, DPO, PPO and its nested settings)
+  const typos: Array<[object, string]> = [
+    [{ pretrain: { warmpu: 5 } }, 'pretrain.warmpu'],
+    [{ sft: { learningRate: 1e-4 } }, 'sft.learningRate'],
+    [{ reward: { epoch: 1 } }, 'reward.epoch'],
+    [{ hh: { batch: 2 } }, 'hh.batch'],
+    [{ dpo: { betta: 0.2 } }, 'dpo.betta'],
+    [{ ppo: { iteratons: 3 } }, 'ppo.iteratons'],
+    [{ ppo: { kl: { cof: 0.1 } } }, 'ppo.kl.cof'],
+    [{ ppo: { guards: { maxKll: 1 } } }, 'ppo.guards.maxKll'],
+  ]
+  for (const [patch, field] of typos) {
+    withFile(JSON.stringify(patch), (file) =>
+      assert.throws(() => loadPipelineConfig(file), (e: Error) => e.message.includes(`field "${field}": unknown key`) && e.message.includes('p.json'), `${field} is refused`),
+    )
+  }
+  assert.throws(() => mergeConfig(demoConfig(), { ppo: { policyLr: '1e-4' } }), /field "ppo\.policyLr": expected number, got string/)
+  assert.throws(() => mergeConfig(demoConfig(), { ppo: { kl: { estimator: 'k2' } } }), /field "ppo\.kl\.estimator": must be one of "k1", "k3"/)
+  assert.throws(() => mergeConfig(demoConfig(), { ppo: { maxPrompts: 'all' } }), /field "ppo\.maxPrompts"/)
+  assert.throws(() => mergeConfig(demoConfig(), { jobs: { resources: { ppo: { gpus: 1 } } } }), /field "jobs\.resources\.ppo\.gpus": unknown key/)
+  // settings the trainer has are accepted, optional ones too, and reach the config
+  const c = mergeConfig(demoConfig(), { ppo: { topK: 5, kl: { coef: 0.2 } }, jobs: { resources: { ppo: { gpu: 1 } } } })
+  assert.equal(c.ppo.topK, 5)
+  assert.deepEqual(c.ppo.kl, { coef: 0.2, estimator: 'k1' })
+  assert.deepEqual(c.jobs.resources.ppo, { gpu: 1 })
+})

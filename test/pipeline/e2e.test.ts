@@ -12,7 +12,9 @@ import { verifyManifest } from '../../src/store/verify.ts'
 import { reproduceStage } from '../../src/pipeline/reproduce.ts'
 import { sharedDataDir } from '../../src/util/paths.ts'
 
-test('tiny pipeline end to end: stages, report, skip on rerun, verified lineage', { timeout: 600_000, skip: !existsSync(sharedDataDir()) && 'shared data not found' }, async () => {
+test('tiny pipeline end to end: stages, report, skip on rerun, verified lineage', { timeout: 600_000, skip: !existsSync(sharedDataDir()) && !process.env.CI && 'shared data not found' }, async () => {
+  // under CI the shared data must be there: a missing folder fails the test instead of skipping it
+  assert.ok(existsSync(sharedDataDir()), `shared data not found at ${sharedDataDir()}`)
   const root = mkdtempSync(join(tmpdir(), 'instruct3-e2e-'))
   try {
     const cfg = mergeConfig(demoConfig(), {

@@ -1,13 +1,11 @@
 import { useCallback, useEffect, useState } from 'react'
 import { createSiweMessage } from 'viem/siwe'
-import { api } from './api.ts'
+import { api, type Config, type Me } from './api.ts'
 import { connectDevKey, connectInjected, hasInjected, type Wallet } from './wallet.ts'
 import { WorkPage } from './Work.tsx'
 import { MyWorkPage } from './MyWork.tsx'
 import { DashboardPage } from './Dashboard.tsx'
 
-export type Me = { address: string; roles: string[] }
-export type Config = { chainId: number; flags: string[]; openRoles: boolean }
 type Tab = 'work' | 'mine' | 'dashboard'
 
 export function App() {

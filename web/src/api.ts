@@ -1,3 +1,8 @@
+/** The signed-in labeler (POST /api/auth/verify). */
+export type Me = { address: string; roles: string[] }
+/** The service's public settings (GET /api/config). */
+export type Config = { chainId: number; flags: string[]; openRoles: boolean }
+
 /** Same-origin JSON calls; the session is an httpOnly cookie the browser sends itself. */
 export class ApiFailure extends Error {
   status: number

@@ -42,16 +42,17 @@ export function register(program: Command): void {
     .action(async (o: { config: string; until?: string; force?: string[]; runner?: string; bacalhauApi?: string; ipfsApi?: string; quiet?: boolean }) => {
       const { loadPipelineConfig } = await import('../../pipeline/config.ts')
       const cfg = loadPipelineConfig(resolve(o.config))
-      if (o.runner === 'local' || o.runner === 'bacalhau') {
-        const { runPipelineAsJobs } = await import('../../pipeline/jobs.ts')
-        const r = await runPipelineAsJobs(cfg, { runner: o.runner, bacalhauApi: o.bacalhauApi, ipfsApi: o.ipfsApi, quiet: o.quiet })
-        console.log(`pipeline "${cfg.name}": stages ${r.stages.join(' -> ')} ran as ${o.runner} jobs`)
-        if (r.manifest) console.log(`pipeline manifest: ${r.manifest}  (check it with: instruct3 verify ${r.manifest})`)
-        return
-      }
-      if (o.runner && o.runner !== 'inprocess') {
+      if (o.runner && !['inprocess', 'local', 'bacalhau'].includes(o.runner)) {
         const { Instruct3Error } = await import('../../util/errors.ts')
         throw new Instruct3Error(`unknown runner "${o.runner}" (inprocess, local or bacalhau)`, { code: 'ECONFIG', details: { field: '--runner' } })
+      }
+      // the Bacalhau nodes read inputs from and publish to this Kubo node, so our store is it too
+      if (o.ipfsApi) cfg.store = { kind: 'kubo', apiUrl: o.ipfsApi }
+      if (o.runner === 'local' || o.runner === 'bacalhau') {
+        const { runPipelineAsJobs } = await import('../../pipeline/jobs.ts')
+        const r = await runPipelineAsJobs(cfg, { runner: o.runner, bacalhauApi: o.bacalhauApi, quiet: o.quiet, until: o.until, force: o.force })
+        printResult(cfg, r)
+        return
       }
       await runAndPrint(cfg, { quiet: o.quiet, until: o.until, force: o.force })
     })
@@ -207,7 +208,10 @@ export function register(program: Command): void {
 
 async function runAndPrint(cfg: import('../../pipeline/config.ts').PipelineConfig, opts: { quiet?: boolean; until?: string; force?: string[] }) {
   const { runPipeline } = await import('../../pipeline/run.ts')
-  const r = await runPipeline(cfg, opts)
+  printResult(cfg, await runPipeline(cfg, opts))
+}
+
+function printResult(cfg: import('../../pipeline/config.ts').PipelineConfig, r: import('../../pipeline/run.ts').PipelineResult) {
   console.log(`pipeline "${cfg.name}" finished in ${(r.seconds / 60).toFixed(1)} min`)
   console.log(`report: ${r.reportFile}`)
   if (r.manifest) console.log(`pipeline manifest: ${r.manifest}  (check it with: instruct3 verify ${r.manifest})`)

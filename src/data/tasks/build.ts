@@ -6,7 +6,7 @@
  *   swc_labels.json  the closed SWC label set ("SWC-107 Reentrancy", ...)
  *   datasheet.json / datasheet.md
  */
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { writeFileAtomic } from '../../util/atomic.ts'
 import { Instruct3Error } from '../../util/errors.ts'
 import { createProgress } from '../../util/progress.ts'
@@ -109,7 +109,8 @@ export async function collectTasks(dataDir: string, opts: Partial<TaskOptions> &
       license: 'MIT (Anthropic hh-rlhf, harmless-base test slice; adversarial content)',
     },
     options: { maxChars: o.maxChars, maxAnswerChars: o.maxAnswerChars, valFraction: o.valFraction, splitFromCorpus: Boolean(o.splitById) },
-    problems: problems.slice(0, 100),
+    // paths relative to the data folder: the same data read from another folder (a job's /inputs) gives the same datasheet
+    problems: problems.slice(0, 100).map((p) => ({ ...p, file: relative(dataDir, p.file) })),
   }
   return { items, promptsOnly, comparisons, hh: hh.rows, labels: sw.labels, datasheet, problems }
 }

@@ -1,0 +1,381 @@
+/**
+ * The pipeline's stages, in run order: data -> pretrain -> fit -> SFT -> samples -> reward models ->
+ * PPO and/or DPO -> eval. Each is a `StageDef` (see stage.ts): the only place its name, inputs, outputs,
+ * job resources and config slice are written. Add a stage here and every executor runs it.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { writeFileAtomicSync } from '../util/atomic.ts'
+import { readJsonl, toJsonl } from '../util/jsonl.ts'
+import type { StageResources, StageTimeouts } from '../jobs/types.ts'
+import type { PipelineConfig } from './config.ts'
+import { defaultPpoConfig } from '../train/ppo-config.ts'
+import { out, sha, type Ctx, type StageDef, type StageResult } from './stage.ts'
+
+/** Take up to n rows, round-robin over tasks so small tasks (SWC naming) keep their share. */
+function stratified<T extends { task?: string }>(rows: T[], n: number): T[] {
+  if (!n || rows.length <= n) return rows
+  const byTask = new Map<string, T[]>()
+  for (const r of rows) {
+    const k = r.task ?? ''
+    if (!byTask.has(k)) byTask.set(k, [])
+    byTask.get(k)!.push(r)
+  }
+  const lists = [...byTask.values()]
+  const outRows: T[] = []
+  for (let i = 0; outRows.length < n; i++) {
+    let any = false
+    for (const l of lists)
+      if (i < l.length && outRows.length < n) {
+        outRows.push(l[i])
+        any = true
+      }
+    if (!any) break
+  }
+  return outRows
+}
+
+type RewardStageInit = {
+  rows: Array<{ task?: string }>
+  val: string
+  demonstrations?: string
+  settings: PipelineConfig['reward'] & { seed: number }
+}
+
+/** A reward model on (a stratified subset of) `rows`, initialised from the SFT model. */
+async function rewardStage(ctx: Ctx, dir: string, init: RewardStageInit): Promise<StageResult> {
+  const { trainReward } = await import('../train/reward.ts')
+  mkdirSync(dir, { recursive: true })
+  const st = init.settings
+  const r = await trainReward({
+    base: out(ctx, 'sft', 'model'),
+    train: subsetFile(init.rows, st.maxComparisons, join(dir, 'comparisons.train.jsonl')),
+    val: init.val,
+    demonstrations: init.demonstrations,
+    outDir: dir,
+    mode: st.mode,
+    batchSize: st.batchSize,
+    epochs: st.epochs,
+    loop: { lr: st.lr, minLr: st.minLr, warmup: st.warmup, evalEvery: st.evalEvery, checkpointEvery: st.checkpointEvery, seed: st.seed },
+    quiet: ctx.quiet,
+  })
+  const metrics: Record<string, number> = { eval_accuracy: r.finalEval['eval/accuracy'], eval_margin: r.finalEval['eval/margin'] }
+  if (init.demonstrations) metrics.bias = r.bias
+  return { outputs: { model: r.modelDir, metrics: r.metricsFile }, metrics }
+}
+
+/**
+ * The training comparisons one learner sees: the policy's reward model and the judge get disjoint
+ * halves (by a hash of the id), so the judge was not used to train the policy; DPO draws from all.
+ * Each takes a subset stratified by task, capped by its config.
+ */
+function comparisonsFor<T extends { task?: string; id?: string }>(which: 'reward' | 'judge' | 'dpo', rows: T[], cfg: PipelineConfig): T[] {
+  if (which === 'dpo') return stratified(rows, cfg.dpo.maxComparisons)
+  const half = rows.filter((r) => (parseInt(sha(r.id ?? JSON.stringify(r)).slice(0, 8), 16) % 2 === 0) === (which === 'reward'))
+  return stratified(half, cfg.reward.maxComparisons)
+}
+
+/** The web3 comparisons the reward models and DPO learn from: with SFT samples when that stage ran. */
+function comparisonFiles(ctx: Ctx): { train: string; val: string } {
+  if (ctx.records.has('samples')) return { train: out(ctx, 'samples', 'train'), val: out(ctx, 'samples', 'val') }
+  const tasks = out(ctx, 'fit', 'tasks')
+  return { train: join(tasks, 'train', 'comparisons.jsonl'), val: join(tasks, 'val', 'comparisons.jsonl') }
+}
+
+/** Tokens a bare prompt must leave free: the most any stage generates (SFT selection, PPO, eval). */
+function generationRoom(c: PipelineConfig): number {
+  return Math.max(c.sft.selectNewTokens, c.ppo.maxNewTokens ?? defaultPpoConfig.maxNewTokens, c.eval.maxNewTokens)
+}
+
+async function readRows<T>(file: string): Promise<T[]> {
+  const rows: T[] = []
+  for await (const r of readJsonl<T>(file)) rows.push(r.value)
+  return rows
+}
+
+function subsetFile<T extends { task?: string }>(rows: T[], n: number, file: string): string {
+  writeFileAtomicSync(file, toJsonl(stratified(rows, n)))
+  return file
+}
+
+/**
+ * What a stage's job asks of its machine. CPU only by default: the engine runs on WASM. A config asks
+ * for more, a GPU included, per stage under `jobs.resources` (e.g. `{ "ppo": { "gpu": 1 } }`).
+ * The total timeout is always set (execution + an hour in the queue): an orchestrator fills a missing
+ * one from its JobDefaults, and rejects the job if that default is shorter than the execution timeout.
+ */
+function jobLimits(hours: number, resources: StageResources): { resources: StageResources; timeouts: StageTimeouts } {
+  return { resources, timeouts: { executionSeconds: hours * 3600, totalSeconds: hours * 3600 + 3600 } }
+}
+const light = (hours: number) => jobLimits(hours, { cpu: '1', memory: '2gb', disk: '4gb' })
+const training = (hours: number, memory = '8gb') => jobLimits(hours, { cpu: '4', memory, disk: '4gb' })
+
+export const STAGES: StageDef[] = [
+  {
+    name: 'data',
+    inputs: [],
+    outputs: ['corpus', 'tasks'],
+    ...light(1),
+    config: (c) => ({ tasks: c.tasks, dataChecksums: existsSync(join(c.dataDir, 'SHA256SUMS')) ? sha(readFileSync(join(c.dataDir, 'SHA256SUMS'))) : c.dataDir }),
+    async run(ctx, dir) {
+      const { buildCorpus } = await import('../data/corpus.ts')
+      const { buildTasks } = await import('../data/tasks/build.ts')
+      const corpus = await buildCorpus({ dataDir: ctx.cfg.dataDir, outDir: join(dir, 'corpus'), quiet: ctx.quiet })
+      const tasks = await buildTasks({ dataDir: ctx.cfg.dataDir, outDir: join(dir, 'tasks'), quiet: ctx.quiet, maxChars: ctx.cfg.tasks.maxChars, maxAnswerChars: ctx.cfg.tasks.maxAnswerChars })
+      void tasks
+      return {
+        outputs: { corpus: join(dir, 'corpus'), tasks: join(dir, 'tasks') },
+        metrics: { train_docs: corpus.datasheet.totals.train, val_docs: corpus.datasheet.totals.val },
+      }
+    },
+  },
+  {
+    name: 'pretrain',
+    // 2: the token stream became an output
+    version: 2,
+    inputs: ['data'],
+    outputs: ['model', 'metrics', 'tokens'],
+    ...training(6),
+    config: (c) => ({ tokenizer: c.tokenizer, model: c.model, pretrain: c.pretrain }),
+    async run(ctx, dir) {
+      const { pretrain } = await import('../train/pretrain.ts')
+      const p = ctx.cfg.pretrain
+      const r = await pretrain({
+        corpusDir: out(ctx, 'data', 'corpus'),
+        outDir: dir,
+        tokenizer: { vocabSize: ctx.cfg.tokenizer.vocabSize, trainBytes: ctx.cfg.tokenizer.trainBytes },
+        model: ctx.cfg.model,
+        batchSize: p.batchSize,
+        loop: { steps: p.steps, lr: p.lr, minLr: p.minLr, warmup: p.warmup, evalEvery: p.evalEvery, checkpointEvery: p.checkpointEvery, seed: p.seed },
+        evalBatches: p.evalBatches,
+        maxDocs: p.maxDocs,
+        quiet: ctx.quiet,
+      })
+      // the token stream is an output too: PPO-ptx mixes it in, and a reproduced PPO stage must get it by CID
+      return {
+        outputs: { model: r.modelDir, metrics: r.metricsFile, tokens: join(dir, 'train.tokens.i32') },
+        metrics: { eval_loss: r.finalEval['eval/loss'], eval_ppl: r.finalEval['eval/ppl'] },
+      }
+    },
+  },
+  {
+    name: 'fit',
+    inputs: ['data', 'pretrain'],
+    outputs: ['tasks', 'counts'],
+    ...light(0.5),
+    config: (c) => ({ nCtx: c.model.nCtx, maxNewTokens: generationRoom(c) }),
+    async run(ctx, dir) {
+      const { fitTasks } = await import('./fit.ts')
+      const { loadTokenizer } = await import('../tokenizer/index.ts')
+      const counts = await fitTasks({
+        tasksDir: out(ctx, 'data', 'tasks'),
+        outDir: join(dir, 'tasks'),
+        tokenizer: loadTokenizer(out(ctx, 'pretrain', 'model')),
+        nCtx: ctx.cfg.model.nCtx,
+        maxNewTokens: generationRoom(ctx.cfg),
+      })
+      const sum = (k: 'rows' | 'shortened' | 'dropped' | 'unfit') => Object.values(counts).reduce((a, c) => a + c[k], 0)
+      ctx.log(`fit: ${sum('shortened')} of ${sum('rows')} prompts shortened to the ${ctx.cfg.model.nCtx}-token context; responses too long: ${sum('dropped')} rows left out, ${sum('unfit')} comparisons kept as they are`)
+      writeFileAtomicSync(join(dir, 'fit.json'), JSON.stringify(counts, null, 2) + '\n')
+      return { outputs: { tasks: join(dir, 'tasks'), counts: join(dir, 'fit.json') }, metrics: { rows: sum('rows'), shortened: sum('shortened'), dropped: sum('dropped'), unfit: sum('unfit') } }
+    },
+  },
+  {
+    name: 'sft',
+    inputs: ['fit', 'pretrain'],
+    outputs: ['model', 'metrics'],
+    ...training(3),
+    config: (c) => c.sft,
+    async run(ctx, dir) {
+      const { trainSft } = await import('../train/sft.ts')
+      const tasks = out(ctx, 'fit', 'tasks')
+      const demos = await readRows<{ task?: string }>(join(tasks, 'train', 'demonstrations.jsonl'))
+      mkdirSync(dir, { recursive: true })
+      const train = subsetFile(demos, ctx.cfg.sft.maxDemonstrations, join(dir, 'demonstrations.train.jsonl'))
+      const s = ctx.cfg.sft
+      const r = await trainSft({
+        base: out(ctx, 'pretrain', 'model'),
+        train,
+        val: join(tasks, 'val', 'demonstrations.jsonl'),
+        outDir: dir,
+        epochs: s.epochs,
+        batchSize: s.batchSize,
+        packing: true,
+        loop: { lr: s.lr, minLr: s.minLr, warmup: s.warmup, evalEvery: s.evalEvery, checkpointEvery: s.checkpointEvery, seed: ctx.cfg.seed },
+        selectPrompts: s.selectPrompts,
+        maxNewTokens: s.selectNewTokens,
+        quiet: ctx.quiet,
+      })
+      return { outputs: { model: r.modelDir, metrics: r.metricsFile }, metrics: { eval_loss: r.finalEval['eval/loss'] } }
+    },
+  },
+  {
+    name: 'samples',
+    inputs: ['fit', 'sft'],
+    outputs: ['train', 'val'],
+    ...training(1),
+    // the selection of comparisons depends on the learners' caps
+    config: (c) => ({ ...c.samples, seed: c.seed, reward: c.reward.maxComparisons, dpo: c.dpo.maxComparisons }),
+    async run(ctx, dir) {
+      const { addPolicySamples } = await import('./samples.ts')
+      const { loadComparisons } = await import('../data/formats.ts')
+      const tasks = out(ctx, 'fit', 'tasks')
+      mkdirSync(dir, { recursive: true })
+      // sample only for the comparisons some learner will use
+      const all = await loadComparisons(join(tasks, 'train', 'comparisons.jsonl'))
+      const used = new Set((['reward', 'judge', 'dpo'] as const).flatMap((w) => comparisonsFor(w, all, ctx.cfg)))
+      const sets = [
+        { rows: all.filter((r) => used.has(r)), to: join(dir, 'comparisons.train.jsonl') },
+        { rows: await loadComparisons(join(tasks, 'val', 'comparisons.jsonl')), to: join(dir, 'comparisons.val.jsonl') },
+      ]
+      const r = await addPolicySamples({ policyDir: out(ctx, 'sft', 'model'), sets, maxNewTokens: ctx.cfg.samples.maxNewTokens, seed: ctx.cfg.seed })
+      ctx.log(`samples: ${r.added} SFT samples added to ${r.comparisons} comparisons (${r.emptyOrDuplicate} empty, duplicate or too long, left out), ${r.meanTokens.toFixed(1)} tokens on average`)
+      return { outputs: { train: sets[0].to, val: sets[1].to }, metrics: { added: r.added, comparisons: r.comparisons, mean_tokens: r.meanTokens } }
+    },
+  },
+  ...(['reward', 'judge'] as const).map(
+    (which): StageDef => ({
+      name: which,
+      version: 2,
+      inputs: ['fit', 'sft', 'samples'],
+      outputs: ['model', 'metrics'],
+      ...training(3),
+      config: (c) => ({ reward: c.reward, seed: which === 'judge' ? c.judge.seed : c.seed }),
+      async run(ctx, dir) {
+        const tasks = out(ctx, 'fit', 'tasks')
+        const cmp = comparisonFiles(ctx)
+        const rows = comparisonsFor(which, await readRows<{ task?: string; id?: string }>(cmp.train), ctx.cfg)
+        const rc = ctx.cfg.reward
+        return rewardStage(ctx, dir, {
+          rows,
+          val: cmp.val,
+          demonstrations: join(tasks, 'val', 'demonstrations.jsonl'),
+          settings: { ...rc, seed: which === 'judge' ? ctx.cfg.judge.seed : ctx.cfg.seed },
+        })
+      },
+    }),
+  ),
+  {
+    name: 'reward-hh',
+    version: 2,
+    inputs: ['fit', 'sft'],
+    outputs: ['model', 'metrics'],
+    ...training(3),
+    config: (c) => c.hh,
+    async run(ctx, dir) {
+      const tasks = out(ctx, 'fit', 'tasks')
+      const h = ctx.cfg.hh
+      return rewardStage(ctx, dir, {
+        rows: await readRows<{ task?: string }>(join(tasks, 'train', 'hh_comparisons.jsonl')),
+        val: join(tasks, 'val', 'hh_comparisons.jsonl'),
+        settings: { ...h, mode: 'listwise', seed: ctx.cfg.seed },
+      })
+    },
+  },
+  {
+    name: 'ppo',
+    inputs: ['fit', 'pretrain', 'sft', 'reward'],
+    outputs: ['model', 'value', 'metrics'],
+    ...training(6, '12gb'),
+    config: (c) => c.ppo,
+    async run(ctx, dir) {
+      const { runPpoStage } = await import('./rl-stages.ts')
+      return runPpoStage({
+        cfg: ctx.cfg,
+        tasksDir: out(ctx, 'fit', 'tasks'),
+        ptxTokensFile: out(ctx, 'pretrain', 'tokens'),
+        sft: out(ctx, 'sft', 'model'),
+        reward: out(ctx, 'reward', 'model'),
+        outDir: dir,
+        quiet: ctx.quiet,
+      })
+    },
+  },
+  {
+    name: 'dpo',
+    inputs: ['fit', 'sft', 'samples'],
+    outputs: ['model', 'metrics'],
+    ...training(3),
+    config: (c) => c.dpo,
+    async run(ctx, dir) {
+      const { trainDpo } = await import('../train/dpo.ts')
+      // fit has shortened every prompt to the context, so no comparison is left out here
+      const cmp = comparisonFiles(ctx)
+      const rows = comparisonsFor('dpo', await readRows<{ task?: string; id?: string }>(cmp.train), ctx.cfg)
+      mkdirSync(dir, { recursive: true })
+      const train = subsetFile(rows, 0, join(dir, 'comparisons.train.jsonl'))
+      const valFile = subsetFile(await readRows<{ task?: string }>(cmp.val), ctx.cfg.dpo.maxEvalComparisons, join(dir, 'comparisons.val.jsonl'))
+      const d = ctx.cfg.dpo
+      const r = await trainDpo({
+        policyDir: out(ctx, 'sft', 'model'),
+        comparisons: train,
+        evalComparisons: valFile,
+        outDir: dir,
+        beta: d.beta,
+        batchPairs: d.batchPairs,
+        loop: { steps: d.steps, lr: d.lr, minLr: d.minLr, warmup: d.warmup, evalEvery: d.evalEvery, checkpointEvery: d.checkpointEvery, seed: ctx.cfg.seed },
+        quiet: ctx.quiet,
+      })
+      return {
+        outputs: { model: r.modelDir, metrics: r.metricsFile },
+        metrics: { eval_accuracy: r.finalEval['eval/rewards/accuracies'] ?? NaN, eval_margin: r.finalEval['eval/rewards/margins'] ?? NaN },
+      }
+    },
+  },
+  {
+    name: 'eval',
+    inputs: ['data', 'fit', 'pretrain', 'sft', 'samples', 'reward', 'judge', 'reward-hh', 'ppo', 'dpo'],
+    outputs: ['eval'],
+    ...training(1, '4gb'),
+    config: (c) => c.eval,
+    async run(ctx, dir) {
+      const { evaluate } = await import('./evaluate.ts')
+      const tasks = out(ctx, 'fit', 'tasks')
+      const policies: Record<string, string> = { base: out(ctx, 'pretrain', 'model'), sft: out(ctx, 'sft', 'model') }
+      if (ctx.records.has('ppo')) policies.ppo = out(ctx, 'ppo', 'model')
+      if (ctx.records.has('dpo')) policies.dpo = out(ctx, 'dpo', 'model')
+      const rewardModels: Record<string, { dir: string; data: string }> = {
+        'reward (web3)': { dir: out(ctx, 'reward', 'model'), data: comparisonFiles(ctx).val },
+        'judge (web3)': { dir: out(ctx, 'judge', 'model'), data: comparisonFiles(ctx).val },
+      }
+      if (ctx.records.has('reward-hh')) rewardModels['hh-rlhf'] = { dir: out(ctx, 'reward-hh', 'model'), data: join(tasks, 'val', 'hh_comparisons.jsonl') }
+      const report = await evaluate({
+        policies,
+        judge: out(ctx, 'judge', 'model'),
+        rewardModels,
+        prompts: join(tasks, 'val', 'prompts.jsonl'),
+        swcPrompts: join(tasks, 'val', 'prompts.jsonl'),
+        swcLabels: ctx.cfg.eval.swcChoice ? join(tasks, 'swc_labels.json') : undefined,
+        heldOutText: join(out(ctx, 'data', 'corpus'), 'val.jsonl'),
+        maxPrompts: ctx.cfg.eval.maxPrompts,
+        maxNewTokens: ctx.cfg.eval.maxNewTokens,
+        seed: ctx.cfg.seed,
+        quiet: ctx.quiet,
+      })
+      mkdirSync(dir, { recursive: true })
+      const file = join(dir, 'eval.json')
+      writeFileAtomicSync(file, JSON.stringify(report, null, 2) + '\n')
+      const metrics: Record<string, number> = {}
+      for (const p of report.policies) {
+        metrics[`${p.name}/judge_reward`] = p.judgeReward
+        if (p.winRateVsSft !== undefined) metrics[`${p.name}/win_rate_vs_sft`] = p.winRateVsSft
+        if (p.klToSft !== undefined) metrics[`${p.name}/kl_to_sft`] = p.klToSft
+        if (p.swcAccuracy !== undefined) metrics[`${p.name}/swc_accuracy`] = p.swcAccuracy
+        if (p.swcChoiceAccuracy !== undefined) metrics[`${p.name}/swc_choice_accuracy`] = p.swcChoiceAccuracy
+      }
+      for (const r of report.rewardModels) metrics[`rm/${r.name}/accuracy`] = r.accuracy
+      return { outputs: { eval: file }, metrics }
+    },
+  },
+]
+
+export function activeStages(cfg: PipelineConfig): StageDef[] {
+  return STAGES.filter((s) => {
+    if (s.name === 'ppo') return cfg.rl !== 'dpo'
+    if (s.name === 'dpo') return cfg.rl !== 'ppo'
+    if (s.name === 'reward-hh') return cfg.hh.enabled
+    if (s.name === 'samples') return cfg.samples.enabled
+    return true
+  })
+}
+
