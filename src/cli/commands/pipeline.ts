@@ -208,7 +208,7 @@ export function register(program: Command): void {
 
 async function runAndPrint(cfg: import('../../pipeline/config.ts').PipelineConfig, opts: { quiet?: boolean; until?: string; force?: string[] }) {
   const { runPipeline } = await import('../../pipeline/run.ts')
-  printResult(cfg, await runPipeline(cfg, opts))
+  return printResult(cfg, await runPipeline(cfg, opts))
 }
 
 function printResult(cfg: import('../../pipeline/config.ts').PipelineConfig, r: import('../../pipeline/run.ts').PipelineResult) {
