@@ -1,10 +1,11 @@
 /**
  * Lineage down to the labelers: from a round or pipeline manifest, every label batch a model was
- * trained on (run-manifest inputs named `labels:<origin>:<campaign>`) is fetched from the store and
+ * trained on (round-manifest inputs named `labels:<origin>:<campaign>`, or the pipeline `labels`
+ * stage's `batches` output, read by the stages that take `from:labels/...`) is fetched from the store and
  * verified again: every EIP-712 signature, the Merkle root, and, given a deployment, that the escrow
  * settled that root for the batch's campaign. `instruct3 verify <cid>` prints the result.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { CID } from 'multiformats/cid'
@@ -55,9 +56,41 @@ export async function verifyLabelLineage(store: Pick<ContentStore, 'getDag' | 'g
   const batches = new Map<string, BatchLineage & { verified?: VerifiedLabelBatch }>()
   const models: ModelLineage[] = []
   const tmp = mkdtempSync(join(tmpdir(), 'instruct3-lineage-'))
+  const checkBatch = async (key: string, dir: string, origin: RowOrigin, campaign: string, where: string) => {
+    const b: BatchLineage & { verified?: VerifiedLabelBatch } = { cid: key, campaign, origin, merkleRoot: '', labels: 0, signaturesVerified: 0, labelsUsed: 0, labelers: 0, settledOnChain: false }
+    try {
+      const v = await verifyLabelBatch(dir, { origin, campaign, ...(opts.deployment ? { settled: settledRootChecker(opts.deployment) } : {}), fraudGoldFailBps: opts.fraudGoldFailBps })
+      Object.assign(b, { merkleRoot: v.merkleRoot, labels: v.labels, signaturesVerified: v.signaturesVerified, labelsUsed: v.labelsUsed, labelers: v.labelers.length, settledOnChain: v.settledOnChain, verified: v })
+    } catch (err) {
+      b.error = (err as Error).message
+      problems.push(`${where}: ${b.error}`)
+    }
+    return b
+  }
   try {
+    // which stages took the pipeline `labels` stage's outputs (their models rest on its batches)
+    const labelsStageBatches = new Map<string, string[]>()
     for (const { cid, m } of await runManifests(store, root)) {
       const used: string[] = []
+      // the pipeline's `labels` stage: its `batches` output holds the verified batch folders and index.json
+      if (m.stage === 'labels' && m.outputs.batches) {
+        const folder = join(tmp, `labels-${cid}`)
+        const keys: string[] = []
+        try {
+          await store.get(m.outputs.batches, folder, { timeoutMs: 30_000 })
+          const index = JSON.parse(readFileSync(join(folder, 'index.json'), 'utf8')) as Array<{ dir: string; origin: RowOrigin; campaign: string }>
+          for (const e of index) {
+            const key = `${m.outputs.batches}/${e.dir}`
+            keys.push(key)
+            batches.set(key, await checkBatch(key, join(folder, e.dir), e.origin, e.campaign, `${m.stage}: outputs.batches/${e.dir}`))
+          }
+        } catch (err) {
+          problems.push(`${m.stage}: outputs.batches ${m.outputs.batches}: ${(err as Error).message}`)
+        }
+        labelsStageBatches.set('labels', keys)
+        continue
+      }
+      for (const name of Object.keys(m.inputs)) if (name.startsWith('from:labels/')) used.push(...(labelsStageBatches.get('labels') ?? []))
       for (const [name, link] of Object.entries(m.inputs)) {
         const li = parseLabelsInput(name)
         if (!li) continue
@@ -65,19 +98,16 @@ export async function verifyLabelLineage(store: Pick<ContentStore, 'getDag' | 'g
         used.push(key)
         if (batches.has(key)) continue
         const dir = join(tmp, key)
-        const b: BatchLineage & { verified?: VerifiedLabelBatch } = { cid: key, campaign: li.campaign, origin: li.origin, merkleRoot: '', labels: 0, signaturesVerified: 0, labelsUsed: 0, labelers: 0, settledOnChain: false }
         try {
           await store.get(link, dir, { timeoutMs: 30_000 })
-          const v = await verifyLabelBatch(dir, { origin: li.origin, campaign: li.campaign, ...(opts.deployment ? { settled: settledRootChecker(opts.deployment) } : {}), fraudGoldFailBps: opts.fraudGoldFailBps })
-          Object.assign(b, { merkleRoot: v.merkleRoot, labels: v.labels, signaturesVerified: v.signaturesVerified, labelsUsed: v.labelsUsed, labelers: v.labelers.length, settledOnChain: v.settledOnChain, verified: v })
         } catch (err) {
-          b.error = (err as Error).message
-          problems.push(`${m.stage}: input ${name} (${key}): ${b.error}`)
+          problems.push(`${m.stage}: input ${name} (${key}) cannot be fetched: ${(err as Error).message}`)
+          continue
         }
-        batches.set(key, b)
+        batches.set(key, await checkBatch(key, dir, li.origin, li.campaign, `${m.stage}: input ${name} (${key})`))
       }
       if (used.length === 0) continue
-      const bs = used.map((k) => batches.get(k)!)
+      const bs = used.map((k) => batches.get(k)).filter((b) => b !== undefined)
       const labelers = new Set(bs.flatMap((b) => b.verified?.labelers.map((l) => l.address) ?? []))
       models.push({
         stage: m.stage,

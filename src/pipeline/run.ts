@@ -60,6 +60,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions = {
   writeFileSync(join(cfg.workDir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n')
   const ctx: Ctx = { cfg, records: new Map(), dirs: new Map(), log, quiet }
   const store = opts.store ?? (cfg.store.kind === 'none' ? undefined : await openStore(cfg))
+  ctx.store = store
   // lineage helpers, loaded once (the store modules are heavy: only when a store is used)
   const lineage = store ? { ...(await import('../store/index.ts')), ...(await import('../store/manifest.ts')) } : undefined
   const manifests: CID[] = []

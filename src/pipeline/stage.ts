@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto'
 import type { CID } from 'multiformats/cid'
 import type { StageResources, StageTimeouts } from '../jobs/types.ts'
 import type { RunManifestInit } from '../store/manifest.ts'
+import type { ContentStore } from '../store/types.ts'
 import { writeFileAtomicSync } from '../util/atomic.ts'
 import { Instruct3Error } from '../util/errors.ts'
 import type { PipelineConfig } from './config.ts'
@@ -36,6 +37,8 @@ export type Ctx = {
   dirs: Map<string, string>
   log: (msg: string) => void
   quiet: boolean
+  /** The pipeline's content store, when it has one (the labels stage fetches label batches given by CID). */
+  store?: ContentStore
 }
 
 /** A stage's result as its code returns it: absolute output paths by name, and scalar metrics. */

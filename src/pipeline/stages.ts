@@ -11,6 +11,7 @@ import type { StageResources, StageTimeouts } from '../jobs/types.ts'
 import type { PipelineConfig } from './config.ts'
 import { defaultPpoConfig } from '../train/ppo-config.ts'
 import { out, sha, type Ctx, type StageDef, type StageResult } from './stage.ts'
+import { labelsStage, rewardLabelsStage } from './label-stages.ts'
 
 /** Take up to n rows, round-robin over tasks so small tasks (SWC naming) keep their share. */
 function stratified<T extends { task?: string }>(rows: T[], n: number): T[] {
@@ -255,6 +256,9 @@ export const STAGES: StageDef[] = [
       },
     }),
   ),
+  // label batches (config labels.batches): verified, then a reward model on them
+  labelsStage,
+  rewardLabelsStage,
   {
     name: 'reward-hh',
     version: 2,
@@ -375,6 +379,7 @@ export function activeStages(cfg: PipelineConfig): StageDef[] {
     if (s.name === 'dpo') return cfg.rl !== 'ppo'
     if (s.name === 'reward-hh') return cfg.hh.enabled
     if (s.name === 'samples') return cfg.samples.enabled
+    if (s.name === 'labels' || s.name === 'reward-labels') return cfg.labels.batches.length > 0
     return true
   })
 }

@@ -7,72 +7,31 @@ import assert from 'node:assert/strict'
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseEther } from 'viem'
-import { startAnvil, type Anvil } from '../../src/chain/anvil.ts'
 import { devAccount } from '../../src/chain/client.ts'
-import { deployContracts } from '../../src/chain/deploy.ts'
-import { createChainContext, sendTx } from '../../src/chain/context.ts'
 import type { Deployment } from '../../src/chain/deployment.ts'
-import { createCampaign, joinCampaign } from '../../src/chain/campaign.ts'
-import { settleBatch } from '../../src/chain/settle.ts'
-import { testTokenAbi } from '../../src/chain/generated/index.ts'
 import { readBatchManifest } from '../../src/batch/index.ts'
 import { verifyLabelBatch, type LabelBatchCheck } from '../../src/batch/label-input.ts'
 import { settledRootChecker } from '../../src/batch/settled.ts'
 import { signLabel } from '../../src/labeling/client.ts'
-import { createApiClient } from '../../src/labeling/client.ts'
-import { createLabelingServer, type LabelingServer } from '../../src/labeling/server.ts'
-import { defaultCrowd, runCrowd } from '../../src/loop/crowd.ts'
-import { goldItems } from '../../src/loop/run.ts'
+import { twoExports, type TwoExports } from './exports.ts'
 
 let dir: string
-let anvil: Anvil
+let t: TwoExports
 let d: Deployment
-let server: LabelingServer
-const exports: Record<'A' | 'B', { dir: string; campaign: string; chainId: bigint }> = {} as never
-const crowd = defaultCrowd([2, 3, 4, 5, 6].map((i) => devAccount(i)))
+let crowd: TwoExports['crowd']
+const exports = {} as Pick<TwoExports, 'A' | 'B'>
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'instruct3-batch-input-'))
-  anvil = await startAnvil()
-  d = await deployContracts({ rpcUrl: anvil.rpcUrl, deployer: devAccount(0), oracle: devAccount(1).address })
-  server = await createLabelingServer({
-    db: join(dir, 'labels.sqlite'),
-    logger: false,
-    rateLimit: false,
-    exportDir: join(dir, 'exports'),
-    requesters: [devAccount(0).address],
-    spam: { minMsDemonstration: 0, minMsRanking: 0, minMsReview: 0, constantRun: 1000 },
-  })
-  const url = (await server.listen(0)).url
-  const req = createChainContext({ deployment: d, account: devAccount(0) })
-  const api = createApiClient(url)
-  assert.equal((await api.signIn(devAccount(0))).status, 200)
-  const rows = Array.from({ length: 20 }, (_, i) => ({ prompt: `Explain transaction ${i} of the test block.`, reference: `It transfers ${i} tokens from the sender to the pool and pays the fee.` }))
-  const references = new Map(rows.map((r) => [r.prompt, r.reference]))
-  const block = await req.publicClient.getBlock()
-  for (const [name, slice] of [['A', rows.slice(0, 8)], ['B', rows.slice(8, 16)]] as const) {
-    await sendTx(req, 'mint', { address: d.token!, abi: testTokenAbi, functionName: 'mint', args: [devAccount(0).address, parseEther('100')] })
-    const params = { rewardPerLabel: parseEther('1'), requiredStake: parseEther('1'), qualityThresholdBps: 8000, immediateBps: 5000, bonusBps: 1000, fraudGoldFailBps: 5000, vestingPeriod: 86400n, deadline: block.timestamp + 86400n * 30n, settlementWindow: 86400n }
-    const { campaignId } = await createCampaign(req, { token: d.token!, oracle: d.oracle, params, funding: parseEther('100') })
-    for (const m of crowd) {
-      const ctx = createChainContext({ deployment: d, account: m.signer as never })
-      await sendTx(ctx, 'mint', { address: d.token!, abi: testTokenAbi, functionName: 'mint', args: [m.signer.address, parseEther('1')] })
-      await joinCampaign(ctx, campaignId)
-    }
-    const cr = await api.call('POST', '/api/campaigns', { name, prompts: slice.map((r) => r.prompt), policy: 'deterministic', kinds: ['ranking'], k: 4, overlap: 3, goldEvery: 2, gold: goldItems(rows.slice(16, 20), 4, 1), chainCampaignId: campaignId.toString() })
-    assert.equal(cr.status, 201, JSON.stringify(cr.body))
-    await runCrowd({ url, campaign: cr.body.campaign.id, chainId: 31337, members: crowd, references, seed: 1 })
-    const ex = await api.call('POST', `/api/campaigns/${cr.body.campaign.id}/export`, {})
-    assert.equal(ex.status, 200, JSON.stringify(ex.body))
-    exports[name] = { dir: ex.body.dir, campaign: cr.body.campaign.id, chainId: campaignId }
-  }
-  await settleBatch(createChainContext({ deployment: d, account: devAccount(1) }), exports.A.chainId, readBatchManifest(join(exports.A.dir, 'batch.json')), { badges: false })
+  t = await twoExports(dir)
+  d = t.d
+  crowd = t.crowd
+  exports.A = t.A
+  exports.B = t.B
 })
 
 after(async () => {
-  await server?.close()
-  await anvil?.close()
+  await t?.close()
   rmSync(dir, { recursive: true, force: true })
 })
 
