@@ -90,7 +90,7 @@ export async function verifyLabelLineage(store: Pick<ContentStore, 'getDag' | 'g
         labelsStageBatches.set('labels', keys)
         continue
       }
-      for (const name of Object.keys(m.inputs)) if (name.startsWith('from:labels/')) used.push(...(labelsStageBatches.get('labels') ?? []))
+      if (Object.keys(m.inputs).some((name) => name.startsWith('from:labels/'))) used.push(...(labelsStageBatches.get('labels') ?? []))
       for (const [name, link] of Object.entries(m.inputs)) {
         const li = parseLabelsInput(name)
         if (!li) continue

@@ -45,10 +45,10 @@ export type PipelineConfig = {
   /**
    * Label batches (a `label export` folder, or its CID in the store) the `labels` stage verifies and the
    * `reward-labels` stage trains on. `origin` says who labeled (human / simulated-labeler / synthetic);
-   * `campaign` refuses an export of another campaign; `deployment` (a chain deployment JSON) requires each
+   * `campaign` refuses an export of another campaign; `deployment` (a chain deployment JSON; '' for none) requires each
    * batch's root to be settled by its escrow; labelers failing gold beyond `fraudGoldFailBps` are left out.
    */
-  labels: { batches: LabelBatchSource[]; deployment: string | null; fraudGoldFailBps: number }
+  labels: { batches: LabelBatchSource[]; deployment: string; fraudGoldFailBps: number }
   seed: number
 }
 
@@ -74,7 +74,7 @@ export function defaultPipelineConfig(): PipelineConfig {
     eval: { maxPrompts: 64, maxNewTokens: 48, swcChoice: true },
     store: { kind: 'helia' },
     jobs: { image: DEFAULT_IMAGE, resources: {} },
-    labels: { batches: [], deployment: null, fraudGoldFailBps: 5000 },
+    labels: { batches: [], deployment: '', fraudGoldFailBps: 5000 },
     seed: 1,
   }
 }
