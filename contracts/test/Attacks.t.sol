@@ -5,8 +5,10 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Fixture} from "./utils/Fixture.sol";
 import {LabelingEscrow} from "../src/LabelingEscrow.sol";
 
-/// One test per attack of issue 13 (money half). Each was run against the escrow before the fix
-/// and failed there; the fix makes it pass. The bodies only use calls that both versions share.
+/// One test per attack of issue 13 (money half). They were run against the escrow before the fix
+/// (commit f9f8547): all failed there except test_attack_resettlingSameExportPaysNothing, which the
+/// old escrow already met by refusing a repeated root; it stays as a guard now that a repeated root
+/// is accepted (pages, retries). The bodies only use calls that both versions share.
 contract AttacksTest is Fixture {
     bytes32 constant ROOT1 = keccak256("export-1");
     bytes32 constant ROOT2 = keccak256("export-2");

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { keccak256, toHex, type Hex } from 'viem'
-import { buildMerkleTree, verifyMerkleProof, hashPair } from '../../src/labeling/merkle.ts'
+import { buildMerkleTree, verifyMerkleProof, hashPair, labelLeaf } from '../../src/labeling/merkle.ts'
 import { canonicalJson, contentHash } from '../../src/labeling/canonical.ts'
 import { mergeRankings, pairAgreement, computeQuality, detectSpam, type QualityLabel, type QualityTask } from '../../src/labeling/quality.ts'
 import { verifyLabelSignature, verifyLabelSignatureViem, labelTypedData } from '../../src/labeling/signature.ts'
@@ -20,11 +20,12 @@ test('merkle: OZ sorted-pair tree, every proof verifies, tampering fails', () =>
     const { root, proofs } = buildMerkleTree(leaves)
     leaves.forEach((l, i) => assert.ok(verifyMerkleProof(proofs[i], root, l), `n=${n} leaf ${i}`))
     assert.equal(verifyMerkleProof(proofs[0], root, keccak256(toHex('other'))), false)
-    if (n === 1) assert.equal(root, leaves[0])
+    if (n === 1) assert.equal(root, labelLeaf(leaves[0]))
   }
-  // hand-computed 3-leaf tree: root = H(sorted(H(sorted(a,b)), c))
+  // hand-computed 3-leaf tree over leaves hashed twice: root = H(sorted(H(sorted(A,B)), C)), X = keccak(keccak(x))
   const [a, b, c] = ['x', 'y', 'z'].map((s) => keccak256(toHex(s))) as Hex[]
-  assert.equal(buildMerkleTree([a, b, c]).root, hashPair(hashPair(a, b), c))
+  const [A, B, C] = [a, b, c].map((h) => keccak256(keccak256(h)))
+  assert.equal(buildMerkleTree([a, b, c]).root, hashPair(hashPair(A, B), C))
 })
 
 test('ranking validation: permutations with ties, dense', () => {
