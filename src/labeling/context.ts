@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely'
 import type { Database, Dialect } from './db/schema.ts'
 import type { ResponseSampler } from './sampler.ts'
 import type { Verifier } from './verify-pool.ts'
+import type { GroupCommitter } from './group-commit.ts'
 
 export type Role = 'requester' | 'labeler' | 'reviewer'
 export const ROLES: readonly Role[] = ['requester', 'labeler', 'reviewer']
@@ -28,6 +29,8 @@ export type LabelingContext = {
   sessionCache?: Map<string, { p: Principal; expiresAt: number; until: number }>
   /** Most unexpired task leases one wallet may hold over all campaigns (default DEFAULT_MAX_LEASES in tasks.ts). */
   maxLeasesPerWallet?: number
+  /** Shares one commit (one fsync) among label submissions that arrive together (group-commit.ts). */
+  groupCommit?: GroupCommitter
   /** Label signature verification (inline or on worker threads, see verify-pool.ts). */
   verifier?: Verifier
 }

@@ -1,8 +1,11 @@
 import type { Hex } from 'viem'
+import type { Transaction } from 'kysely'
+import type { Database } from './db/schema.ts'
 import { canonicalJson, contentHash } from './canonical.ts'
 import { validateLabelContent, type LabelContent, type TaskKind } from './content.ts'
 import { ApiError } from './errors.ts'
 import { verifyLabelSignature } from './signature.ts'
+import { VerifierCrashed } from './verify-pool.ts'
 import { taskHash } from './campaigns.ts'
 import type { LabelingContext, Principal } from './context.ts'
 
@@ -50,13 +53,15 @@ export async function submitLabel(ctx: LabelingContext, who: Principal, s: Submi
   const json = canonicalJson(content)
   const labelHash = contentHash(content)
   const m = { contentHash: labelHash, campaign: a.campaign_id, taskId: BigInt(s.taskId) }
-  const valid = ctx.verifier ? await ctx.verifier.verify(ctx.chainId, me, m, s.signature as Hex) : verifyLabelSignature(ctx.chainId, me, m, s.signature as Hex)
+  const valid = ctx.verifier ? await ctx.verifier.verify(ctx.chainId, me, m, s.signature as Hex).catch(verifierDown) : verifyLabelSignature(ctx.chainId, me, m, s.signature as Hex)
   if (!valid)
     throw new ApiError(400, `signature does not verify: it must be your (${me}) EIP-712 signature of Label{contentHash: ${labelHash}, campaign, taskId}`, { code: 'EBADSIG', details: { field: 'signature' } })
 
   const now = ctx.now()
   try {
-    const id = await db.transaction().execute(async (trx) => {
+    // Commits are grouped with concurrent submissions when the server runs a group committer (one fsync per batch).
+    const inTransaction = <T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> => (ctx.groupCommit ? ctx.groupCommit.run(work) : db.transaction().execute(work))
+    const id = await inTransaction(async (trx) => {
       const upd = await trx.updateTable('assignments').set({ status: 'submitted', submitted_at: now }).where('id', '=', a.assignmentId).where('status', '=', 'leased').executeTakeFirst()
       if (Number(upd.numUpdatedRows) !== 1) throw new ApiError(409, `you already submitted a label for task ${s.taskId}`, { code: 'EALREADY' })
       const row = await trx
@@ -105,6 +110,12 @@ export async function submitLabel(ctx: LabelingContext, who: Principal, s: Submi
     if (again) return replay(again, s)
     throw new ApiError(409, 'this exact label was already stored', { code: 'EDUPLICATE' })
   }
+}
+
+/** A verification worker crashed on this request: nothing was stored, the client may retry. */
+function verifierDown(err: unknown): never {
+  if (err instanceof VerifierCrashed) throw new ApiError(503, 'the signature could not be checked (verification worker crashed); nothing was stored, retry', { code: 'EVERIFY' })
+  throw err
 }
 
 function replay(prior: { id: number; label_hash: string; task_id: number }, s: Submission): SubmitResult {

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { availableParallelism } from 'node:os'
 import { createVerifier } from './verify-pool.ts'
+import { createGroupCommitter } from './group-commit.ts'
 import { Hono, type Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie'
@@ -35,6 +36,8 @@ export type RewardsLookup = (address: string) => Promise<{ earnings: string | nu
 export type LabelingServerOptions = {
   /** An open database, or a URL/path for openLabelingDb (SQLite file or postgres://). */
   db: LabelingDb | string
+  /** SQLite durability when `db` is a path: FULL (default, survives power loss) or NORMAL (see db/connect.ts). */
+  synchronous?: 'FULL' | 'NORMAL'
   sampler?: ResponseSampler
   /** Per-campaign sampler built from the campaign's policy reference (path or CID). */
   samplerFor?: (policy: string) => Promise<ResponseSampler>
@@ -101,7 +104,7 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 }
 
 export async function createLabelingServer(opts: LabelingServerOptions): Promise<LabelingServer> {
-  const ldb = typeof opts.db === 'string' ? await openLabelingDb(opts.db) : opts.db
+  const ldb = typeof opts.db === 'string' ? await openLabelingDb(opts.db, opts.synchronous ? { synchronous: opts.synchronous } : {}) : opts.db
   const log = opts.logger === false ? silentLogger : (opts.logger ?? createJsonLogger())
   const lower = (xs?: string[]) => new Set((xs ?? []).map((x) => x.toLowerCase()))
   const ctx: LabelingContext = {
@@ -118,6 +121,7 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
     nonceTtlMs: opts.nonceTtlMs ?? 10 * 60_000,
     sessionCache: new Map(),
     ...(opts.maxLeasesPerWallet !== undefined ? { maxLeasesPerWallet: opts.maxLeasesPerWallet } : {}),
+    groupCommit: createGroupCommitter(ldb.db),
     verifier: createVerifier(opts.verifyThreads ?? (availableParallelism() >= 2 ? 1 : 0)),
   }
   const domains = new Set(opts.domains ?? [])

@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve, sep } from 'node:path'
 import type { Command } from 'commander'
 import { dataDir } from '../../util/paths.ts'
 import { Instruct3Error } from '../../util/errors.ts'
@@ -16,6 +16,12 @@ function positiveInt(v: string, name: string): number {
   const n = Number(v)
   if (!Number.isSafeInteger(n) || n < 1) throw new Instruct3Error(`${name} must be a positive integer, got ${JSON.stringify(v)}`, { code: 'EUSAGE', details: { field: name } })
   return n
+}
+
+function syncMode(v: string): 'FULL' | 'NORMAL' {
+  const m = String(v).toUpperCase()
+  if (m !== 'FULL' && m !== 'NORMAL') throw new Instruct3Error(`--sqlite-synchronous must be FULL or NORMAL, got ${JSON.stringify(v)}`, { code: 'EUSAGE', details: { field: '--sqlite-synchronous' } })
+  return m
 }
 
 const defaultDb = () => join(dataDir(), 'labeling.sqlite')
@@ -52,8 +58,18 @@ async function loadSampler(mod: string | undefined, policy: string): Promise<Res
  * project's generator (src/labeling/policy-sampler.ts, wired by the model owner); a policy that is
  * not a local folder (e.g. a CID not fetched yet) falls back to the deterministic sampler.
  */
-function policySamplerFor(): (policy: string) => Promise<ResponseSampler> {
+function policySamplerFor(root?: string): (policy: string) => Promise<ResponseSampler> {
   return async (policy) => {
+    // On the server the policy comes from API input: only folders under the operator's --policy-root
+    // are ever looked at, so a request cannot make the server open (or probe) any other path.
+    if (root !== undefined) {
+      const dir = resolve(root, policy)
+      if (dir !== root && !dir.startsWith(root + sep)) {
+        const { ApiError } = await import('../../labeling/errors.ts')
+        throw new ApiError(400, 'policy must be a CID or a checkpoint folder under the server\'s policy root (label serve --policy-root)', { code: 'EBADCAMPAIGN', details: { field: 'policy' } })
+      }
+      policy = dir
+    }
     if (!existsSync(policy) || !statSync(policy).isDirectory()) return deterministicSampler()
     const modPath = '../../labeling/policy-sampler.ts'
     const m = (await import(modPath)) as { createPolicySampler(dir: string): Promise<ResponseSampler> }
@@ -82,11 +98,13 @@ export function register(program: Command): void {
     .option('--demo', 'demo: open roles and a sample campaign with deterministic outputs', false)
     .option('--sampler <module>', 'module exporting createSampler(policy) for ranking outputs (default: deterministic demo sampler)')
     .option('--policy-sampler', "sample ranking outputs from each campaign's policy checkpoint folder with the project's generator", false)
+    .option('--policy-root <dir>', 'with --policy-sampler: campaign policies name folders under this one (nothing else on the server is opened)', join(dataDir(), 'runs'))
     .option('--export-dir <dir>', 'where dashboard exports are written', join(dataDir(), 'label-exports'))
     .option('--add-to-store', 'add dashboard exports to the content store (Helia under the data dir)', false)
     .option('--no-rate-limit', 'disable per-client rate limits')
     .option('--quiet-requests', 'do not log every request', false)
     .option('--no-build-web', 'do not build the web app (web/dist) when it is missing or older than its sources')
+    .option('--sqlite-synchronous <mode>', 'SQLite durability: FULL (fsync every commit; survives power loss) or NORMAL (survives a killed process only)', 'FULL')
     .option('--max-leases <n>', 'most unexpired task leases one wallet may hold over all campaigns', '20')
     .option('--verify-threads <n>', 'worker threads verifying label signatures (0 = on the event loop; default 1 with >= 2 CPUs)')
     .option('--deployment <file>', 'chain deployment (from `instruct3 chain up`) whose escrow and badges feed "my work" earnings and badges')
@@ -119,7 +137,7 @@ export function register(program: Command): void {
       const srv = await createLabelingServer({
         db: o.db,
         sampler,
-        ...(o.policySampler ? { samplerFor: policySamplerFor() } : {}),
+        ...(o.policySampler ? { samplerFor: policySamplerFor(resolve(o.policyRoot)) } : {}),
         chainId: Number(o.chainId),
         ...(o.domain ? { domains: o.domain } : {}),
         requesters: o.requester,
@@ -131,6 +149,7 @@ export function register(program: Command): void {
         logRequests: !o.quietRequests,
         ...(o.verifyThreads !== undefined ? { verifyThreads: Number(o.verifyThreads) } : {}),
         maxLeasesPerWallet: positiveInt(o.maxLeases, '--max-leases'),
+        synchronous: syncMode(o.sqliteSynchronous),
         ...(rewards ? { rewards } : {}),
         ...(membership ? { membership } : {}),
       })
@@ -199,7 +218,8 @@ export function register(program: Command): void {
     .command('export')
     .description('Export a campaign: demonstrations.jsonl, comparisons.jsonl, labels.jsonl (signed) and batch.json (Merkle root + proofs)')
     .requiredOption('--campaign <id>', 'campaign id')
-    .requiredOption('--out <dir>', 'output directory (replaced atomically)')
+    .requiredOption('--out <dir>', 'output directory (written atomically; an existing non-empty one needs --force)')
+    .option('--force', 'replace an existing non-empty --out directory (its contents are deleted)', false)
     .option('--db <url>', 'SQLite file or postgres://...', defaultDb())
     .option('--chain-id <n>', 'EIP-712 chain id the labels were signed for', '31337')
     .option('--add-to-store', 'add the dataset files to the content store and record the CID', false)
@@ -207,6 +227,8 @@ export function register(program: Command): void {
     .action(async (o) => {
       const { openLabelingDb } = await import('../../labeling/db/connect.ts')
       const { exportCampaign } = await import('../../labeling/export.ts')
+      const { refuseToReplace } = await import('../../util/replace-guard.ts')
+      await refuseToReplace(o.out, { force: o.force })
       const db = await openLabelingDb(o.db)
       try {
         const ctx = offlineCtx(db, await deterministicSampler(), Number(o.chainId))
