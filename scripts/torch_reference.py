@@ -9,6 +9,12 @@ Computed in float64 from the float32 weights, stored as F32.
 
 Run (Debian's python3-torch; OpenBLAS tuning variables set for other tools must be unset):
   env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 scripts/torch_reference.py
+
+With --hf-gpt2 OUT_DIR it instead writes a small GPT-2 in Hugging Face's layout, as a pretrained base
+model for the pipeline's tests: config.json, model.safetensors (names without the `transformer.` prefix
+and with the attn.bias mask buffers, as the original gpt2 repository stores them; weights initialised
+as GPT2PreTrainedModel._init_weights does) and GPT-2's own tokenizer (vocab.json + merges.txt, from
+test/fixtures/tokenizer). Sizes: --n-positions 128 --n-embd 32 --n-layer 2 --n-head 2 --seed 0.
 safetensors is read and written by hand (the `safetensors` package may be absent).
 """
 import json
@@ -119,5 +125,81 @@ def main():
     print(f"loss {loss.item():.6f}; wrote {os.path.relpath(path)} ({os.path.getsize(path)} bytes)", file=sys.stderr)
 
 
+def hf_gpt2(out_dir, n_positions, n_embd, n_layer, n_head, seed):
+    import gzip
+    import shutil
+
+    torch.manual_seed(seed)
+    vocab = 50257
+    d = n_embd
+    std = 0.02
+    # residual projections are scaled by 1/sqrt(2 * n_layer), as in GPT-2 and HF's _init_weights
+    proj_std = std / math.sqrt(2 * n_layer)
+    t = {"wte.weight": torch.randn(vocab, d) * std, "wpe.weight": torch.randn(n_positions, d) * std}
+    mask = torch.tril(torch.ones(n_positions, n_positions)).reshape(1, 1, n_positions, n_positions)
+    for i in range(n_layer):
+        h = f"h.{i}."
+        t[h + "ln_1.weight"] = torch.ones(d)
+        t[h + "ln_1.bias"] = torch.zeros(d)
+        t[h + "attn.bias"] = mask
+        t[h + "attn.c_attn.weight"] = torch.randn(d, 3 * d) * std
+        t[h + "attn.c_attn.bias"] = torch.zeros(3 * d)
+        t[h + "attn.c_proj.weight"] = torch.randn(d, d) * proj_std
+        t[h + "attn.c_proj.bias"] = torch.zeros(d)
+        t[h + "ln_2.weight"] = torch.ones(d)
+        t[h + "ln_2.bias"] = torch.zeros(d)
+        t[h + "mlp.c_fc.weight"] = torch.randn(d, 4 * d) * std
+        t[h + "mlp.c_fc.bias"] = torch.zeros(4 * d)
+        t[h + "mlp.c_proj.weight"] = torch.randn(4 * d, d) * proj_std
+        t[h + "mlp.c_proj.bias"] = torch.zeros(d)
+    t["ln_f.weight"] = torch.ones(d)
+    t["ln_f.bias"] = torch.zeros(d)
+    os.makedirs(out_dir, exist_ok=True)
+    write_safetensors(os.path.join(out_dir, "model.safetensors"), t, {"format": "pt"})
+    config = {
+        "architectures": ["GPT2LMHeadModel"],
+        "model_type": "gpt2",
+        "vocab_size": vocab,
+        "n_positions": n_positions,
+        "n_ctx": n_positions,
+        "n_embd": d,
+        "n_layer": n_layer,
+        "n_head": n_head,
+        "activation_function": "gelu_new",
+        "resid_pdrop": 0.1,
+        "embd_pdrop": 0.1,
+        "attn_pdrop": 0.1,
+        "layer_norm_epsilon": 1e-5,
+        "initializer_range": std,
+        "bos_token_id": 50256,
+        "eos_token_id": 50256,
+    }
+    with open(os.path.join(out_dir, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+    tok = os.path.join(HERE, "..", "test", "fixtures", "tokenizer")
+    for src, dst in (("gpt2-vocab.json.gz", "vocab.json"), ("gpt2-merges.txt.gz", "merges.txt")):
+        with gzip.open(os.path.join(tok, src), "rb") as fi, open(os.path.join(out_dir, dst), "wb") as fo:
+            shutil.copyfileobj(fi, fo)
+    print(f"wrote a GPT-2 ({n_layer} layers, d={d}, context {n_positions}) to {out_dir}", file=sys.stderr)
+
+
+def args_of(argv):
+    out = {}
+    for i in range(0, len(argv), 2):
+        out[argv[i].lstrip("-").replace("-", "_")] = argv[i + 1]
+    return out
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 1 and sys.argv[1] == "--hf-gpt2":
+        a = args_of(sys.argv[3:])
+        hf_gpt2(
+            sys.argv[2],
+            int(a.get("n_positions", 128)),
+            int(a.get("n_embd", 32)),
+            int(a.get("n_layer", 2)),
+            int(a.get("n_head", 2)),
+            int(a.get("seed", 0)),
+        )
+    else:
+        main()

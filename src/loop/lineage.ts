@@ -1,11 +1,11 @@
 /**
  * Lineage down to the labelers: from a round or pipeline manifest, every label batch a model was
- * trained on (round-manifest inputs named `labels:<origin>:<campaign>`, or the pipeline `labels`
- * stage's `batches` output, read by the stages that take `from:labels/...`) is fetched from the store and
+ * trained on (run-manifest inputs named `labels:<origin>:<campaign>`: a round's, or the pipeline `labels`
+ * stage's, whose batches the stages taking `from:labels/...` rest on) is fetched from the store and
  * verified again: every EIP-712 signature, the Merkle root, and, given a deployment, that the escrow
  * settled that root for the batch's campaign. `instruct3 verify <cid>` prints the result.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { CID } from 'multiformats/cid'
@@ -72,30 +72,12 @@ export async function verifyLabelLineage(store: Pick<ContentStore, 'getDag' | 'g
     const labelsStageBatches = new Map<string, string[]>()
     for (const { cid, m } of await runManifests(store, root)) {
       const used: string[] = []
-      // the pipeline's `labels` stage: its `batches` output holds the verified batch folders and index.json
-      if (m.stage === 'labels' && m.outputs.batches) {
-        const folder = join(tmp, `labels-${cid}`)
-        const keys: string[] = []
-        try {
-          await store.get(m.outputs.batches, folder, { timeoutMs: 30_000 })
-          const index = JSON.parse(readFileSync(join(folder, 'index.json'), 'utf8')) as Array<{ dir: string; origin: RowOrigin; campaign: string }>
-          for (const e of index) {
-            const key = `${m.outputs.batches}/${e.dir}`
-            keys.push(key)
-            batches.set(key, await checkBatch(key, join(folder, e.dir), e.origin, e.campaign, `${m.stage}: outputs.batches/${e.dir}`))
-          }
-        } catch (err) {
-          problems.push(`${m.stage}: outputs.batches ${m.outputs.batches}: ${(err as Error).message}`)
-        }
-        labelsStageBatches.set('labels', keys)
-        continue
-      }
       if (Object.keys(m.inputs).some((name) => name.startsWith('from:labels/'))) used.push(...(labelsStageBatches.get('labels') ?? []))
       for (const [name, link] of Object.entries(m.inputs)) {
         const li = parseLabelsInput(name)
         if (!li) continue
         const key = link.toString()
-        used.push(key)
+        if (!used.includes(key)) used.push(key)
         if (batches.has(key)) continue
         const dir = join(tmp, key)
         try {
@@ -105,6 +87,11 @@ export async function verifyLabelLineage(store: Pick<ContentStore, 'getDag' | 'g
           continue
         }
         batches.set(key, await checkBatch(key, dir, li.origin, li.campaign, `${m.stage}: input ${name} (${key})`))
+      }
+      // the pipeline's `labels` stage only verifies: the stages taking `from:labels/...` rest on its batches
+      if (m.stage === 'labels') {
+        labelsStageBatches.set('labels', used)
+        continue
       }
       if (used.length === 0) continue
       const bs = used.map((k) => batches.get(k)).filter((b) => b !== undefined)

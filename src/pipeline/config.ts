@@ -9,6 +9,7 @@ import { Instruct3Error } from '../util/errors.ts'
 import { dataDir, sharedDataDir } from '../util/paths.ts'
 import { DEFAULT_IMAGE } from '../jobs/stages.ts'
 import type { StageResources } from '../jobs/types.ts'
+import { parseCid } from './stage.ts'
 import { checkPpoSettings, type PpoSettingsPatch } from '../train/ppo-config.ts'
 import { ROW_ORIGINS, type RowOrigin } from '../data/formats.ts'
 
@@ -19,11 +20,17 @@ export type PipelineConfig = {
   /** The public data folder (shared/data). */
   dataDir: string
   tasks: { maxChars: number; maxAnswerChars: number }
+  /**
+   * Start from this pretrained GPT-2 (a Hugging Face folder, or its CID) instead of pretraining: the
+   * `base` stage replaces `pretrain`, and `tokenizer`, `model` and `pretrain` (but maxDocs) are unused.
+   * '' (the default): pretrain from scratch.
+   */
+  base: { model: string }
   tokenizer: { vocabSize: number; trainBytes: number }
   model: { nCtx: number; nEmbd: number; nLayer: number; nHead: number; dropout: number }
   pretrain: { steps: number; batchSize: number; lr: number; minLr: number; warmup: number; evalEvery: number; checkpointEvery: number; evalBatches: number; seed: number; maxDocs: number }
   /** selectPrompts/selectNewTokens: validation prompts and tokens per prompt when SFT selects its checkpoint by reward. */
-  sft: { epochs: number; batchSize: number; lr: number; minLr: number; warmup: number; evalEvery: number; checkpointEvery: number; maxDemonstrations: number; selectByReward: boolean; selectPrompts: number; selectNewTokens: number }
+  sft: { epochs: number; batchSize: number; lr: number; minLr: number; warmup: number; evalEvery: number; checkpointEvery: number; maxDemonstrations: number; maxEvalDemonstrations: number; selectByReward: boolean; selectPrompts: number; selectNewTokens: number }
   /** One SFT sample added to every web3 comparison (ranked with the wrong answers) before the reward models and DPO. */
   samples: { enabled: boolean; maxNewTokens: number }
   reward: { epochs: number; batchSize: number; lr: number; minLr: number; warmup: number; evalEvery: number; checkpointEvery: number; mode: 'listwise' | 'pairwise'; maxComparisons: number }
@@ -45,14 +52,14 @@ export type PipelineConfig = {
   /**
    * Label batches (a `label export` folder, or its CID in the store) the `labels` stage verifies and the
    * `reward-labels` stage trains on. `origin` says who labeled (human / simulated-labeler / synthetic);
-   * `campaign` refuses an export of another campaign; `deployment` (a chain deployment JSON; '' for none) requires each
+   * `campaign` (required) refuses an export of another campaign; `deployment` (a chain deployment JSON; '' for none) requires each
    * batch's root to be settled by its escrow; labelers failing gold beyond `fraudGoldFailBps` are left out.
    */
   labels: { batches: LabelBatchSource[]; deployment: string; fraudGoldFailBps: number }
   seed: number
 }
 
-export type LabelBatchSource = { source: string; origin: RowOrigin; campaign?: string }
+export type LabelBatchSource = { source: string; origin: RowOrigin; campaign: string }
 
 export function defaultPipelineConfig(): PipelineConfig {
   return {
@@ -60,10 +67,11 @@ export function defaultPipelineConfig(): PipelineConfig {
     workDir: join(dataDir(), 'runs', 'default'),
     dataDir: sharedDataDir(),
     tasks: { maxChars: 640, maxAnswerChars: 200 },
+    base: { model: '' },
     tokenizer: { vocabSize: 4096, trainBytes: 8_000_000 },
     model: { nCtx: 256, nEmbd: 256, nLayer: 4, nHead: 4, dropout: 0 },
     pretrain: { steps: 2000, batchSize: 16, lr: 2e-3, minLr: 2e-4, warmup: 100, evalEvery: 200, checkpointEvery: 200, evalBatches: 8, seed: 1, maxDocs: 0 },
-    sft: { epochs: 2, batchSize: 16, lr: 5e-4, minLr: 5e-5, warmup: 10, evalEvery: 20, checkpointEvery: 50, maxDemonstrations: 0, selectByReward: false, selectPrompts: 16, selectNewTokens: 32 },
+    sft: { epochs: 2, batchSize: 16, lr: 5e-4, minLr: 5e-5, warmup: 10, evalEvery: 20, checkpointEvery: 50, maxDemonstrations: 0, maxEvalDemonstrations: 0, selectByReward: false, selectPrompts: 16, selectNewTokens: 32 },
     samples: { enabled: true, maxNewTokens: 32 },
     reward: { epochs: 2, batchSize: 4, lr: 3e-4, minLr: 3e-5, warmup: 5, evalEvery: 25, checkpointEvery: 50, mode: 'listwise', maxComparisons: 0 },
     judge: { seed: 7 },
@@ -148,11 +156,11 @@ export function mergeConfig(base: PipelineConfig, patch: unknown, file?: string)
   if (!Array.isArray(merged.labels.batches)) throw new Instruct3Error('expected an array', { code: 'ECONFIG', details: { file, field: 'labels.batches' } })
   merged.labels.batches.forEach((b, i) => {
     const at = `labels.batches[${i}]`
-    if (b === null || typeof b !== 'object') throw new Instruct3Error('expected {source, origin, campaign?}', { code: 'ECONFIG', details: { file, field: at } })
+    if (b === null || typeof b !== 'object') throw new Instruct3Error('expected {source, origin, campaign}', { code: 'ECONFIG', details: { file, field: at } })
     for (const k of Object.keys(b)) if (!['source', 'origin', 'campaign'].includes(k)) throw new Instruct3Error('unknown key', { code: 'ECONFIG', details: { file, field: `${at}.${k}` } })
     if (typeof b.source !== 'string' || !b.source) throw new Instruct3Error('must be a label export folder or its CID', { code: 'ECONFIG', details: { file, field: `${at}.source` } })
     if (!ROW_ORIGINS.includes(b.origin)) throw new Instruct3Error(`must be one of ${ROW_ORIGINS.join(', ')}`, { code: 'ECONFIG', details: { file, field: `${at}.origin` } })
-    if (b.campaign !== undefined && typeof b.campaign !== 'string') throw new Instruct3Error('must be a string', { code: 'ECONFIG', details: { file, field: `${at}.campaign` } })
+    if (typeof b.campaign !== 'string' || !b.campaign) throw new Instruct3Error('must name the labeling campaign the export is of (an export of another campaign is refused)', { code: 'ECONFIG', details: { file, field: `${at}.campaign` } })
   })
   if (merged.model.nEmbd % merged.model.nHead !== 0)
     throw new Instruct3Error('model.nEmbd must be divisible by model.nHead', { code: 'ECONFIG', details: { file, field: 'model.nHead' } })
@@ -176,5 +184,6 @@ export function loadPipelineConfig(file: string): PipelineConfig {
   c.dataDir = resolve(dirname(file), c.dataDir)
   c.labels.batches = c.labels.batches.map((b) => (b.source.startsWith('.') || b.source.startsWith('/') ? { ...b, source: resolve(dirname(file), b.source) } : b))
   if (c.labels.deployment) c.labels.deployment = resolve(dirname(file), c.labels.deployment)
+  if (c.base.model && !parseCid(c.base.model)) c.base.model = resolve(dirname(file), c.base.model)
   return c
 }

@@ -20,6 +20,7 @@ import { formatSwc, scoreSwc, type SwcLabel } from '../data/tasks/swc.ts'
 import { evaluateReward, type PairKindAccuracy, type TaskAccuracy } from '../train/reward.ts'
 import { tokenizeCorpus, sequentialWindows } from '../train/lmdata.ts'
 import { createProgress } from '../util/progress.ts'
+import { Instruct3Error } from '../util/errors.ts'
 
 export type PolicyEval = {
   name: string
@@ -43,12 +44,12 @@ export type EvalReport = {
 export type EvalConfig = {
   /** Policies to evaluate, by name (e.g. base, sft, ppo, dpo); `sft` is the reference for win rate and KL. */
   policies: Record<string, string>
-  /** The judge: a reward model not used in training the policies. */
-  judge: string
+  /** The judge: a reward model not used in training the policies (needed when there are policies). */
+  judge?: string
   /** Reward models to score on held-out comparisons: name -> {dir, comparisons file}. */
   rewardModels: Record<string, { dir: string; data: string }>
-  /** Held-out prompts for win rate / KL (prompts JSONL). */
-  prompts: string
+  /** Held-out prompts for win rate / KL (prompts JSONL; needed when there are policies). */
+  prompts?: string
   /** Held-out SWC prompts with references (prompts JSONL filtered to task swc-naming). */
   swcPrompts?: string
   /** The closed SWC label set (swc_labels.json: [{id, title}]), for the choice accuracy. */
@@ -67,10 +68,14 @@ export async function evaluate(cfg: EvalConfig): Promise<EvalReport> {
     const r = await evaluateReward(dir, data)
     report.rewardModels.push({ name, dir, data, accuracy: r.accuracy, margin: r.margin, pairs: r.pairs, byKind: r.byKind, byTask: r.byTask })
   }
-  const prompts = (await loadPrompts(cfg.prompts)).filter((p) => p.task !== 'swc-naming').slice(0, cfg.maxPrompts)
+  // policies need a judge and prompts; scoring reward models alone needs neither
+  if (Object.keys(cfg.policies).length === 0) return report
+  for (const [field, v] of [['judge', cfg.judge], ['prompts', cfg.prompts]] as const)
+    if (!v) throw new Instruct3Error(`evaluating policies needs --${field}`, { code: 'ECONFIG', details: { field: `--${field}` } })
+  const prompts = (await loadPrompts(cfg.prompts!)).filter((p) => p.task !== 'swc-naming').slice(0, cfg.maxPrompts)
   const swc = cfg.swcPrompts && existsSync(cfg.swcPrompts) ? (await loadPrompts(cfg.swcPrompts)).filter((p) => p.task === 'swc-naming' && p.reference) : []
   const labels = cfg.swcLabels && existsSync(cfg.swcLabels) ? (JSON.parse(readFileSync(cfg.swcLabels, 'utf8')) as SwcLabel[]).map(formatSwc) : []
-  const judge = loadRewardModel(cfg.judge)
+  const judge = loadRewardModel(cfg.judge!)
   const sftDir = cfg.policies.sft
   let sftSamples: { ids: number[][]; rewards: number[] } | undefined
   const sft = sftDir ? await loadPolicy(sftDir) : undefined

@@ -5,7 +5,7 @@
  * whose `/outputs` folder comes back by CID into workDir/<stage>. Everything else (keys, skipping, output
  * CIDs, run manifests) is the driver's in run.ts, so the manifests are those of an in-process run.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { tmpdir } from 'node:os'
 import { createJobRunner } from '../jobs/runner.ts'
@@ -42,7 +42,9 @@ export async function runStageJob(name: string, cfg: PipelineConfig, inputsRoot:
       dirs.set(n, join(inputsRoot, n))
     }
   }
-  return runStage(def, { cfg, records, dirs, log: (m) => !quiet && process.stderr.write(`stage: ${m}\n`), quiet }, outDir)
+  // external inputs are mounted under their names
+  const external = new Map(Object.keys(def.external?.(cfg) ?? {}).map((n) => [n, join(inputsRoot, n)]))
+  return runStage(def, { cfg, records, dirs, external, log: (m) => !quiet && process.stderr.write(`stage: ${m}\n`), quiet }, outDir)
 }
 
 /** The job spec of one stage: its definition's resources and timeouts, the config's `jobs` overrides. */
@@ -59,8 +61,8 @@ function stageSpec(stage: StageDef, cfg: PipelineConfig, runId: string, inputs: 
   })
 }
 
-/** A stage's external inputs: the config it runs with, and for the data stage the shared data. */
-const externalInputs = (stage: StageDef): string[] => ['config', ...(stage.name === 'data' ? ['shared-data'] : [])]
+/** What a job mounts besides the earlier stages' folders: the config it runs with, and the stage's external inputs. */
+const externalInputs = (stage: StageDef, cfg: PipelineConfig): string[] => ['config', ...Object.keys(stage.external?.(cfg) ?? {})]
 
 /** An executor that runs each stage as a job on `runner` (a local child process or a Bacalhau network). */
 export function jobExecutor(init: JobExecutorInit): StageExecutor {
@@ -80,9 +82,10 @@ export function jobExecutor(init: JobExecutorInit): StageExecutor {
     }
     return cids.get('config')!
   }
-  const sharedCid = async (cfg: PipelineConfig): Promise<string> => {
-    if (!cids.has('shared-data')) cids.set('shared-data', (await init.store.addDirectory(resolve(cfg.dataDir), { pin: true })).toString())
-    return cids.get('shared-data')!
+  /** A local file or folder added to the store once per run. */
+  const pathCid = async (path: string): Promise<string> => {
+    if (!cids.has(path)) cids.set(path, (statSync(path).isDirectory() ? await init.store.addDirectory(path, { pin: true }) : await init.store.addFile(path, { pin: true })).toString())
+    return cids.get(path)!
   }
   return {
     kind: init.runner.kind,
@@ -92,14 +95,14 @@ export function jobExecutor(init: JobExecutorInit): StageExecutor {
           throw new Instruct3Error(`no stage "${name}" (${STAGES.map((s) => s.name).join(', ')})`, { code: 'ECONFIG', details: { field: `jobs.resources.${name}` } })
       // every spec is checked (ours and Bacalhau's rules) before the first job starts
       const specs = stages.map((s) =>
-        stageSpec(s, cfg, runId, [...externalInputs(s).map((n) => ({ name: n, cid: 'bafkqaaa' })), ...s.inputs.filter((n) => stages.some((x) => x.name === n)).map((n) => ({ name: n, from: n }))], quiet),
+        stageSpec(s, cfg, runId, [...externalInputs(s, cfg).map((n) => ({ name: n, cid: 'bafkqaaa' })), ...s.inputs.filter((n) => stages.some((x) => x.name === n)).map((n) => ({ name: n, from: n }))], quiet),
       )
       checkPipeline(specs)
     },
     async run(stage: StageDef, ctx: Ctx, dir: string): Promise<StageRecord> {
       const inputs: StageInput[] = [{ name: 'config', cid: await configCid(ctx.cfg) }]
-      if (stage.name === 'data') inputs.push({ name: 'shared-data', cid: await sharedCid(ctx.cfg) })
-      for (const n of stage.inputs) if (ctx.dirs.has(n)) inputs.push({ name: n, cid: (await init.store.addDirectory(ctx.dirs.get(n)!, { pin: true })).toString() })
+      for (const [n, path] of ctx.external) inputs.push({ name: n, cid: await pathCid(path) })
+      for (const n of stage.inputs) if (ctx.dirs.has(n)) inputs.push({ name: n, cid: await pathCid(ctx.dirs.get(n)!) })
       const spec = stageSpec(stage, ctx.cfg, runId, inputs, quiet)
       const r = await init.runner.run(
         { ...spec, inputs },

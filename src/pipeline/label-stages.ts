@@ -1,6 +1,7 @@
 /**
  * Label batches as pipeline inputs (config `labels.batches`):
- *  - `labels` verifies every batch before anything uses it (src/batch/label-input.ts: signatures, Merkle
+ *  - `labels` takes each batch as an external input (a folder or a CID; the manifest records it by CID
+ *    as `labels:<origin>:<campaign>`) and verifies it before anything uses it (src/batch/label-input.ts: signatures, Merkle
  *    root, campaign, and with `labels.deployment` the root settled on chain); one failing batch stops
  *    the run with an error naming the label or root, before any row is written. It outputs the verified
  *    batch folders (`batches`, with index.json), their comparisons and demonstrations with `origin`.
@@ -28,10 +29,15 @@ function batchKeys(c: PipelineConfig): unknown {
   })
 }
 
+/** The external-input name of batch `b`: `labels:<origin>:<campaign>` (what lineage walks look for). */
+export const batchInputName = (b: { origin: string; campaign: string }): string => `labels:${b.origin}:${b.campaign}`
+
 export const labelsStage: StageDef = {
   name: 'labels',
   inputs: [],
   outputs: ['batches', 'comparisons', 'demonstrations', 'summary'],
+  // each batch is an external input (a folder or its CID): recorded by CID in the run manifest
+  external: (c) => Object.fromEntries(c.labels.batches.map((b) => [batchInputName(b), b.source])),
   ...limits,
   config: (c) => ({ batches: batchKeys(c), deployment: c.labels.deployment, fraudGoldFailBps: c.labels.fraudGoldFailBps }),
   async run(ctx, dir) {
@@ -44,17 +50,11 @@ export const labelsStage: StageDef = {
       settled = settledRootChecker(readDeployment(cfg.deployment))
     }
     mkdirSync(dir, { recursive: true })
-    const fetched = join(dir, 'fetched')
-    rmSync(fetched, { recursive: true, force: true })
     // verify every batch first: nothing is written for training unless all of them pass
     const verified = []
     for (const [i, b] of cfg.batches.entries()) {
-      let folder = b.source
-      if (!existsSync(folder)) {
-        if (!ctx.store) throw new Instruct3Error(`label batch ${b.source} is not a folder, and the pipeline has no store to fetch it by CID from`, { code: 'ELABELBATCH', details: { field: `labels.batches[${i}].source` } })
-        folder = join(fetched, String(i))
-        await ctx.store.get(b.source, folder, { timeoutMs: 30_000 })
-      }
+      const folder = ctx.external.get(batchInputName(b))
+      if (!folder) throw new Instruct3Error(`label batch ${b.source} was not handed to the stage`, { code: 'ELABELBATCH', details: { field: `labels.batches[${i}].source` } })
       const v = await verifyLabelBatch(folder, { origin: b.origin, campaign: b.campaign, settled, fraudGoldFailBps: cfg.fraudGoldFailBps })
       ctx.log(`labels: batch ${i} (${b.origin}, campaign ${v.campaignId}): ${v.signaturesVerified} signatures verified, root ${v.merkleRoot}${v.settledOnChain ? ' settled on chain' : ''}; ${v.labelsUsed} labels used, ${v.comparisons.length} comparisons`)
       verified.push(v)
@@ -65,7 +65,6 @@ export const labelsStage: StageDef = {
       cpSync(v.dir, join(batchesDir, String(i)), { recursive: true })
       return { dir: String(i), origin: v.origin, campaign: v.campaignId, chainCampaignId: v.chainCampaignId, merkleRoot: v.merkleRoot, labels: v.labels, signaturesVerified: v.signaturesVerified, labelsUsed: v.labelsUsed, settledOnChain: v.settledOnChain, labelers: v.labelers }
     })
-    rmSync(fetched, { recursive: true, force: true })
     writeFileAtomicSync(join(batchesDir, 'index.json'), JSON.stringify(index, null, 2) + '\n')
     const comparisons: Comparison[] = verified.flatMap((v) => v.comparisons)
     const demonstrations: Demonstration[] = verified.flatMap((v) => v.demonstrations)

@@ -30,9 +30,16 @@ export async function reproduceStage(store: ContentStore, cid: string, opts: { s
       try {
         const records = new Map<string, StageRecord>()
         const dirs = new Map<string, string>()
+        const external = new Map<string, string>()
         for (const [name, c] of Object.entries(m.inputs)) {
           const from = parseFrom(name)
-          if (!from) continue
+          if (!from) {
+            // an external input (shared data, a base model): fetched by its CID like the others
+            const to = join(root, 'external', name)
+            await store.get(c, to)
+            external.set(name, to)
+            continue
+          }
           const dir = join(root, 'inputs', from.stage)
           await store.get(c, join(dir, from.output))
           const rec = records.get(from.stage) ?? { stage: from.stage, key: '', outputs: {}, metrics: {}, startedAt: '', finishedAt: '', seconds: 0 }
@@ -44,7 +51,7 @@ export async function reproduceStage(store: ContentStore, cid: string, opts: { s
         log(`re-running ${m.stage} in ${root}`)
         const out = join(root, 'out')
         // a manifest records no workDir or store (where a run lives); the re-run lives in `root`, storing nothing
-        const rec = await runStage(def, { cfg: { ...cfg, workDir: root, store: { kind: 'none' } }, records, dirs, log, quiet: Boolean(opts.quiet) }, out)
+        const rec = await runStage(def, { cfg: { ...cfg, workDir: root, store: { kind: 'none' } }, records, dirs, external, log, quiet: Boolean(opts.quiet) }, out)
         const cids: Record<string, CID> = {}
         for (const [name, rel] of Object.entries(rec.outputs)) {
           const p = join(out, rel)

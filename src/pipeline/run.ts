@@ -17,7 +17,8 @@ import { writeFileAtomicSync } from '../util/atomic.ts'
 import { formatDuration } from '../util/progress.ts'
 import { dataDir } from '../util/paths.ts'
 import type { PipelineConfig } from './config.ts'
-import { keyFor, runStage, stageManifest, writeRecord, type Ctx, type StageDef, type StageRecord } from './stage.ts'
+import { Instruct3Error } from '../util/errors.ts'
+import { keyFor, parseCid, runStage, stageManifest, writeRecord, type Ctx, type StageDef, type StageRecord } from './stage.ts'
 import { activeStages } from './stages.ts'
 
 export type { StageRecord } from './stage.ts'
@@ -58,19 +59,42 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions = {
   const executor = opts.executor ?? inProcess
   mkdirSync(cfg.workDir, { recursive: true })
   writeFileSync(join(cfg.workDir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n')
-  const ctx: Ctx = { cfg, records: new Map(), dirs: new Map(), log, quiet }
+  const ctx: Ctx = { cfg, records: new Map(), dirs: new Map(), external: new Map(), log, quiet }
   const store = opts.store ?? (cfg.store.kind === 'none' ? undefined : await openStore(cfg))
-  ctx.store = store
   // lineage helpers, loaded once (the store modules are heavy: only when a store is used)
   const lineage = store ? { ...(await import('../store/index.ts')), ...(await import('../store/manifest.ts')) } : undefined
   const manifests: CID[] = []
+  /** External inputs by CID: a CID as given, a local path added to the store (once per run). */
+  const externalCids = new Map<string, CID>()
+  const externalCid = async (source: string): Promise<CID> => {
+    if (!externalCids.has(source)) externalCids.set(source, parseCid(source) ?? (await addPath(store!, resolve(source))))
+    return externalCids.get(source)!
+  }
+  /** The stage's external inputs as local paths: a path as given, a CID fetched from the store into workDir/external/<cid>. */
+  const materialize = async (stage: StageDef): Promise<Map<string, string>> => {
+    const local = new Map<string, string>()
+    for (const [name, source] of Object.entries(stage.external?.(cfg) ?? {})) {
+      const cid = parseCid(source)
+      if (!cid) {
+        local.set(name, resolve(source))
+        continue
+      }
+      if (!store) throw new Instruct3Error(`${name} is a CID (${source}): fetching it needs a store (store.kind "helia" or "kubo")`, { code: 'ECONFIG', details: { field: 'store.kind' } })
+      const to = join(cfg.workDir, 'external', cid.toString())
+      if (!existsSync(to)) await store.get(cid, to)
+      local.set(name, to)
+    }
+    return local
+  }
   /** Add the stage's outputs to the store, write its run manifest, and keep both CIDs in its stage.json. */
   const recordLineage = async (stage: StageDef, rec: StageRecord): Promise<void> => {
     if (!store || !lineage) return
     const dir = join(cfg.workDir, stage.name)
     const outputs: Record<string, CID> = {}
     for (const [name, rel] of Object.entries(rec.outputs)) outputs[name] = await addPath(store, resolve(dir, rel))
-    const cid = await lineage.writeManifest(store, stageManifest(stage, cfg, rec, ctx.records, outputs, lineage.toCid))
+    const external: Record<string, CID> = {}
+    for (const [name, source] of Object.entries(stage.external?.(cfg) ?? {})) external[name] = await externalCid(source)
+    const cid = await lineage.writeManifest(store, stageManifest(stage, cfg, rec, ctx.records, { outputs, external }, lineage.toCid))
     rec.outputCids = Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.toString()]))
     rec.manifest = cid.toString()
     writeRecord(dir, rec)
@@ -100,6 +124,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions = {
         }
       }
       log(`${stage.name}: running${executor.kind === 'inprocess' ? '' : ` as a ${executor.kind} job`}`)
+      ctx.external = await materialize(stage)
       const rec = await executor.run(stage, ctx, dir)
       if (store && lineage) {
         await recordLineage(stage, rec)

@@ -7,10 +7,9 @@
 import { mkdirSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import { createHash } from 'node:crypto'
-import type { CID } from 'multiformats/cid'
+import { CID } from 'multiformats/cid'
 import type { StageResources, StageTimeouts } from '../jobs/types.ts'
 import type { RunManifestInit } from '../store/manifest.ts'
-import type { ContentStore } from '../store/types.ts'
 import { writeFileAtomicSync } from '../util/atomic.ts'
 import { Instruct3Error } from '../util/errors.ts'
 import type { PipelineConfig } from './config.ts'
@@ -35,10 +34,10 @@ export type Ctx = {
   records: Map<string, StageRecord>
   /** Where each finished stage's folder is (workDir/<stage>, or /inputs/<stage> in a job). */
   dirs: Map<string, string>
+  /** The stage's external inputs (see `StageDef.external`) as local paths, by name. */
+  external: Map<string, string>
   log: (msg: string) => void
   quiet: boolean
-  /** The pipeline's content store, when it has one (the labels stage fetches label batches given by CID). */
-  store?: ContentStore
 }
 
 /** A stage's result as its code returns it: absolute output paths by name, and scalar metrics. */
@@ -55,6 +54,13 @@ export type StageDef = {
   inputs: string[]
   /** The outputs it always produces, by name: each becomes `from:<stage>/<name>` for later stages. */
   outputs: string[]
+  /**
+   * Artifacts from outside the pipeline that it reads, by name: a local path or a CID (`shared-data`,
+   * `base-model`). Every executor hands them to the stage code as local paths (`ctx.external`): the
+   * in-process driver fetches a CID from the store, a job gets each mounted at /inputs/<name>. The
+   * run manifest records each by CID under its name, so `reproduce` can fetch it again.
+   */
+  external?: (cfg: PipelineConfig) => Record<string, string>
   /** What it asks of a job's machine (a GPU: `gpu: 1`); `jobs.resources` in the config overrides it. */
   resources: StageResources
   timeouts: StageTimeouts
@@ -132,11 +138,18 @@ export function recordedConfig(cfg: PipelineConfig): Omit<PipelineConfig, 'workD
 
 /**
  * A stage's run manifest: its settings and the whole recorded pipeline config (so `instruct3 reproduce`
- * can re-run it), its inputs as `from:<stage>/<output>` with the earlier stages' output CIDs, its own
+ * can re-run it), its external inputs by name and its inputs from earlier stages as `from:<stage>/<output>`, its own
  * output CIDs and its finite metrics. Every executor writes exactly this.
  */
-export function stageManifest(stage: StageDef, cfg: PipelineConfig, rec: StageRecord, records: Map<string, StageRecord>, outputs: Record<string, CID>, toCid: (s: string) => CID): RunManifestInit {
-  const inputs: Record<string, CID> = {}
+export function stageManifest(
+  stage: StageDef,
+  cfg: PipelineConfig,
+  rec: StageRecord,
+  records: Map<string, StageRecord>,
+  cids: { outputs: Record<string, CID>; external: Record<string, CID> },
+  toCid: (s: string) => CID,
+): RunManifestInit {
+  const inputs: Record<string, CID> = { ...cids.external }
   for (const n of stage.inputs) {
     const prev = records.get(n)
     if (!prev) continue
@@ -146,9 +159,19 @@ export function stageManifest(stage: StageDef, cfg: PipelineConfig, rec: StageRe
     stage: stage.name,
     config: JSON.parse(JSON.stringify({ stage: stage.config(cfg) ?? null, pipeline: recordedConfig(cfg) })),
     inputs,
-    outputs,
+    outputs: cids.outputs,
     metrics: Object.fromEntries(Object.entries(rec.metrics).filter(([, v]) => Number.isFinite(v))),
     startedAt: rec.startedAt,
     finishedAt: rec.finishedAt,
+  }
+}
+
+/** A CID string (`bafy...`, `Qm...`), or undefined for anything else (a path). */
+export function parseCid(s: string): CID | undefined {
+  if (s.includes('/') || s.startsWith('.')) return undefined
+  try {
+    return CID.parse(s)
+  } catch {
+    return undefined
   }
 }

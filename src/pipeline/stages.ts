@@ -10,8 +10,17 @@ import { readJsonl, toJsonl } from '../util/jsonl.ts'
 import type { StageResources, StageTimeouts } from '../jobs/types.ts'
 import type { PipelineConfig } from './config.ts'
 import { defaultPpoConfig } from '../train/ppo-config.ts'
+import { fromHfConfig } from '../model/config.ts'
 import { out, sha, type Ctx, type StageDef, type StageResult } from './stage.ts'
 import { labelsStage, rewardLabelsStage } from './label-stages.ts'
+
+/** The stage whose model the others start from: `base` (a pretrained model) when it ran, else `pretrain`. */
+const lm = (ctx: Ctx): 'base' | 'pretrain' => (ctx.records.has('base') ? 'base' : 'pretrain')
+
+/** A model folder's context length, from its config.json (without loading its weights). */
+function modelContext(modelDir: string): number {
+  return fromHfConfig(JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8')), join(modelDir, 'config.json')).nCtx
+}
 
 /** Take up to n rows, round-robin over tasks so small tasks (SWC naming) keep their share. */
 function stratified<T extends { task?: string }>(rows: T[], n: number): T[] {
@@ -115,14 +124,16 @@ export const STAGES: StageDef[] = [
   {
     name: 'data',
     inputs: [],
+    external: (c) => ({ 'shared-data': c.dataDir }),
     outputs: ['corpus', 'tasks'],
     ...light(1),
     config: (c) => ({ tasks: c.tasks, dataChecksums: existsSync(join(c.dataDir, 'SHA256SUMS')) ? sha(readFileSync(join(c.dataDir, 'SHA256SUMS'))) : c.dataDir }),
     async run(ctx, dir) {
       const { buildCorpus } = await import('../data/corpus.ts')
       const { buildTasks } = await import('../data/tasks/build.ts')
-      const corpus = await buildCorpus({ dataDir: ctx.cfg.dataDir, outDir: join(dir, 'corpus'), quiet: ctx.quiet })
-      const tasks = await buildTasks({ dataDir: ctx.cfg.dataDir, outDir: join(dir, 'tasks'), quiet: ctx.quiet, maxChars: ctx.cfg.tasks.maxChars, maxAnswerChars: ctx.cfg.tasks.maxAnswerChars })
+      const dataDir = ctx.external.get('shared-data')!
+      const corpus = await buildCorpus({ dataDir, outDir: join(dir, 'corpus'), quiet: ctx.quiet })
+      const tasks = await buildTasks({ dataDir, outDir: join(dir, 'tasks'), quiet: ctx.quiet, maxChars: ctx.cfg.tasks.maxChars, maxAnswerChars: ctx.cfg.tasks.maxAnswerChars })
       void tasks
       return {
         outputs: { corpus: join(dir, 'corpus'), tasks: join(dir, 'tasks') },
@@ -160,30 +171,43 @@ export const STAGES: StageDef[] = [
     },
   },
   {
+    name: 'base',
+    inputs: ['data'],
+    outputs: ['model', 'tokens'],
+    ...light(1),
+    external: (c) => ({ 'base-model': c.base.model }),
+    config: (c) => ({ model: c.base.model, maxDocs: c.pretrain.maxDocs }),
+    async run(ctx, dir) {
+      const { importBase } = await import('./base.ts')
+      return importBase({ source: ctx.external.get('base-model')!, corpusDir: out(ctx, 'data', 'corpus'), outDir: dir, maxDocs: ctx.cfg.pretrain.maxDocs, quiet: ctx.quiet })
+    },
+  },
+  {
     name: 'fit',
-    inputs: ['data', 'pretrain'],
+    inputs: ['data', 'pretrain', 'base'],
     outputs: ['tasks', 'counts'],
     ...light(0.5),
-    config: (c) => ({ nCtx: c.model.nCtx, maxNewTokens: generationRoom(c) }),
+    // with a base model its context comes from its config.json, which the base stage's key covers
+    config: (c) => ({ nCtx: c.base.model ? undefined : c.model.nCtx, maxNewTokens: generationRoom(c) }),
     async run(ctx, dir) {
       const { fitTasks } = await import('./fit.ts')
       const { loadTokenizer } = await import('../tokenizer/index.ts')
       const counts = await fitTasks({
         tasksDir: out(ctx, 'data', 'tasks'),
         outDir: join(dir, 'tasks'),
-        tokenizer: loadTokenizer(out(ctx, 'pretrain', 'model')),
-        nCtx: ctx.cfg.model.nCtx,
+        tokenizer: loadTokenizer(out(ctx, lm(ctx), 'model')),
+        nCtx: modelContext(out(ctx, lm(ctx), 'model')),
         maxNewTokens: generationRoom(ctx.cfg),
       })
       const sum = (k: 'rows' | 'shortened' | 'dropped' | 'unfit') => Object.values(counts).reduce((a, c) => a + c[k], 0)
-      ctx.log(`fit: ${sum('shortened')} of ${sum('rows')} prompts shortened to the ${ctx.cfg.model.nCtx}-token context; responses too long: ${sum('dropped')} rows left out, ${sum('unfit')} comparisons kept as they are`)
+      ctx.log(`fit: ${sum('shortened')} of ${sum('rows')} prompts shortened to the ${modelContext(out(ctx, lm(ctx), 'model'))}-token context; responses too long: ${sum('dropped')} rows left out, ${sum('unfit')} comparisons kept as they are`)
       writeFileAtomicSync(join(dir, 'fit.json'), JSON.stringify(counts, null, 2) + '\n')
       return { outputs: { tasks: join(dir, 'tasks'), counts: join(dir, 'fit.json') }, metrics: { rows: sum('rows'), shortened: sum('shortened'), dropped: sum('dropped'), unfit: sum('unfit') } }
     },
   },
   {
     name: 'sft',
-    inputs: ['fit', 'pretrain'],
+    inputs: ['fit', 'pretrain', 'base'],
     outputs: ['model', 'metrics'],
     ...training(3),
     config: (c) => c.sft,
@@ -195,9 +219,9 @@ export const STAGES: StageDef[] = [
       const train = subsetFile(demos, ctx.cfg.sft.maxDemonstrations, join(dir, 'demonstrations.train.jsonl'))
       const s = ctx.cfg.sft
       const r = await trainSft({
-        base: out(ctx, 'pretrain', 'model'),
+        base: out(ctx, lm(ctx), 'model'),
         train,
-        val: join(tasks, 'val', 'demonstrations.jsonl'),
+        val: subsetFile(await readRows<{ task?: string }>(join(tasks, 'val', 'demonstrations.jsonl')), s.maxEvalDemonstrations, join(dir, 'demonstrations.val.jsonl')),
         outDir: dir,
         epochs: s.epochs,
         batchSize: s.batchSize,
@@ -278,7 +302,7 @@ export const STAGES: StageDef[] = [
   },
   {
     name: 'ppo',
-    inputs: ['fit', 'pretrain', 'sft', 'reward'],
+    inputs: ['fit', 'pretrain', 'base', 'sft', 'reward'],
     outputs: ['model', 'value', 'metrics'],
     ...training(6, '12gb'),
     config: (c) => c.ppo,
@@ -287,7 +311,7 @@ export const STAGES: StageDef[] = [
       return runPpoStage({
         cfg: ctx.cfg,
         tasksDir: out(ctx, 'fit', 'tasks'),
-        ptxTokensFile: out(ctx, 'pretrain', 'tokens'),
+        ptxTokensFile: out(ctx, lm(ctx), 'tokens'),
         sft: out(ctx, 'sft', 'model'),
         reward: out(ctx, 'reward', 'model'),
         outDir: dir,
@@ -328,14 +352,14 @@ export const STAGES: StageDef[] = [
   },
   {
     name: 'eval',
-    inputs: ['data', 'fit', 'pretrain', 'sft', 'samples', 'reward', 'judge', 'reward-hh', 'ppo', 'dpo'],
+    inputs: ['data', 'fit', 'pretrain', 'base', 'sft', 'samples', 'reward', 'judge', 'reward-hh', 'ppo', 'dpo'],
     outputs: ['eval'],
     ...training(1, '4gb'),
     config: (c) => c.eval,
     async run(ctx, dir) {
       const { evaluate } = await import('./evaluate.ts')
       const tasks = out(ctx, 'fit', 'tasks')
-      const policies: Record<string, string> = { base: out(ctx, 'pretrain', 'model'), sft: out(ctx, 'sft', 'model') }
+      const policies: Record<string, string> = { base: out(ctx, lm(ctx), 'model'), sft: out(ctx, 'sft', 'model') }
       if (ctx.records.has('ppo')) policies.ppo = out(ctx, 'ppo', 'model')
       if (ctx.records.has('dpo')) policies.dpo = out(ctx, 'dpo', 'model')
       const rewardModels: Record<string, { dir: string; data: string }> = {
@@ -375,6 +399,8 @@ export const STAGES: StageDef[] = [
 
 export function activeStages(cfg: PipelineConfig): StageDef[] {
   return STAGES.filter((s) => {
+    if (s.name === 'pretrain') return !cfg.base.model
+    if (s.name === 'base') return Boolean(cfg.base.model)
     if (s.name === 'ppo') return cfg.rl !== 'dpo'
     if (s.name === 'dpo') return cfg.rl !== 'ppo'
     if (s.name === 'reward-hh') return cfg.hh.enabled
