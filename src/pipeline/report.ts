@@ -83,6 +83,16 @@ export async function writeReport(cfg: PipelineConfig, records: Map<string, Stag
   const dpo = metricsOf('dpo')
   if (dpo.length) plot('dpo.png', lineChartSvg([smoothed(series(dpo, 'train/rewards/accuracies', 'train accuracy')), series(dpo, 'eval/rewards/accuracies', 'validation accuracy'), series(dpo, 'loss', 'loss')], { title: 'DPO', xLabel: 'step' }))
 
+  // label batches (config labels.batches): what was verified, and the reward model trained on them, per origin
+  const lb = records.get('labels')?.metrics
+  const rl = records.get('reward-labels')?.metrics
+  if (lb && rl) {
+    md.push('## Reward model on label batches', '')
+    md.push(`${lb.batches} batch(es), ${lb.labels} signed labels (${lb.signatures_verified} signatures verified), ${lb.labels_used} accepted labels of ${lb.labelers} labelers used (labelers proven to fail gold left out): ${lb.comparisons} comparisons. Held-out accuracy by origin:`, '')
+    md.push('| origin | accuracy | prompts |', '|---|---:|---:|')
+    for (const k of Object.keys(rl).filter((x) => x.startsWith('accuracy_'))) md.push(`| ${k.slice('accuracy_'.length)} | ${fmt(rl[k])} | ${rl[`prompts_${k.slice('accuracy_'.length)}`] ?? ''} |`)
+    md.push('')
+  }
   const evalFile = outPath('eval', 'eval')
   if (evalFile && existsSync(evalFile)) {
     const ev = JSON.parse(readFileSync(evalFile, 'utf8')) as EvalReport

@@ -65,7 +65,9 @@ test('a settled batch trains reward-labels; accuracy per origin; verify reaches 
   const rm = r.stages.find((s) => s.stage === 'reward-labels')!
   assert.ok(rm.metrics.train_comparisons > 0)
   assert.ok(Number.isFinite(rm.metrics.accuracy_synthetic), JSON.stringify(rm.metrics))
-  assert.ok(Object.keys(rm.metrics).some((k) => k === 'accuracy_simulated-labeler' || k === 'accuracy_synthetic'))
+  const report = readFileSync(r.reportFile, 'utf8')
+  assert.match(report, /## Reward model on label batches/)
+  assert.match(report, /\| synthetic \| [0-9.]+ \| \d+ \|/)
 
   const store = await createStore({ kind: 'helia', dir: join(root, 'ipfs') })
   try {
