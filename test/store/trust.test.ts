@@ -1,7 +1,7 @@
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { CarWriter } from '@ipld/car'
@@ -79,6 +79,23 @@ describe('store: no silent deletes, bounded CAR expansion (issue 13 item 12)', (
       assert.equal(r.roots[0].toString(), sb.root.toString())
       assert.ok(r.expandedBytes >= sb.expanded)
       await assert.rejects(importCar(s, small, { maxExpandedBytes: 1000 }), (e: unknown) => e instanceof Instruct3Error && e.code === 'ECARBOMB')
+    } finally {
+      await s.close()
+    }
+  })
+
+  it('get stops writing a repeated DAG past maxBytes and leaves nothing behind', async () => {
+    const car = join(t.dir, 'get-bomb.car')
+    const { root, expanded } = await writeBombCar(car, 8, 2) // 1 KiB * 64 = 64 KiB
+    const s = await createStore({ kind: 'helia', dir: join(t.dir, 'get-store') })
+    try {
+      await importCar(s, car, { maxExpandedBytes: 1 << 20 })
+      const dest = join(t.dir, 'get-out.bin')
+      await assert.rejects(s.get(root, dest, { maxBytes: 10_000 }), (e: unknown) => e instanceof Instruct3Error && e.code === 'ETOOLARGE')
+      assert.equal(existsSync(dest), false, 'no partial file')
+      assert.ok(!readdirSync(t.dir).some((f) => f.includes('get-out.bin.tmp')), 'no temp file left')
+      await s.get(root, dest, { maxBytes: 1 << 20 })
+      assert.equal(readFileSync(dest).byteLength, expanded)
     } finally {
       await s.close()
     }
