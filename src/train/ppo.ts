@@ -33,7 +33,6 @@ import type { GPTConfig } from '../model/config.ts'
 import type { HostParams, Params } from '../model/gpt.ts'
 import { createRng, type Rng } from '../model/rng.ts'
 import { loadTokenizer, formatPrompt, type Tokenizer } from '../tokenizer/index.ts'
-import { loadPrompts } from '../data/formats.ts'
 import { createMetricsLog, type MetricsRow } from './metrics.ts'
 import { defaultPpoConfig, type PpoConfig } from './ppo-config.ts'
 import { bucketLength, scoreBatch, shuffled } from './collate.ts'
@@ -131,10 +130,10 @@ export async function trainPpo(input: PpoInput): Promise<PpoResult> {
   if (valueCk && valueCk !== rmCk) checkCompatible(policyCk, tok, valueCk, 'the value model')
 
   let prompts: number[][]
-  const promptFile = typeof cfg.prompts === 'string' ? cfg.prompts : undefined
-  if (typeof cfg.prompts === 'string') {
-    if (!tok) throw new Instruct3Error('prompts from a file need the tokenizer in the policy directory', { code: 'ETOKENIZER', details: { file: cfg.policyDir } })
-    prompts = (await loadPrompts(cfg.prompts)).map((p) => formatPrompt(tok, p.prompt))
+  const promptFile = Array.isArray(cfg.prompts) ? undefined : cfg.prompts.file
+  if (!Array.isArray(cfg.prompts)) {
+    if (!tok) throw new Instruct3Error('prompt rows need the tokenizer in the policy directory', { code: 'ETOKENIZER', details: { file: cfg.policyDir } })
+    prompts = cfg.prompts.rows.map((p) => formatPrompt(tok, p.prompt))
   } else prompts = cfg.prompts.map((p) => Array.from(p))
   if (prompts.length === 0) throw new Instruct3Error('no prompts', { code: 'EEMPTY', details: { file: promptFile } })
   const nCtx = Math.min(config.nCtx, refCk.config.nCtx, rmCk?.config.nCtx ?? Infinity, valueCk?.config.nCtx ?? Infinity)
