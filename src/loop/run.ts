@@ -337,7 +337,7 @@ export async function runLoop(opts: LoopOptions): Promise<LoopResult> {
         const { trainReward, evaluateReward } = await import('../train/reward.ts')
         const r = await trainReward({
           base: opts.sftDir,
-          train: join(rdir, 'comparisons.train.jsonl'),
+          train: { rows: train, file: join(rdir, 'comparisons.train.jsonl') },
           outDir: rdir,
           mode: 'listwise',
           batchSize: opts.reward.batchSize,
@@ -345,7 +345,7 @@ export async function runLoop(opts: LoopOptions): Promise<LoopResult> {
           loop: { lr: opts.reward.lr, minLr: opts.reward.lr / 10, warmup: 2, evalEvery: 0, checkpointEvery: 25, weightDecay: 0, seed: opts.seed },
           quiet: true,
         })
-        const ev = evalRows.length ? await evaluateReward(r.modelDir, join(rdir, 'comparisons.heldout.jsonl')) : undefined
+        const ev = evalRows.length ? await evaluateReward(r.modelDir, evalRows) : undefined
         st.reward = {
           dir: r.modelDir,
           cid: (await opts.store.addDirectory(r.modelDir, { pin: true })).toString(),

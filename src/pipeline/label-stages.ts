@@ -105,11 +105,12 @@ export const rewardLabelsStage: StageDef = {
     const val = ctx.records.has('samples') ? out(ctx, 'samples', 'val') : join(out(ctx, 'fit', 'tasks'), 'val', 'comparisons.jsonl')
     const synthetic = (await loadComparisons(val)).slice(0, 64).map((c) => ({ ...c, origin: c.origin ?? ('synthetic' as const) }))
     writeFileAtomicSync(join(dir, 'comparisons.train.jsonl'), toJsonl(train))
-    writeFileAtomicSync(join(dir, 'comparisons.heldout.jsonl'), toJsonl([...rows.filter(held), ...synthetic]))
+    const heldout = [...rows.filter(held), ...synthetic]
+    writeFileAtomicSync(join(dir, 'comparisons.heldout.jsonl'), toJsonl(heldout))
     const st = ctx.cfg.reward
     const r = await trainReward({
       base: out(ctx, 'sft', 'model'),
-      train: join(dir, 'comparisons.train.jsonl'),
+      train: { rows: train, file: join(dir, 'comparisons.train.jsonl') },
       outDir: dir,
       mode: st.mode,
       batchSize: st.batchSize,
@@ -117,7 +118,7 @@ export const rewardLabelsStage: StageDef = {
       loop: { lr: st.lr, minLr: st.minLr, warmup: st.warmup, evalEvery: 0, checkpointEvery: st.checkpointEvery, seed: ctx.cfg.seed },
       quiet: ctx.quiet,
     })
-    const ev = await evaluateReward(r.modelDir, join(dir, 'comparisons.heldout.jsonl'))
+    const ev = await evaluateReward(r.modelDir, heldout)
     const metrics: Record<string, number> = { train_comparisons: train.length, heldout_accuracy: ev.accuracy }
     for (const o of ev.byOrigin) {
       metrics[`accuracy_${o.origin}`] = o.accuracy
