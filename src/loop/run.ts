@@ -285,6 +285,12 @@ export async function runLoop(opts: LoopOptions): Promise<LoopResult> {
       })
 
       await step('labels', Boolean(st.labelsDone), async () => {
+        // closed before a crash: the labels are in; the crowd would only be refused
+        const cur = await requesterApi.call<{ campaign: { status: string } }>('GET', `/api/campaigns/${st.campaign}`)
+        if (cur.body.campaign?.status === 'closed') {
+          st.labelsDone = true
+          return
+        }
         const r = await runCrowd({ url, campaign: st.campaign!, chainId: d.chainId, members: opts.crowd, references, seed: opts.seed + round, onProgress: (m) => log(`round ${round}: ${m}`) })
         log(`round ${round}: crowd submitted ${r.map((x) => `${x.member} ${x.submitted}`).join(', ')}`)
         const close = await requesterApi.call('POST', `/api/campaigns/${st.campaign}/close`, {})

@@ -2,8 +2,8 @@
 // shared data, an embedded Helia store, anvil with the escrow and badge contracts, the labeling service
 // over HTTP, and the simulated crowd (three careful wallets, one careless, one cheater) signing in with
 // SIWE and signing every label. Round 1 is killed right after its settlement transaction, before the
-// loop recorded it; the rerun resumes and must not pay anyone twice. Then round 2 runs from round 1's
-// PPO policy, and its reward model must rest on both rounds' labels. `verifyLabelLineage` walks from
+// loop recorded it, and round 2 after its labels were in; each rerun resumes and must not pay anyone
+// twice. Round 2 runs from round 1's PPO policy, and its reward model must rest on both rounds' labels. `verifyLabelLineage` walks from
 // the last round manifest to every label and re-checks every signature and settled root.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
@@ -98,11 +98,13 @@ test('two rounds with the simulated crowd: paid once, cheater slashed, RM on bot
   }
   // killed after round 1's settlement transaction, before the loop wrote it down
   await assert.rejects(runLoop({ ...opts, crashAfter: { round: 1, step: 'settle' } }), /crash injected in round 1 after step settle/)
+  // ... and round 2 after its labels were in and the campaign closed, before the loop wrote that down
+  await assert.rejects(runLoop({ ...opts, crashAfter: { round: 2, step: 'labels' } }), /crash injected in round 2 after step labels/)
   const t0 = performance.now()
   const r = await runLoop(opts)
   const seconds = (performance.now() - t0) / 1000
   const [r1, r2] = r.rounds
-  console.log(`loop: 2 rounds (round 1 resumed at settlement) in ${seconds.toFixed(0)} s, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`)
+  console.log(`loop: the last resumed run (round 2 from its export on) took ${seconds.toFixed(0)} s, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`)
   for (const s of r.rounds) console.log(`round ${s.round}: ${s.labelCount} labels, root ${s.merkleRoot}, tx ${s.settlement?.txHash}; ${s.labelers!.map((l) => `${l.member} acc ${l.accepted} q ${l.qualityBps} gold ${l.goldFailures}/${l.goldTotal} paid ${l.paidNow} vest ${l.vesting} slashed ${l.slashed} badge ${l.badge}`).join('; ')}; RM ${JSON.stringify(s.reward!.accuracy)}`)
 
   // the resumed settlement found its root on chain and did not settle again
