@@ -99,6 +99,13 @@ export async function writeReport(cfg: PipelineConfig, records: Map<string, Stag
     md.push('## Reward models (held-out comparisons)', '', '| reward model | accuracy | mean margin | pairs |', '|---|---:|---:|---:|')
     for (const r of ev.rewardModels) md.push(`| ${r.name} | ${fmt(r.accuracy)} | ${fmt(r.margin)} | ${r.pairs} |`)
     md.push('', 'The web3 comparisons are synthetic (marked `synthetic: true`): the reference answer beats each wrong answer (tied among themselves): its first half, another item\'s answer, its words shuffled and, with the samples stage, a sample of the SFT model. hh-rlhf pairs are real human preferences (harmless-base slice).', '')
+    // per origin: who made the held-out rows (synthetic, human, simulated-labeler)
+    const origins = [...new Set(ev.rewardModels.flatMap((r) => (r.byOrigin ?? []).map((o) => o.origin)))]
+    if (origins.length) {
+      md.push('Held-out accuracy by origin of the comparisons:', '', `| origin | ${ev.rewardModels.map((r) => r.name).join(' | ')} |`, `|---|${ev.rewardModels.map(() => '---:|').join('')}`)
+      for (const o of origins) md.push(`| ${o} | ${ev.rewardModels.map((r) => fmt(r.byOrigin?.find((x) => x.origin === o)?.accuracy)).join(' | ')} |`)
+      md.push('')
+    }
     // per kind of pair: which distinctions each reward model has learned
     const kinds = [...new Set(ev.rewardModels.flatMap((r) => (r.byKind ?? []).map((k) => k.kind)))]
     if (kinds.length) {

@@ -248,7 +248,7 @@ export type PairKindAccuracy = { kind: string; accuracy: number; pairs: number }
 /** Accuracy on the comparisons of one task (each prompt weighted once), and per kind of pair within it. */
 export type TaskAccuracy = { task: string; accuracy: number; prompts: number; byKind: PairKindAccuracy[] }
 
-/** Accuracy on the comparisons of one origin (human, simulated-labeler, synthetic; rows without one: "unknown"). */
+/** Accuracy on the comparisons of one origin (human, simulated-labeler, synthetic; `synthetic: true` rows count as synthetic; others without one: "unknown"). */
 export type OriginAccuracy = { origin: string; accuracy: number; prompts: number; pairs: number }
 
 export type RewardEvaluation = { accuracy: number; margin: number; pairs: number; prompts: number; byKind: PairKindAccuracy[]; byTask: TaskAccuracy[]; byOrigin: OriginAccuracy[] }
@@ -292,11 +292,13 @@ export async function evaluateReward(modelDir: string, comparisons: readonly Com
         }
       }
       acc += a / ps.length
-      const o = origins.get(c.origin ?? 'unknown') ?? { acc: 0, prompts: 0, pairs: 0 }
+      // rows without an origin: the synthetic web3 comparisons say `synthetic: true`; anything else is unknown
+      const origin = c.origin ?? (c.synthetic ? 'synthetic' : 'unknown')
+      const o = origins.get(origin) ?? { acc: 0, prompts: 0, pairs: 0 }
       o.acc += a / ps.length
       o.prompts++
       o.pairs += ps.length
-      origins.set(c.origin ?? 'unknown', o)
+      origins.set(origin, o)
       margin += m / ps.length
       prompts++
       pairs += ps.length
