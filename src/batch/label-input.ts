@@ -22,6 +22,7 @@ import { taskHash } from '../labeling/campaigns.ts'
 import { buildMerkleTree, parseBatchManifest, BATCH_VERSION } from './index.ts'
 import { mergeRankings } from '../labeling/quality.ts'
 import { verifyLabelSignature } from '../labeling/signature.ts'
+import { labelMessage } from '../labeling/typed.ts'
 import type { LabelContent } from '../labeling/content.ts'
 import type { Comparison, Demonstration, RowOrigin } from '../data/formats.ts'
 
@@ -115,7 +116,8 @@ export async function verifyLabelBatch(dir: string, check: LabelBatchCheck): Pro
       fail(`label ${l.labelHash} belongs to campaign ${l.content.campaign}, not to this batch's campaign ${campaignId} (moved between batches?)`, { ...where, field: 'campaign' })
     if (typeof l.labeler !== 'string' || l.content.labeler?.toLowerCase() !== l.labeler.toLowerCase()) fail(`label ${l.labelHash}: labeler does not match the signed content`, { ...where, field: 'labeler' })
     if (typeof l.signature !== 'string' || !l.signature) fail(`label ${l.labelHash} has no signature`, { ...where, field: 'signature' })
-    const ok = verifyLabelSignature(chainId, l.labeler as Address, { contentHash: l.labelHash, campaign: l.content.campaign, taskId: BigInt(l.content.taskId) }, l.signature)
+    if (!l.content.guidelines || typeof l.content.guidelines.version !== 'number') fail(`label ${l.labelHash} names no guidelines version`, { ...where, field: 'content.guidelines' })
+    const ok = verifyLabelSignature(chainId, l.labeler as Address, labelMessage(l.content, l.labelHash), l.signature)
     if (!ok) fail(`signature of label ${l.labelHash} does not recover its labeler ${l.labeler}`, { ...where, field: 'signature' })
     labels.push(l)
   }

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely'
 import type { Database, Dialect } from './db/schema.ts'
 import type { ResponseSampler } from './sampler.ts'
 import type { Verifier } from './verify-pool.ts'
+import type { SpamThresholds } from './quality.ts'
 import type { GroupCommitter } from './group-commit.ts'
 
 export type Role = 'requester' | 'labeler' | 'reviewer'
@@ -33,6 +34,10 @@ export type LabelingContext = {
   groupCommit?: GroupCommitter
   /** Label signature verification (inline or on worker threads, see verify-pool.ts). */
   verifier?: Verifier
+  /** Activity heartbeat interval the web app is told to use, and the least gap between stored beats (timing.ts defaults when absent). */
+  heartbeat?: { intervalMs: number; minGapMs: number }
+  /** Spam thresholds the server was started with (quality.ts DEFAULT_SPAM when absent). */
+  spam?: SpamThresholds
 }
 
 export type Principal = { address: `0x${string}`; roles: Role[] }

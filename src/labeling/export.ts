@@ -13,13 +13,15 @@ import { FLAGS } from './content.ts'
 
 export type { BatchManifest } from '../batch/index.ts'
 
-export type ExportResult = { dir: string; files: string[]; manifest: BatchManifest; counts: { demonstrations: number; comparisons: number; labels: number } }
+export type ExportResult = { dir: string; files: string[]; manifest: BatchManifest; counts: { demonstrations: number; comparisons: number; labels: number; prompts: number } }
 
 /**
  * Write a campaign's datasets and batch manifest to `outDir` (replaced atomically):
  *  demonstrations.jsonl  accepted demonstrations: {id, prompt, response, labeler, signature}
  *  comparisons.jsonl     per ranking task, the Copeland merge of its accepted rankings:
  *                        {id, prompt, responses, ranking, likert? (median per output), flags? (majority)}
+ *  prompts.jsonl         accepted labeler-written prompts: {id, prompt, task: style, category, labeler, signature}
+ *                        (the pipeline's prompts format, and what `promptsPath` / `promptsFrom` of a new campaign take)
  *  labels.jsonl          every signed label: content, labeler, EIP-712 signature, labelHash, accepted, spam
  *  batch.json            the batch manifest (schema in src/batch/manifest.ts): Merkle root over all
  *                        label hashes (in label id order), per-label proofs, and each labeler's
@@ -34,10 +36,15 @@ export async function exportCampaign(ctx: LabelingContext, campaignId: string, o
   const { labels, tasks, quality } = await loadCampaignQuality(ctx, campaignId, opts.spam)
   const demos: unknown[] = []
   const comps: unknown[] = []
+  const prompts: unknown[] = []
   const rankingByTask = new Map<number, typeof labels>()
   for (const l of labels) {
     if (!quality.accepted.has(l.id)) continue
     if (l.kind === 'demonstration') demos.push({ id: l.labelHash, prompt: tasks.get(l.taskId)!.prompt, response: l.content.response, labeler: l.labeler, signature: l.signature })
+    if (l.kind === 'prompt') {
+      const p = tasks.get(l.taskId)!.payload as { style?: string; category?: string }
+      prompts.push({ id: l.labelHash, prompt: l.content.prompt, task: p.style, category: p.category, labeler: l.labeler, signature: l.signature })
+    }
     if (l.kind === 'ranking') (rankingByTask.get(l.taskId) ?? rankingByTask.set(l.taskId, []).get(l.taskId)!).push(l)
   }
   for (const [taskId, ls] of [...rankingByTask].sort((a, b) => a[0] - b[0])) {
@@ -69,10 +76,11 @@ export async function exportCampaign(ctx: LabelingContext, campaignId: string, o
     createdAt: new Date(l.createdAt).toISOString(),
   }))
   let manifest!: BatchManifest
-  const files = ['demonstrations.jsonl', 'comparisons.jsonl', 'labels.jsonl', 'batch.json']
+  const files = ['demonstrations.jsonl', 'comparisons.jsonl', 'prompts.jsonl', 'labels.jsonl', 'batch.json']
   await writeDirAtomic(outDir, async (tmp) => {
     await writeFile(join(tmp, 'demonstrations.jsonl'), toJsonl(demos))
     await writeFile(join(tmp, 'comparisons.jsonl'), toJsonl(comps))
+    await writeFile(join(tmp, 'prompts.jsonl'), toJsonl(prompts))
     await writeFile(join(tmp, 'labels.jsonl'), toJsonl(labelRows))
     const datasetCid = opts.addToStore ? await opts.addToStore(tmp) : null
     manifest = {
@@ -89,7 +97,7 @@ export async function exportCampaign(ctx: LabelingContext, campaignId: string, o
     }
     await writeFile(join(tmp, 'batch.json'), JSON.stringify(manifest, null, 2) + '\n')
   })
-  return { dir: outDir, files: files.map((f) => join(outDir, f)), manifest, counts: { demonstrations: demos.length, comparisons: comps.length, labels: labels.length } }
+  return { dir: outDir, files: files.map((f) => join(outDir, f)), manifest, counts: { demonstrations: demos.length, comparisons: comps.length, labels: labels.length, prompts: prompts.length } }
 }
 
 function median(xs: number[]): number {

@@ -7,6 +7,8 @@ import { ApiError } from './errors.ts'
 import { verifyLabelSignature } from './signature.ts'
 import { VerifierCrashed } from './verify-pool.ts'
 import { taskHash } from './campaigns.ts'
+import { acceptedGuidelines } from './guidelines.ts'
+import { labelMessage } from './typed.ts'
 import type { LabelingContext, Principal } from './context.ts'
 
 export type Submission = { taskId: unknown; idempotencyKey: unknown; label: unknown; signature: unknown }
@@ -46,16 +48,18 @@ export async function submitLabel(ctx: LabelingContext, who: Principal, s: Submi
     .executeTakeFirst()
   if (!a) throw new ApiError(403, `task ${s.taskId} is not assigned to you (claim it first)`, { code: 'ENOTASSIGNED' })
   if (a.campaignStatus !== 'open') throw new ApiError(409, `campaign ${a.campaign_id} is closed; no more labels are accepted`, { code: 'ECLOSED' })
+  if (a.status === 'skipped' || a.status === 'reported') throw new ApiError(409, `you ${a.status} task ${s.taskId}; it went back to the pool`, { code: 'ERELEASED' })
   if (a.status === 'submitted') throw new ApiError(409, `you already submitted a label for task ${s.taskId} (with another idempotency key)`, { code: 'EALREADY' })
   if (a.lease_expires_at <= ctx.now()) throw new ApiError(409, `your lease on task ${s.taskId} expired; the task went back to the pool`, { code: 'ELEASEEXPIRED' })
   const payload = JSON.parse(a.payload) as { target?: string }
-  const content = validateLabelContent(s.label, { campaign: a.campaign_id, taskId: s.taskId, taskHash: a.task_hash, kind: a.kind as TaskKind, k: a.k, target: payload.target ?? null }, me)
+  const guidelines = await acceptedGuidelines(ctx, a.campaign_id, a.assigned_at)
+  const content = validateLabelContent(s.label, { campaign: a.campaign_id, taskId: s.taskId, taskHash: a.task_hash, kind: a.kind as TaskKind, k: a.k, target: payload.target ?? null, guidelines }, me)
   const json = canonicalJson(content)
   const labelHash = contentHash(content)
-  const m = { contentHash: labelHash, campaign: a.campaign_id, taskId: BigInt(s.taskId) }
+  const m = labelMessage(content, labelHash)
   const valid = ctx.verifier ? await ctx.verifier.verify(ctx.chainId, me, m, s.signature as Hex).catch(verifierDown) : verifyLabelSignature(ctx.chainId, me, m, s.signature as Hex)
   if (!valid)
-    throw new ApiError(400, `signature does not verify: it must be your (${me}) EIP-712 signature of Label{contentHash: ${labelHash}, campaign, taskId}`, { code: 'EBADSIG', details: { field: 'signature' } })
+    throw new ApiError(400, `signature does not verify: it must be your (${me}) EIP-712 signature of Label{contentHash: ${labelHash}, campaign, taskId, guidelinesVersion: ${content.guidelines.version}}`, { code: 'EBADSIG', details: { field: 'signature' } })
 
   const now = ctx.now()
   try {
@@ -81,9 +85,10 @@ export async function submitLabel(ctx: LabelingContext, who: Principal, s: Submi
         })
         .returning('id')
         .executeTakeFirstOrThrow()
-      // Every demonstration gets a review task, which its author can never be assigned.
-      if (a.kind === 'demonstration') {
-        const p = { prompt: a.prompt, response: content.response, target: labelHash }
+      // Every demonstration and written prompt gets a review task, which its author can never be assigned.
+      if (a.kind === 'demonstration' || a.kind === 'prompt') {
+        // A written prompt's review says so (`of`), so the reviewer judges it as a prompt.
+        const p = a.kind === 'prompt' ? { prompt: a.prompt, response: content.prompt, target: labelHash, of: 'prompt' } : { prompt: a.prompt, response: content.response, target: labelHash }
         await trx
           .insertInto('tasks')
           .values({

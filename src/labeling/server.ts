@@ -29,6 +29,8 @@ import { exportCampaign } from './export.ts'
 import { FLAGS, type TaskKind } from './content.ts'
 import { labelDomain, LABEL_TYPES } from './signature.ts'
 import { DEFAULT_SPAM, type SpamThresholds } from './quality.ts'
+import { registerChainRoutes, type ChainReadsHook } from './chain-routes.ts'
+import { registerUxRoutes } from './ux-routes.ts'
 
 /** Earnings and badges come from the chain side later; until then the API field is null/empty. */
 export type RewardsLookup = (address: string) => Promise<{ earnings: string | null; badges: string[] }>
@@ -66,6 +68,8 @@ export type LabelingServerOptions = {
   exportDir?: string
   addToStore?: (dir: string) => Promise<string>
   rewards?: RewardsLookup
+  /** The web app's chain reads (createChainReads(deployment) from src/chain/app-reads.ts); without it /api/chain* answers 404. */
+  chain?: ChainReadsHook
   /**
    * With a chain deployment: whether `address` joined (staked in) on-chain campaign
    * `chainCampaignId` and was not slashed (src/chain/membership.ts). Tasks of a campaign with a
@@ -77,6 +81,8 @@ export type LabelingServerOptions = {
   maxLeasesPerWallet?: number
   /** How long /api/me/stats answers are cached per address (ms, default 2000). */
   statsTtlMs?: number
+  /** Activity heartbeats (timing.ts): interval the web app uses and least gap between stored beats. Default 15 s / 5 s; tests shorten them. */
+  heartbeat?: { intervalMs: number; minGapMs: number }
   /** Worker threads verifying label signatures; 0 verifies on the event loop. Default: 1 when the machine has >= 2 CPUs. */
   verifyThreads?: number
 }
@@ -127,6 +133,8 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
   const domains = new Set(opts.domains ?? [])
   let listenPort = 0
   const spam = opts.spam ?? DEFAULT_SPAM
+  ctx.spam = spam
+  if (opts.heartbeat) ctx.heartbeat = opts.heartbeat
   const limiter = opts.rateLimit === false ? null : createRateLimiter(opts.rateLimit ?? { perSecond: 50, burst: 100 })
   const authLimiter = opts.rateLimit === false ? null : createRateLimiter({ perSecond: 5, burst: 20 })
   const webDir = resolve(opts.webDir ?? join(packageRoot, 'web', 'dist'))
@@ -281,7 +289,7 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
   app.post('/api/campaigns/:id/tasks/claim', async (c) => {
     const p = await who(c)
     const b = await body(c)
-    const kinds = Array.isArray(b.kinds) ? (b.kinds.filter((k) => ['demonstration', 'ranking', 'review'].includes(k as string)) as TaskKind[]) : undefined
+    const kinds = Array.isArray(b.kinds) ? (b.kinds.filter((k) => ['demonstration', 'ranking', 'review', 'prompt'].includes(k as string)) as TaskKind[]) : undefined
     if (opts.membership) {
       const chainId = (await getCampaign(ctx, c.req.param('id'))).chain_campaign_id
       if (chainId !== null && !(await opts.membership(chainId, p.address))) {
@@ -327,6 +335,9 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
     if (!row || (row.labeler !== p.address && !p.roles.includes('requester'))) throw new ApiError(404, 'no such label (or not yours)', { code: 'ENOLABEL' })
     return c.json({ id: row.id, labelHash: row.label_hash, labeler: row.labeler, kind: row.kind, taskId: row.task_id, campaign: row.campaign_id, content: JSON.parse(row.content), signature: row.signature, chainId: ctx.chainId })
   })
+  // On-chain reads and the campaign link (src/labeling/chain-routes.ts).
+  registerChainRoutes(app, opts.chain, { ctx, who, body })
+  registerUxRoutes(app, ctx, { who, body, spam })
   app.all('/api/*', (c) => c.json({ error: { code: 'ENOTFOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404))
 
   // The web app: static files, and index.html for client-side routes.

@@ -56,7 +56,7 @@ export function createVerifier(threads: number): Verifier {
       for (const p of orphans) {
         const j = p.job
         try {
-          p.resolve(verifyLabelSignature(j.chainId, j.address, { contentHash: j.contentHash, campaign: j.campaign, taskId: BigInt(j.taskId) }, j.signature))
+          p.resolve(verifyLabelSignature(j.chainId, j.address, { contentHash: j.contentHash, campaign: j.campaign, taskId: BigInt(j.taskId), guidelinesVersion: BigInt(j.guidelinesVersion) }, j.signature))
         } catch {
           p.reject(new VerifierCrashed(why))
         }
@@ -87,7 +87,7 @@ export function createVerifier(threads: number): Verifier {
   return {
     verify(chainId, address, m, signature) {
       return new Promise<boolean>((resolve, reject) => {
-        const job: VerifyJob = { id: nextId++, chainId, address, contentHash: m.contentHash, campaign: m.campaign, taskId: m.taskId.toString(), signature }
+        const job: VerifyJob = { id: nextId++, chainId, address, contentHash: m.contentHash, campaign: m.campaign, taskId: m.taskId.toString(), guidelinesVersion: m.guidelinesVersion.toString(), signature }
         queue.push({ job, resolve, reject })
         if (!scheduled) {
           scheduled = true

@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'ETIMEOUT'
   | 'EABORT'
   | 'ENOTFOUND'
+  | 'EEXIST'
+  | 'EARG'
   // data
   | 'ECORPUS'
   | 'EMARKDOWN'
@@ -50,6 +52,7 @@ export type ErrorCode =
   | 'ECODEC'
   | 'EDAGJSON'
   | 'EUNIXFS'
+  | 'ECARBOMB'
   | 'ECAR'
   | 'ECARBLOCK'
   | 'ECARINCOMPLETE'
@@ -67,6 +70,7 @@ export type ErrorCode =
   | 'EJOBFAILED'
   | 'EBACALHAU'
   | 'EUNREACHABLE'
+  | 'ENONODE'
   // labeling (its HTTP API errors without a code of their own are E<status>, e.g. E404)
   | 'EALREADY'
   | 'EBADCAMPAIGN'
@@ -92,6 +96,22 @@ export type ErrorCode =
   | 'ESIWEDOMAIN'
   | 'ESIWEEXPIRED'
   | 'EUNAUTHORIZED'
+  | 'EBADCATEGORY'
+  | 'EBADGOLD'
+  | 'EBADGUIDELINES'
+  | 'EBADPROMPTS'
+  | 'ELINKED'
+  | 'ENOCHAIN'
+  | 'ENOGUIDELINES'
+  | 'ENOTLEASED'
+  | 'EQUALIFIED'
+  | 'EQUIZATTEMPT'
+  | 'EQUIZCOOLDOWN'
+  | 'ERELEASED'
+  | 'ESIWECHAIN'
+  | 'ESIWESTALE'
+  | 'ESKIPLIMIT'
+  | 'EUNQUALIFIED'
   | `E${number}`
   // chain
   | 'ECHAIN'
@@ -105,15 +125,9 @@ export type ErrorCode =
   | 'EKEY'
   | 'ENOACCOUNT'
   | 'ENOTJOINED'
-  | 'EARG' // settlement options (trust-chain)
-  // labeling, issue 13 (trust-label)
-  | 'ESIWECHAIN'
-  | 'ESIWESTALE'
-  | 'EBADPROMPTS'
-  | 'EBADGOLD'
-  // store and files, issue 13
-  | 'ECARBOMB'
-  | 'EEXIST'
+  | 'EADDRESS'
+  | 'ENOTREQUESTER'
+  | 'EWRONGORACLE'
   // feedback loop: a label batch failed verification (signature, root, campaign, settlement); a round cannot go on
   | 'ELABELBATCH'
   | 'ELOOP'

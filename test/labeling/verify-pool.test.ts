@@ -13,7 +13,7 @@ test('verify pool: a crashed worker fails only its own request and is replaced',
   const v = createVerifier(1)
   try {
     const w = wallet('pool')
-    const m = { contentHash: keccak256(toHex('label')), campaign: 'c_1', taskId: 7n }
+    const m = { contentHash: keccak256(toHex('label')), campaign: 'c_1', taskId: 7n, guidelinesVersion: 1n }
     const sig = (await w.signTypedData(labelTypedData(31337, m))) as Hex
     assert.equal(await v.verify(31337, w.address, m, sig), true)
     // A taskId the worker cannot parse (BigInt('not-a-number') throws there) kills the worker thread.

@@ -10,8 +10,13 @@ import { Instruct3Error } from '../../util/errors.ts'
 import { dataDir } from '../../util/paths.ts'
 import { createProgress } from '../../util/progress.ts'
 
-/** viem's helpers, the chain area's API, batch.json and the contracts' ABIs, imported on first use (`--help` stays fast). */
-const chainLib = async () => ({ ...(await import('viem')), ...(await import('../../chain/index.ts')), ...(await import('../../batch/index.ts')), ...(await import('../../chain/generated/index.ts')) })
+/** viem's helpers, the chain area's API, the batch manifest module and the contracts' ABIs, imported on first use (`--help` stays fast). */
+const chainLib = async () => ({
+  ...(await import('viem')),
+  ...(await import('../../chain/index.ts')),
+  ...(await import('../../batch/index.ts')),
+  ...(await import('../../chain/generated/index.ts')),
+})
 type ChainLib = Awaited<ReturnType<typeof chainLib>>
 
 type Role = 'requester' | 'oracle' | 'labeler'

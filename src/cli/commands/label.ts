@@ -114,6 +114,7 @@ export function register(program: Command): void {
       const sampler = await loadSampler(o.sampler, 'serve')
       // earnings, vesting stake and badges come from the chain when a deployment exists
       let rewards: Parameters<typeof createLabelingServer>[0]['rewards']
+      let chain: Parameters<typeof createLabelingServer>[0]['chain']
       // and with a deployment, tasks of on-chain campaigns go only to labelers who staked in them
       let membership: Parameters<typeof createLabelingServer>[0]['membership']
       try {
@@ -122,6 +123,9 @@ export function register(program: Command): void {
         const { createMembershipCheck } = await import('../../chain/membership.ts')
         const dep = o.deployment ? readDeployment(o.deployment) : readDeployment()
         rewards = createRewardsLookup(dep) as typeof rewards
+        // the web app's on-chain pages read terms, positions and badges through the server (read-only)
+        const { createChainReads } = await import('../../chain/app-reads.ts')
+        chain = createChainReads(dep)
         membership = createMembershipCheck({ deployment: dep })
       } catch (err) {
         if (o.deployment) throw err
@@ -151,6 +155,7 @@ export function register(program: Command): void {
         maxLeasesPerWallet: positiveInt(o.maxLeases, '--max-leases'),
         synchronous: syncMode(o.sqliteSynchronous),
         ...(rewards ? { rewards } : {}),
+        ...(chain ? { chain } : {}),
         ...(membership ? { membership } : {}),
       })
       if (o.demo) {
@@ -177,13 +182,20 @@ export function register(program: Command): void {
   label
     .command('create')
     .description('Create a campaign from a prompts JSONL file and a policy checkpoint (path or CID)')
-    .requiredOption('--prompts <file>', 'prompts JSONL ({"prompt": ...} per line)')
+    .option('--prompts <file>', 'prompts JSONL ({"prompt": ...} per line; e.g. a prompt-writing campaign\'s exported prompts.jsonl); not needed for --kinds prompt')
     .requiredOption('--policy <ref>', 'policy checkpoint path or CID (outputs for ranking tasks are sampled from it)')
     .option('--name <name>', 'campaign name', 'campaign')
     .option('--db <url>', 'SQLite file or postgres://...', defaultDb())
     .option('--k <n>', 'outputs per ranking task (4..9)', '4')
     .option('--overlap <n>', 'labelers per ranking task (>= 3)', '3')
-    .option('--kinds <list>', 'task kinds: demonstration,ranking', 'demonstration,ranking')
+    .option('--kinds <list>', 'task kinds: demonstration,ranking,prompt', 'demonstration,ranking')
+    .option('--category <c>', 'smart_contract_security | governance | defi | transactions | general (tasks only for labelers qualified in it)', 'general')
+    .option('--guidelines <file>', 'guidelines markdown (default: the built-in helpful/truthful/harmless guidelines)')
+    .option('--reward-per-label <x>', 'pay per accepted label, in --currency units (for effective pay per hour)')
+    .option('--target-hourly <x>', 'declared target effective pay per hour')
+    .option('--currency <sym>', 'unit of reward and target', 'USDC')
+    .option('--skips-per-hour <n>', 'skips + reports a labeler may make per hour', '6')
+    .option('--prompt-tasks <n>', 'prompt-writing tasks per style (plain, few_shot, user_based) with --kinds prompt', '2')
     .option('--gold <file>', 'gold ranking tasks JSONL ({prompt, responses, ranking})')
     .option('--sampler <module>', 'module exporting createSampler(policy)')
     .option('--policy-sampler', "sample ranking outputs from the policy checkpoint folder with the project's generator", false)
@@ -194,7 +206,9 @@ export function register(program: Command): void {
       const { createCampaign } = await import('../../labeling/campaigns.ts')
       const { readPromptsFile, readGoldFile } = await import('../../labeling/prompt-files.ts')
       // The CLI reads the local files and hands their content over; the service never opens a path it is given.
-      const prompts = await readPromptsFile(o.prompts)
+      const prompts = o.prompts ? await readPromptsFile(o.prompts) : undefined
+      const guidelines = o.guidelines ? (await import('node:fs/promises')).readFile(o.guidelines, 'utf8') : undefined
+      const num = (v: string | undefined) => (v === undefined ? undefined : Number(v))
       const gold = o.gold ? await readGoldFile(o.gold) : []
       const db = await openLabelingDb(o.db)
       try {
@@ -204,7 +218,12 @@ export function register(program: Command): void {
         const c = await createCampaign(
           ctx,
           { address: o.requester.toLowerCase(), roles: ['requester'] },
-          { name: o.name, prompts, policy: o.policy, k: Number(o.k), overlap: Number(o.overlap), kinds: o.kinds.split(','), gold, chainCampaignId: o.chainCampaignId ?? null },
+          {
+            name: o.name, prompts, policy: o.policy, k: Number(o.k), overlap: Number(o.overlap), kinds: o.kinds.split(','), gold, chainCampaignId: o.chainCampaignId ?? null,
+            // issue 20: category, guidelines, pay terms, skip budget, prompt writing
+            category: o.category, guidelines: await guidelines, rewardPerLabel: num(o.rewardPerLabel), targetHourly: num(o.targetHourly), currency: o.currency,
+            skipsPerHour: Number(o.skipsPerHour), promptTasks: Number(o.promptTasks),
+          },
           (done, total) => (holder.bar ??= createProgress({ label: 'sampling', total, unit: 'tasks' })).set(done),
         )
         holder.bar?.done()
