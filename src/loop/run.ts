@@ -114,6 +114,8 @@ export type RoundState = {
   policyCid?: string
   chainCampaignId?: string
   chainCampaignTx?: Hex
+  /** The block the chain-campaign step started at (to find a campaign created before a crash). */
+  chainCampaignFromBlock?: string
   campaign?: string
   stakes?: boolean
   labelsDone?: boolean
@@ -240,9 +242,24 @@ export async function runLoop(opts: LoopOptions): Promise<LoopResult> {
       const gold = goldItems(opts.goldPrompts.slice(0, opts.goldPerRound), opts.k, opts.seed + round)
 
       await step('chain-campaign', Boolean(st.chainCampaignId), async () => {
+        // a campaign created before a crash, but not recorded, is adopted rather than funded twice: the block
+        // the step started at is written down first, and the requester's CampaignCreated events after it
+        // that no earlier round uses are this round's
+        if (st.chainCampaignFromBlock !== undefined) {
+          const created = await reqCtx.publicClient.getContractEvents({ address: d.escrow, abi: labelingEscrowAbi, eventName: 'CampaignCreated', args: { requester: opts.chain.requester.address }, fromBlock: BigInt(st.chainCampaignFromBlock) })
+          const taken = new Set(states.map((x) => x.chainCampaignId))
+          const mine = created.find((e) => !taken.has(String((e.args as { campaignId?: bigint }).campaignId)))
+          if (mine) {
+            st.chainCampaignId = String((mine.args as { campaignId: bigint }).campaignId)
+            st.chainCampaignTx = mine.transactionHash
+            return
+          }
+        }
+        const block = await reqCtx.publicClient.getBlock()
+        st.chainCampaignFromBlock = block.number.toString()
+        save()
         const funding = opts.chain.funding ?? parseEther('1000')
         await sendTx(reqCtx, 'mint', { address: d.token!, abi: testTokenAbi, functionName: 'mint', args: [opts.chain.requester.address, funding] })
-        const block = await reqCtx.publicClient.getBlock()
         const deadline = params.deadline || block.timestamp + 30n * 86400n
         const c = await createCampaign(reqCtx, { token: d.token!, oracle: d.oracle, params: { ...params, deadline }, funding })
         st.chainCampaignId = c.campaignId.toString()

@@ -1,8 +1,8 @@
 // The feedback loop end to end at a tiny size, on the real components: a tiny SFT model from the real
 // shared data, an embedded Helia store, anvil with the escrow and badge contracts, the labeling service
 // over HTTP, and the simulated crowd (three careful wallets, one careless, one cheater) signing in with
-// SIWE and signing every label. Round 1 is killed right after its settlement transaction, before the
-// loop recorded it, and round 2 after its labels were in; each rerun resumes and must not pay anyone
+// SIWE and signing every label. Round 1 is killed right after its on-chain campaign was created and
+// right after its settlement transaction, before the loop recorded either, and round 2 after its labels were in; each rerun resumes and must not pay anyone
 // twice. Round 2 runs from round 1's PPO policy, and its reward model must rest on both rounds' labels. `verifyLabelLineage` walks from
 // the last round manifest to every label and re-checks every signature and settled root.
 import { test, before, after } from 'node:test'
@@ -96,6 +96,8 @@ test('two rounds with the simulated crowd: paid once, cheater slashed, RM on bot
     seed: 1,
     quiet: true,
   }
+  // killed right after round 1's on-chain campaign was created and funded, before the loop wrote it down
+  await assert.rejects(runLoop({ ...opts, crashAfter: { round: 1, step: 'chain-campaign' } }), /crash injected in round 1 after step chain-campaign/)
   // killed after round 1's settlement transaction, before the loop wrote it down
   await assert.rejects(runLoop({ ...opts, crashAfter: { round: 1, step: 'settle' } }), /crash injected in round 1 after step settle/)
   // ... and round 2 after its labels were in and the campaign closed, before the loop wrote that down
@@ -110,6 +112,9 @@ test('two rounds with the simulated crowd: paid once, cheater slashed, RM on bot
   // the resumed settlement found its root on chain and did not settle again
   assert.equal(r1.settlement!.resumed, true)
   const ctx = createChainContext({ deployment: d })
+  // the campaign created before the first kill was adopted: one funded campaign per round, no orphan
+  const created = await ctx.publicClient.getContractEvents({ address: d.escrow, abi: labelingEscrowAbi, eventName: 'CampaignCreated', fromBlock: 0n })
+  assert.deepEqual(created.map((e) => String(e.args.campaignId)), [r1.chainCampaignId, r2.chainCampaignId])
   for (const s of r.rounds) {
     const settled = await ctx.publicClient.getContractEvents({ address: d.escrow, abi: labelingEscrowAbi, eventName: 'BatchSettled', args: { campaignId: BigInt(s.chainCampaignId!) }, fromBlock: 0n })
     assert.equal(settled.length, 1, `round ${s.round}: one settlement`)
