@@ -2,9 +2,11 @@
 // shared data, an embedded Helia store, anvil with the escrow and badge contracts, the labeling service
 // over HTTP, and the simulated crowd (three careful wallets, one careless, one cheater) signing in with
 // SIWE and signing every label. Round 1 is killed right after its on-chain campaign was created and
-// right after its settlement transaction, before the loop recorded either, and round 2 after its labels were in; each rerun resumes and must not pay anyone
-// twice. Round 2 runs from round 1's PPO policy, and its reward model must rest on both rounds' labels. `verifyLabelLineage` walks from
-// the last round manifest to every label and re-checks every signature and settled root.
+// again right after its settlement transaction, before the loop recorded either; round 2 is killed after
+// its labels were in. Each rerun resumes and must neither create a second campaign nor pay anyone twice.
+// Round 2 runs from round 1's PPO policy, and its reward model must rest on both rounds' labels.
+// `verifyLabelLineage` walks from the last round manifest to every label and re-checks every signature
+// and settled root.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
