@@ -6,6 +6,8 @@
  *  - comparisons:    InstructGPT form {id?, prompt, responses (K 2..9), ranking (rank per response,
  *                    0 = best, ties share a rank, dense), likert? 1..7, flags?, synthetic?, labelers?, signatures?}
  *  - pairs:          {prompt, chosen, rejected}, read by `loadComparisons` as the K = 2 case.
+ *  Demonstrations and comparisons may say who made them: origin "human", "simulated-labeler" or
+ *  "synthetic" (rows from a verified label batch carry it; eval reports accuracy per origin).
  *
  * Every validation error is an Instruct3Error whose details name file, line and field, so a bad
  * row in a 100k-line file can be found and fixed without guessing.
@@ -23,7 +25,12 @@ export type Demonstration = {
   labeler?: string
   signature?: string
   task?: string
+  origin?: RowOrigin
 }
+
+/** Who made a row: people, the simulated crowd of the demo and tests, or a program. */
+export type RowOrigin = 'human' | 'simulated-labeler' | 'synthetic'
+export const ROW_ORIGINS: readonly RowOrigin[] = ['human', 'simulated-labeler', 'synthetic']
 
 export type Comparison = {
   id?: string
@@ -44,6 +51,7 @@ export type Comparison = {
   task?: string
   labelers?: string[]
   signatures?: string[]
+  origin?: RowOrigin
 }
 
 export type PreferencePair = { id?: string; prompt: string; chosen: string; rejected: string }
@@ -116,7 +124,15 @@ export function parseDemonstration(value: unknown, where: Where = {}): Demonstra
     const v = optString(o, k, where)
     if (v !== undefined) out[k] = v
   }
+  const origin = optOrigin(o, where)
+  if (origin) out.origin = origin
   return out
+}
+
+function optOrigin(o: Record<string, unknown>, where: Where): RowOrigin | undefined {
+  if (o.origin === undefined || o.origin === null) return undefined
+  if (!ROW_ORIGINS.includes(o.origin as RowOrigin)) fail(`must be one of ${ROW_ORIGINS.join(', ')}`, where, 'origin')
+  return o.origin as RowOrigin
 }
 
 /**
@@ -181,6 +197,8 @@ export function parseComparison(value: unknown, where: Where = {}): Comparison {
   if (signatures) out.signatures = signatures
   const origins = optStringArray(o, 'origins', k, where)
   if (origins) out.origins = origins
+  const origin = optOrigin(o, where)
+  if (origin) out.origin = origin
   return out
 }
 

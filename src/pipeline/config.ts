@@ -11,6 +11,7 @@ import { DEFAULT_IMAGE } from '../jobs/stages.ts'
 import type { StageResources } from '../jobs/types.ts'
 import { parseCid } from './cid.ts'
 import { checkPpoSettings, type PpoSettingsPatch } from '../train/ppo-config.ts'
+import { ROW_ORIGINS, type RowOrigin } from '../data/formats.ts'
 
 export type PipelineConfig = {
   name: string
@@ -48,8 +49,17 @@ export type PipelineConfig = {
   store: { kind: 'helia' | 'kubo' | 'none'; apiUrl?: string; dir?: string }
   /** With `--runner local|bacalhau`: the image a job runs, and per-stage resources over the stage's own (e.g. `{ "ppo": { "gpu": 1 } }`). */
   jobs: { image: string; resources: Record<string, StageResources> }
+  /**
+   * Label batches (a `label export` folder, or its CID in the store) the `labels` stage verifies and the
+   * `reward-labels` stage trains on. `origin` says who labeled (human / simulated-labeler / synthetic);
+   * `campaign` (required) refuses an export of another campaign; `deployment` (a chain deployment JSON; '' for none) requires each
+   * batch's root to be settled by its escrow; labelers failing gold beyond `fraudGoldFailBps` are left out.
+   */
+  labels: { batches: LabelBatchSource[]; deployment: string; fraudGoldFailBps: number }
   seed: number
 }
+
+export type LabelBatchSource = { source: string; origin: RowOrigin; campaign: string }
 
 export function defaultPipelineConfig(): PipelineConfig {
   return {
@@ -72,6 +82,7 @@ export function defaultPipelineConfig(): PipelineConfig {
     eval: { maxPrompts: 64, maxNewTokens: 48, swcChoice: true },
     store: { kind: 'helia' },
     jobs: { image: DEFAULT_IMAGE, resources: {} },
+    labels: { batches: [], deployment: '', fraudGoldFailBps: 5000 },
     seed: 1,
   }
 }
@@ -142,6 +153,15 @@ export function mergeConfig(base: PipelineConfig, patch: unknown, file?: string)
       if (typeof v !== 'string' && typeof v !== 'number') throw new Instruct3Error(`expected a string or number, got ${typeof v}`, { code: 'ECONFIG', details: { file, field: `jobs.resources.${stage}.${k}` } })
     }
   }
+  if (!Array.isArray(merged.labels.batches)) throw new Instruct3Error('expected an array', { code: 'ECONFIG', details: { file, field: 'labels.batches' } })
+  merged.labels.batches.forEach((b, i) => {
+    const at = `labels.batches[${i}]`
+    if (b === null || typeof b !== 'object') throw new Instruct3Error('expected {source, origin, campaign}', { code: 'ECONFIG', details: { file, field: at } })
+    for (const k of Object.keys(b)) if (!['source', 'origin', 'campaign'].includes(k)) throw new Instruct3Error('unknown key', { code: 'ECONFIG', details: { file, field: `${at}.${k}` } })
+    if (typeof b.source !== 'string' || !b.source) throw new Instruct3Error('must be a label export folder or its CID', { code: 'ECONFIG', details: { file, field: `${at}.source` } })
+    if (!ROW_ORIGINS.includes(b.origin)) throw new Instruct3Error(`must be one of ${ROW_ORIGINS.join(', ')}`, { code: 'ECONFIG', details: { file, field: `${at}.origin` } })
+    if (typeof b.campaign !== 'string' || !b.campaign) throw new Instruct3Error('must name the labeling campaign the export is of (an export of another campaign is refused)', { code: 'ECONFIG', details: { file, field: `${at}.campaign` } })
+  })
   if (merged.model.nEmbd % merged.model.nHead !== 0)
     throw new Instruct3Error('model.nEmbd must be divisible by model.nHead', { code: 'ECONFIG', details: { file, field: 'model.nHead' } })
   if (merged.store.kind === 'kubo' && !merged.store.apiUrl)
@@ -162,6 +182,8 @@ export function loadPipelineConfig(file: string): PipelineConfig {
   // relative paths in a config file are relative to the file
   c.workDir = resolve(dirname(file), c.workDir)
   c.dataDir = resolve(dirname(file), c.dataDir)
+  c.labels.batches = c.labels.batches.map((b) => (b.source.startsWith('.') || b.source.startsWith('/') ? { ...b, source: resolve(dirname(file), b.source) } : b))
+  if (c.labels.deployment) c.labels.deployment = resolve(dirname(file), c.labels.deployment)
   if (c.base.model && !parseCid(c.base.model)) c.base.model = resolve(dirname(file), c.base.model)
   return c
 }

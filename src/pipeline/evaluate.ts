@@ -17,7 +17,7 @@ import { createRng } from '../model/rng.ts'
 import { formatPrompt } from '../tokenizer/index.ts'
 import { loadComparisons, loadPrompts, type PromptRecord } from '../data/formats.ts'
 import { formatSwc, scoreSwc, type SwcLabel } from '../data/tasks/swc.ts'
-import { evaluateReward, type PairKindAccuracy, type TaskAccuracy } from '../train/reward.ts'
+import { evaluateReward, type PairKindAccuracy, type OriginAccuracy, type TaskAccuracy } from '../train/reward.ts'
 import { tokenizeCorpus, sequentialWindows } from '../train/lmdata.ts'
 import { createProgress } from '../util/progress.ts'
 import { Instruct3Error } from '../util/errors.ts'
@@ -37,7 +37,7 @@ export type PolicyEval = {
 }
 
 export type EvalReport = {
-  rewardModels: Array<{ name: string; dir: string; data: string; accuracy: number; margin: number; pairs: number; byKind: PairKindAccuracy[]; byTask: TaskAccuracy[] }>
+  rewardModels: Array<{ name: string; dir: string; data: string; accuracy: number; margin: number; pairs: number; byKind: PairKindAccuracy[]; byTask: TaskAccuracy[]; byOrigin: OriginAccuracy[] }>
   policies: PolicyEval[]
 }
 
@@ -66,7 +66,7 @@ export async function evaluate(cfg: EvalConfig): Promise<EvalReport> {
   const report: EvalReport = { rewardModels: [], policies: [] }
   for (const [name, { dir, data }] of Object.entries(cfg.rewardModels)) {
     const r = await evaluateReward(dir, await loadComparisons(data))
-    report.rewardModels.push({ name, dir, data, accuracy: r.accuracy, margin: r.margin, pairs: r.pairs, byKind: r.byKind, byTask: r.byTask })
+    report.rewardModels.push({ name, dir, data, accuracy: r.accuracy, margin: r.margin, pairs: r.pairs, byKind: r.byKind, byTask: r.byTask, byOrigin: r.byOrigin })
   }
   // policies need a judge and prompts; scoring reward models alone needs neither
   if (Object.keys(cfg.policies).length === 0) return report

@@ -83,12 +83,29 @@ export async function writeReport(cfg: PipelineConfig, records: Map<string, Stag
   const dpo = metricsOf('dpo')
   if (dpo.length) plot('dpo.png', lineChartSvg([smoothed(series(dpo, 'train/rewards/accuracies', 'train accuracy')), series(dpo, 'eval/rewards/accuracies', 'validation accuracy'), series(dpo, 'loss', 'loss')], { title: 'DPO', xLabel: 'step' }))
 
+  // label batches (config labels.batches): what was verified, and the reward model trained on them, per origin
+  const lb = records.get('labels')?.metrics
+  const rl = records.get('reward-labels')?.metrics
+  if (lb && rl) {
+    md.push('## Reward model on label batches', '')
+    md.push(`${lb.batches} batch(es), ${lb.labels} signed labels (${lb.signatures_verified} signatures verified), ${lb.labels_used} accepted labels of ${lb.labelers} labelers used (labelers proven to fail gold left out): ${lb.comparisons} comparisons. Held-out accuracy by origin:`, '')
+    md.push('| origin | accuracy | prompts |', '|---|---:|---:|')
+    for (const k of Object.keys(rl).filter((x) => x.startsWith('accuracy_'))) md.push(`| ${k.slice('accuracy_'.length)} | ${fmt(rl[k])} | ${rl[`prompts_${k.slice('accuracy_'.length)}`] ?? ''} |`)
+    md.push('')
+  }
   const evalFile = outPath('eval', 'eval')
   if (evalFile && existsSync(evalFile)) {
     const ev = JSON.parse(readFileSync(evalFile, 'utf8')) as EvalReport
     md.push('## Reward models (held-out comparisons)', '', '| reward model | accuracy | mean margin | pairs |', '|---|---:|---:|---:|')
     for (const r of ev.rewardModels) md.push(`| ${r.name} | ${fmt(r.accuracy)} | ${fmt(r.margin)} | ${r.pairs} |`)
     md.push('', 'The web3 comparisons are synthetic (marked `synthetic: true`): the reference answer beats each wrong answer (tied among themselves): its first half, another item\'s answer, its words shuffled and, with the samples stage, a sample of the SFT model. hh-rlhf pairs are real human preferences (harmless-base slice).', '')
+    // per origin: who made the held-out rows (synthetic, human, simulated-labeler)
+    const origins = [...new Set(ev.rewardModels.flatMap((r) => (r.byOrigin ?? []).map((o) => o.origin)))]
+    if (origins.length) {
+      md.push('Held-out accuracy by origin of the comparisons:', '', `| origin | ${ev.rewardModels.map((r) => r.name).join(' | ')} |`, `|---|${ev.rewardModels.map(() => '---:|').join('')}`)
+      for (const o of origins) md.push(`| ${o} | ${ev.rewardModels.map((r) => fmt(r.byOrigin?.find((x) => x.origin === o)?.accuracy)).join(' | ')} |`)
+      md.push('')
+    }
     // per kind of pair: which distinctions each reward model has learned
     const kinds = [...new Set(ev.rewardModels.flatMap((r) => (r.byKind ?? []).map((k) => k.kind)))]
     if (kinds.length) {

@@ -13,6 +13,7 @@ import { defaultPpoConfig } from '../train/ppo-config.ts'
 import { fromHfConfig } from '../model/config.ts'
 import { comparisonRows, demonstrationRows } from './load.ts'
 import { out, sha, type Ctx, type StageDef, type StageResult } from './stage.ts'
+import { labelsStage, rewardLabelsStage } from './label-stages.ts'
 
 /** The stage whose model the others start from: `base` (a pretrained model) when it ran, else `pretrain`. */
 const lm = (ctx: Ctx): 'base' | 'pretrain' => (ctx.records.has('base') ? 'base' : 'pretrain')
@@ -280,6 +281,9 @@ export const STAGES: StageDef[] = [
       },
     }),
   ),
+  // label batches (config labels.batches): verified, then a reward model on them
+  labelsStage,
+  rewardLabelsStage,
   {
     name: 'reward-hh',
     version: 2,
@@ -402,6 +406,7 @@ export function activeStages(cfg: PipelineConfig): StageDef[] {
     if (s.name === 'dpo') return cfg.rl !== 'ppo'
     if (s.name === 'reward-hh') return cfg.hh.enabled
     if (s.name === 'samples') return cfg.samples.enabled
+    if (s.name === 'labels' || s.name === 'reward-labels') return cfg.labels.batches.length > 0
     return true
   })
 }

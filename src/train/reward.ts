@@ -248,7 +248,10 @@ export type PairKindAccuracy = { kind: string; accuracy: number; pairs: number }
 /** Accuracy on the comparisons of one task (each prompt weighted once), and per kind of pair within it. */
 export type TaskAccuracy = { task: string; accuracy: number; prompts: number; byKind: PairKindAccuracy[] }
 
-export type RewardEvaluation = { accuracy: number; margin: number; pairs: number; prompts: number; byKind: PairKindAccuracy[]; byTask: TaskAccuracy[] }
+/** Accuracy on the comparisons of one origin (human, simulated-labeler, synthetic; `synthetic: true` rows count as synthetic; others without one: "unknown"). */
+export type OriginAccuracy = { origin: string; accuracy: number; prompts: number; pairs: number }
+
+export type RewardEvaluation = { accuracy: number; margin: number; pairs: number; prompts: number; byKind: PairKindAccuracy[]; byTask: TaskAccuracy[]; byOrigin: OriginAccuracy[] }
 
 type KindTally = Map<string, { right: number; pairs: number }>
 const tallied = (kinds: KindTally): PairKindAccuracy[] =>
@@ -268,6 +271,7 @@ export async function evaluateReward(modelDir: string, comparisons: readonly Com
     let acc = 0, margin = 0, prompts = 0, pairs = 0
     const kinds: KindTally = new Map()
     const tasks = new Map<string, { acc: number; prompts: number; kinds: KindTally }>()
+    const origins = new Map<string, { acc: number; prompts: number; pairs: number }>()
     for (const [i, c] of cs.entries()) {
       const ps = comparisonPairs(c)
       const r = rewards[i]
@@ -288,6 +292,13 @@ export async function evaluateReward(modelDir: string, comparisons: readonly Com
         }
       }
       acc += a / ps.length
+      // rows without an origin: the synthetic web3 comparisons say `synthetic: true`; anything else is unknown
+      const origin = c.origin ?? (c.synthetic ? 'synthetic' : 'unknown')
+      const o = origins.get(origin) ?? { acc: 0, prompts: 0, pairs: 0 }
+      o.acc += a / ps.length
+      o.prompts++
+      o.pairs += ps.length
+      origins.set(origin, o)
       margin += m / ps.length
       prompts++
       pairs += ps.length
@@ -298,7 +309,8 @@ export async function evaluateReward(modelDir: string, comparisons: readonly Com
       }
     }
     const byTask = [...tasks].map(([t, e]) => ({ task: t, accuracy: e.acc / e.prompts, prompts: e.prompts, byKind: tallied(e.kinds) })).sort((x, y) => y.prompts - x.prompts)
-    return { accuracy: acc / Math.max(1, prompts), margin: margin / Math.max(1, prompts), pairs, prompts, byKind: tallied(kinds), byTask }
+    const byOrigin = [...origins].map(([origin, e]) => ({ origin, accuracy: e.acc / e.prompts, prompts: e.prompts, pairs: e.pairs })).sort((x, y) => y.prompts - x.prompts)
+    return { accuracy: acc / Math.max(1, prompts), margin: margin / Math.max(1, prompts), pairs, prompts, byKind: tallied(kinds), byTask, byOrigin }
   } finally {
     rm.dispose()
   }

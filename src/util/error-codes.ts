@@ -128,3 +128,6 @@ export type ErrorCode =
   | 'EADDRESS'
   | 'ENOTREQUESTER'
   | 'EWRONGORACLE'
+  // feedback loop: a label batch failed verification (signature, root, campaign, settlement); a round cannot go on
+  | 'ELABELBATCH'
+  | 'ELOOP'

@@ -9,5 +9,6 @@ import { register as data } from './data.ts'
 import { register as pipeline } from './pipeline.ts'
 import { register as train } from './train.ts'
 import { register as tokenizer } from './tokenizer.ts'
+import { register as loop } from './loop.ts'
 
-export const commands: Array<(program: Command) => void> = [data, tokenizer, train, model, pipeline, store, label, chain, job]
+export const commands: Array<(program: Command) => void> = [data, tokenizer, train, model, pipeline, loop, store, label, chain, job]

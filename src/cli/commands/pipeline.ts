@@ -9,13 +9,24 @@ export function register(program: Command): void {
     .description('run a small pipeline end to end on embedded defaults (pretrain -> SFT -> RM -> PPO + DPO -> eval -> report)')
     .option('--work-dir <dir>', 'where the run lives', join(dataDir(), 'runs', 'demo'))
     .option('--no-store', 'do not add artifacts and manifests to the embedded IPFS store')
+    .option('--no-loop', 'skip the feedback round (simulated crowd, local chain) after the pipeline')
     .option('--quiet', 'no progress output')
-    .action(async (o: { workDir: string; store: boolean; quiet?: boolean }) => {
+    .action(async (o: { workDir: string; store: boolean; loop: boolean; quiet?: boolean }) => {
       const { demoConfig } = await import('../../pipeline/config.ts')
       const cfg = demoConfig()
       cfg.workDir = resolve(o.workDir)
       if (!o.store) cfg.store = { kind: 'none' }
-      await runAndPrint(cfg, { quiet: o.quiet })
+      const r = await runAndPrint(cfg, { quiet: o.quiet })
+      if (!o.loop || cfg.store.kind === 'none') return
+      // one round of the feedback loop from the SFT model: the simulated crowd labels its samples
+      const { runLoopSession } = await import('../../loop/session.ts')
+      const { DEMO_ROUND } = await import('./loop.ts')
+      const { appendFileSync } = await import('node:fs')
+      const loop = await runLoopSession({ ...DEMO_ROUND, pipelineDir: cfg.workDir, workDir: join(cfg.workDir, 'loop'), name: 'demo', rounds: 1, storeDir: cfg.store.dir ?? join(dataDir(), 'ipfs'), seed: cfg.seed, quiet: o.quiet })
+      appendFileSync(r.reportFile, '\n' + loop.markdown.replace('](labeler_pay.png)', '](../loop/report/labeler_pay.png)') + '\n')
+      const s = loop.rounds[0]
+      console.log(`feedback round (simulated crowd): ${s.labelCount} signed labels, settled in ${s.settlement?.txHash}; RM on the crowd's rankings: ${Object.entries(s.reward?.accuracy ?? {}).map(([k, v]) => `${k} ${v.accuracy.toFixed(3)}`).join(', ')}; ${loop.seconds.toFixed(0)} s`)
+      console.log(`round manifest: ${loop.manifest}  (check it with: instruct3 verify ${loop.manifest})`)
     })
 
   program
@@ -85,11 +96,12 @@ export function register(program: Command): void {
 
 async function runAndPrint(cfg: import('../../pipeline/config.ts').PipelineConfig, opts: { quiet?: boolean; until?: string; force?: string[] }) {
   const { runPipeline } = await import('../../pipeline/run.ts')
-  printResult(cfg, await runPipeline(cfg, opts))
+  return printResult(cfg, await runPipeline(cfg, opts))
 }
 
 function printResult(cfg: import('../../pipeline/config.ts').PipelineConfig, r: import('../../pipeline/run.ts').PipelineResult) {
   console.log(`pipeline "${cfg.name}" finished in ${(r.seconds / 60).toFixed(1)} min`)
   console.log(`report: ${r.reportFile}`)
   if (r.manifest) console.log(`pipeline manifest: ${r.manifest}  (check it with: instruct3 verify ${r.manifest})`)
+  return r
 }

@@ -193,9 +193,10 @@ export function register(program: Command): void {
   storeOptions(
     program
       .command('verify <cid>')
-      .description('verify a pipeline or run manifest: refetch and re-hash every linked artifact, check each stage consumed the previous stage\'s outputs')
-      .option('--json', 'print the full report as JSON'),
-  ).action(async (cid: string, o: { json?: boolean }, cmd: Command) =>
+      .description('verify a pipeline, run or round manifest: refetch and re-hash every linked artifact, check each stage consumed the previous stage\'s outputs, re-verify every label batch it trained on')
+      .option('--json', 'print the full report as JSON')
+      .option('--deployment <file>', 'also check that the escrow of this chain deployment settled each label batch\'s Merkle root'),
+  ).action(async (cid: string, o: { json?: boolean; deployment?: string }, cmd: Command) =>
     withStore(cmd, async (s, so) => {
       const report = await (await lib()).verifyManifest(s, cid, {
         timeoutMs: timeoutOf(so),
@@ -206,8 +207,19 @@ export function register(program: Command): void {
         console.log(`${report.kind} ${report.root}: stages ${report.stages.map((x) => x.stage).join(' -> ') || '(none)'}`)
         for (const p of report.problems) console.log(`problem: ${p}`)
       }
-      if (!report.ok) throw new Instruct3Error(`verification failed: ${report.problems.length} problem(s)`, { code: 'EVERIFY', details: { cid: report.root } })
-      if (!o.json) console.log('verified: every artifact re-hashed, every stage chained')
+      // down to the labelers: every label batch a model trained on, its signatures and root (and settlement)
+      const { verifyLabelLineage } = await import('../../loop/lineage.ts')
+      const { readDeployment } = await import('../../chain/deployment.ts')
+      const lineage = await verifyLabelLineage(s, cid, o.deployment ? { deployment: readDeployment(o.deployment) } : {})
+      if (o.json) console.log(JSON.stringify(lineage, null, 2))
+      else {
+        for (const b of lineage.batches)
+          console.log(`${b.error ? 'FAIL' : 'ok  '} label batch ${b.cid} (${b.origin}, campaign ${b.campaign}): ${b.signaturesVerified}/${b.labels} signatures verified, root ${b.merkleRoot || '?'}${o.deployment ? (b.settledOnChain ? ', settled on chain' : ', NOT settled on chain') : ''}${b.error ? `: ${b.error}` : ''}`)
+        for (const m of lineage.models) console.log(`${m.stage}: ${m.models.join(', ')} rest on ${m.labels} signed labels (${m.labelsUsed} used) from ${m.labelers} labelers in ${m.batches.length} batch(es)`)
+      }
+      const problems = [...report.problems, ...lineage.problems]
+      if (problems.length) throw new Instruct3Error(`verification failed: ${problems.length} problem(s)`, { code: 'EVERIFY', details: { cid: report.root } })
+      if (!o.json) console.log(`verified: every artifact re-hashed, every stage chained${lineage.batches.length ? `, ${lineage.signaturesVerified} label signatures re-verified` : ''}`)
     }),
   )
 }
