@@ -1,4 +1,6 @@
+import { Instruct3Error } from '../util/errors.ts'
 import { createBacalhauClient, type BacalhauClient, type BacalhauClientInit } from './bacalhau.ts'
+import { assertSomeNodeCanRun } from './bacalhau-nodes.ts'
 import { createLogTail } from './log-tail.ts'
 import { assertStageSpec, toBacalhauJob } from './spec.ts'
 import type { JobResult, JobRunner, RunOptions, StageJobSpec } from './types.ts'
@@ -11,6 +13,8 @@ export type BacalhauRunnerInit = BacalhauClientInit & {
   waitTimeoutMs?: number
   /** Follow logs over the websocket while the job runs (default true). */
   followLogs?: boolean
+  /** Ask /api/v1/orchestrator/nodes before submitting whether a compute node can run the job (default true). */
+  checkNodes?: boolean
   client?: BacalhauClient
 }
 
@@ -28,8 +32,20 @@ export function createBacalhauRunner(init: BacalhauRunnerInit): JobRunner & { cl
       assertStageSpec(spec)
       const job = toBacalhauJob(spec)
       assertValidBacalhauJob(job) // before anything is sent
+      // a job no node can run (e.g. no node has an IPFS endpoint) would only sit queued: say so instead.
+      // A user without the read:node capability gets 403 there; the job is still sent, with a note in its log.
+      let skipped: string | undefined
+      if (init.checkNodes !== false) {
+        try {
+          assertSomeNodeCanRun(await client.nodes(), job)
+        } catch (e) {
+          if (!(e instanceof Instruct3Error && e.details.status === 403)) throw e
+          skipped = `instruct3: could not check the compute nodes (${e.message}); submitting anyway`
+        }
+      }
       const { jobId } = await client.submit(job)
       const tail = createLogTail(40, opts.onLog)
+      if (skipped) tail.push({ stream: 'stderr', line: skipped })
       let gotLogs = false
 
       const logsDone =

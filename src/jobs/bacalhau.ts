@@ -20,6 +20,25 @@ export type BacalhauClientInit = {
   maxBackoffMs?: number
   /** Per-request timeout (default 15 s). */
   requestTimeoutMs?: number
+  /**
+   * Authorization header value for orchestrators with API.Auth (v1.9 pkg/authz: "Bearer <api key>" or
+   * "Basic <base64 user:pass>"). Default: from BACALHAU_API_KEY, else BACALHAU_API_USERNAME + BACALHAU_API_PASSWORD
+   * (the names the bacalhau CLI reads, pkg/common/constants.go).
+   */
+  authorization?: string
+  /** Where the default authorization is read from (default process.env). */
+  env?: NodeJS.ProcessEnv
+  /** How often logs() asks /executions whether the job has an execution yet (default 500 ms). */
+  executionPollMs?: number
+}
+
+/** The Authorization header the bacalhau CLI would send, from its environment variables; undefined without them. */
+export function bacalhauAuthFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.BACALHAU_API_KEY) return `Bearer ${env.BACALHAU_API_KEY}`
+  if (env.BACALHAU_API_USERNAME && env.BACALHAU_API_PASSWORD) {
+    return `Basic ${Buffer.from(`${env.BACALHAU_API_USERNAME}:${env.BACALHAU_API_PASSWORD}`).toString('base64')}`
+  }
+  return undefined
 }
 
 export type SubmitResult = { jobId: string; evaluationId: string; warnings: string[] }
@@ -35,6 +54,18 @@ export type ExecutionSummary = {
   stderr?: string
   published?: SpecConfig
 }
+/** A node as GET /api/v1/orchestrator/nodes lists it (models.NodeState; only the fields instruct3 reads). */
+export type NodeSummary = {
+  id: string
+  type: string
+  membership: string
+  connection: string
+  engines: string[]
+  publishers: string[]
+  storageSources: string[]
+  /** MaxCapacity.GPU: GPUs the node has. */
+  gpus: number
+}
 export type LogsOptions = {
   follow?: boolean
   executionId?: string
@@ -49,12 +80,19 @@ export type BacalhauClient = {
   submit(job: BacalhauJob): Promise<SubmitResult>
   status(jobId: string): Promise<JobStatus>
   executions(jobId: string): Promise<ExecutionSummary[]>
+  /** Nodes the orchestrator knows (GET /api/v1/orchestrator/nodes). */
+  nodes(): Promise<NodeSummary[]>
   /** Published results (ipfs publisher: {Type: "ipfs", Params: {CID}}). */
   results(jobId: string): Promise<SpecConfig[]>
   /** The CID of the first ipfs result, if any. */
   resultCid(jobId: string): Promise<string | undefined>
   stop(jobId: string, reason?: string): Promise<{ evaluationId: string }>
-  /** Stream logs over the orchestrator's websocket until it closes (job finished, or `follow` false and history sent). */
+  /**
+   * Stream logs over the orchestrator's websocket until it closes (job finished, or `follow` false and history sent).
+   * Bacalhau answers "no executions found" (and closes) while the job has no execution yet (v1.9.3
+   * pkg/orchestrator/endpoint.go ReadLogs), so this first polls /executions until one exists; it returns without
+   * opening the socket if the job ends before any execution was created.
+   */
   logs(jobId: string, opts: LogsOptions): Promise<void>
   /** Poll until the job reaches Completed, Failed or Stopped. */
   wait(jobId: string, opts?: { pollMs?: number; timeoutMs?: number; onState?: (s: JobStatus) => void; signal?: AbortSignal }): Promise<JobStatus>
@@ -75,6 +113,9 @@ export function createBacalhauClient(init: BacalhauClientInit): BacalhauClient {
   const backoffMs = init.backoffMs ?? 250
   const maxBackoffMs = init.maxBackoffMs ?? 4000
   const requestTimeoutMs = init.requestTimeoutMs ?? 15_000
+  const authorization = init.authorization ?? bacalhauAuthFromEnv(init.env ?? process.env)
+  const auth: Record<string, string> = authorization ? { authorization } : {}
+  const executionPollMs = init.executionPollMs ?? 500
 
   async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const url = `${root}${path}`
@@ -85,7 +126,7 @@ export function createBacalhauClient(init: BacalhauClientInit): BacalhauClient {
       try {
         res = await fetch(url, {
           method,
-          headers: body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json', accept: 'application/json' },
+          headers: body === undefined ? { accept: 'application/json', ...auth } : { 'content-type': 'application/json', accept: 'application/json', ...auth },
           body: body === undefined ? undefined : JSON.stringify(body),
           signal: AbortSignal.timeout(requestTimeoutMs),
         })
@@ -106,7 +147,9 @@ export function createBacalhauClient(init: BacalhauClientInit): BacalhauClient {
         lastCause = new Error(`HTTP ${res.status}: ${apiErr.message}`)
         continue
       }
-      throw new Instruct3Error(`Bacalhau API ${method} ${path} failed (HTTP ${res.status}): ${apiErr.message}${apiErr.hint ? ` (hint: ${apiErr.hint})` : ''}`, {
+      const authHint =
+        res.status === 401 ? (authorization ? ' (the orchestrator refused our credentials)' : ' (the orchestrator requires credentials: set BACALHAU_API_KEY, or BACALHAU_API_USERNAME and BACALHAU_API_PASSWORD)') : ''
+      throw new Instruct3Error(`Bacalhau API ${method} ${path} failed (HTTP ${res.status}): ${apiErr.message}${apiErr.reason ? `: ${apiErr.reason}` : ''}${apiErr.hint ? ` (hint: ${apiErr.hint})` : ''}${authHint}`, {
         code: res.status === 404 ? 'ENOTFOUND' : 'EBACALHAU',
         details: { url, status: res.status, bacalhauCode: apiErr.code },
       })
@@ -161,6 +204,22 @@ export function createBacalhauClient(init: BacalhauClientInit): BacalhauClient {
         published: e.PublishedResult ?? undefined,
       }))
     },
+    async nodes() {
+      const r = await request<{ Nodes?: NodeStateWire[] | null }>('GET', '/api/v1/orchestrator/nodes')
+      return (r.Nodes ?? []).map((n) => {
+        const c = n.Info?.ComputeNodeInfo
+        return {
+          id: n.Info?.NodeID ?? '',
+          type: String(n.Info?.NodeType ?? ''),
+          membership: String(n.Membership ?? ''),
+          connection: String(n.ConnectionState?.Status ?? n.Connection ?? ''),
+          engines: c?.ExecutionEngines ?? [],
+          publishers: c?.Publishers ?? [],
+          storageSources: c?.StorageSources ?? [],
+          gpus: Number(c?.MaxCapacity?.GPU ?? 0),
+        }
+      })
+    },
     async results(jobId) {
       const r = await request<{ Items?: SpecConfig[] | null }>('GET', `/api/v1/orchestrator/jobs/${enc(jobId)}/results`)
       return r.Items ?? []
@@ -177,12 +236,22 @@ export function createBacalhauClient(init: BacalhauClientInit): BacalhauClient {
       const r = await request<{ EvaluationID?: string }>('DELETE', `/api/v1/orchestrator/jobs/${enc(jobId)}`, reason ? { reason } : undefined)
       return { evaluationId: r.EvaluationID ?? '' }
     },
-    logs(jobId, opts) {
+    async logs(jobId, opts) {
+      // wait for an execution: before it exists the orchestrator answers the socket with "no executions found"
+      for (;;) {
+        if (opts.signal?.aborted) return
+        if (opts.executionId || (await client.executions(jobId)).length > 0) break
+        if (TERMINAL_JOB_STATES.includes((await client.status(jobId)).state)) {
+          if ((await client.executions(jobId)).length > 0) break
+          return
+        }
+        await sleep(executionPollMs)
+      }
       const u = new URL(`${root}/api/v1/orchestrator/jobs/${enc(jobId)}/logs`)
       u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:'
       if (opts.follow) u.searchParams.set('follow', 'true')
       if (opts.executionId) u.searchParams.set('execution_id', opts.executionId)
-      return streamLogs(u.href, opts)
+      return streamLogs(u.href, opts, auth)
     },
     async wait(jobId, opts = {}) {
       const pollMs = opts.pollMs ?? 1000
@@ -210,11 +279,12 @@ export function createBacalhauClient(init: BacalhauClientInit): BacalhauClient {
  * Read the orchestrator's log websocket: each text message is a JSON AsyncResult {value: {Type, Line}, error}
  * (Type 1 stdout, 2 stderr). Uses Node 22's built-in WebSocket (a WHATWG client).
  */
-function streamLogs(url: string, opts: LogsOptions): Promise<void> {
+function streamLogs(url: string, opts: LogsOptions, headers: Record<string, string>): Promise<void> {
   return new Promise((resolve, reject) => {
     let ws: WebSocket
     try {
-      ws = new WebSocket(url)
+      // Node's WebSocket (undici) takes extra handshake headers in its init object; the DOM type does not know them
+      ws = new WebSocket(url, { headers } as unknown as string[])
     } catch (cause) {
       return reject(new Instruct3Error(`cannot open the log stream ${url}`, { code: 'EBACALHAU', cause }))
     }
@@ -258,18 +328,30 @@ function streamLogs(url: string, opts: LogsOptions): Promise<void> {
   })
 }
 
+/** models.NodeState as it goes on the wire (NodeType, Membership and connection Status marshal as text). */
+type NodeStateWire = {
+  Info?: {
+    NodeID?: string
+    NodeType?: string | number
+    ComputeNodeInfo?: { ExecutionEngines?: string[]; Publishers?: string[]; StorageSources?: string[]; MaxCapacity?: { GPU?: number } }
+  }
+  Membership?: string
+  Connection?: string
+  ConnectionState?: { Status?: string }
+}
+
 function desiredStateName(v: unknown): string {
   const names = ['Pending', 'Running', 'Stopped']
   if (typeof v === 'number' && v >= 0 && v < names.length) return names[v]
   return typeof v === 'string' ? v : `Unknown(${String(v)})`
 }
 
-/** Bacalhau's error body: {Status, Message, Code, Hint, RequestID, Component, Details}. */
-function parseApiError(text: string): { message: string; code?: string; hint?: string } {
+/** Bacalhau's error body: {Status, Message, Code, Hint, RequestID, Component, Details} (v1.9.3 apimodels/error.go). */
+function parseApiError(text: string): { message: string; code?: string; hint?: string; reason?: string } {
   try {
-    const j = JSON.parse(text) as { Message?: string; message?: string; Code?: string; Hint?: string }
+    const j = JSON.parse(text) as { Message?: string; message?: string; Code?: string; Hint?: string; Details?: Record<string, string> }
     const message = j.Message ?? j.message
-    if (message) return { message, code: j.Code, hint: j.Hint }
+    if (message) return { message, code: j.Code, hint: j.Hint, reason: j.Details?.reason }
   } catch {
     // not JSON
   }

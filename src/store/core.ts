@@ -24,8 +24,6 @@ export interface Backend {
   readBlock(cid: CID, opts: { signal: AbortSignal; offline: boolean }): Promise<Uint8Array>
   writeBlock(cid: CID, bytes: Uint8Array): Promise<void>
   hasBlock(cid: CID): Promise<boolean>
-  /** Store a dag-json block; the default is writeBlock. Kubo uses its dag/put endpoint. */
-  writeDag?(cid: CID, bytes: Uint8Array): Promise<void>
   addBytes(bytes: Uint8Array, opts: AddOptions): Promise<CID>
   addFile(path: string, opts: AddOptions): Promise<CID>
   addDirectory(path: string, opts: AddOptions): Promise<CID>
@@ -147,7 +145,8 @@ export function createStoreCore<E extends object>(backend: Backend, extra: E): S
     },
     async putDag(value, opts = {}) {
       const { cid, bytes } = await encodeDagJson(value)
-      await (backend.writeDag ?? backend.writeBlock).call(backend, cid, bytes)
+      // dag-json goes in as a plain block (Kubo: block/put with cid-codec=dag-json), so no backend re-encodes it
+      await backend.writeBlock(cid, bytes)
       if (opts.pin ?? true) await backend.pin(cid)
       return cid
     },

@@ -7,10 +7,13 @@ import { Instruct3Error } from '../util/errors.ts'
  * UnixFS import settings shared by both backends so the same bytes give the same CID everywhere:
  * IPIP-499 "unixfs-v1-2025" (CIDv1, raw leaves, 1 MiB chunks, 1024 links per node), no mtime/mode
  * (so a CID depends on content only, which is what makes runs comparable). For Kubo the same is
- * `cid-version=1 raw-leaves=true chunker=size-1048576` plus Import.UnixFSFileMaxLinks=1024 in its config.
+ * `cid-version=1 raw-leaves=true chunker=size-1048576 max-file-links=1024`, sent with every add: Kubo's
+ * default is 174 links per file node (config.DefaultUnixFSFileMaxLinks, kubo v0.42 config/import.go), so
+ * without it a file over 174 chunks (174 MiB) gets a different root CID than the embedded node gives it.
+ * Kubo accepts `max-file-links` per request since v0.35 (core/commands/add.go, maxFileLinksOptionName).
  */
 export const IMPORT_OPTIONS = { profile: 'unixfs-v1-2025' } as const
-export const KUBO_ADD_PARAMS = { 'cid-version': 1, 'raw-leaves': true, chunker: 'size-1048576' } as const
+export const KUBO_ADD_PARAMS = { 'cid-version': 1, 'raw-leaves': true, chunker: 'size-1048576', 'max-file-links': 1024 } as const
 
 export type Candidate = { path: string; content?: AsyncIterable<Uint8Array> }
 

@@ -13,7 +13,7 @@ export async function createStore(config: StoreConfig & { kind: 'helia' }): Prom
 export async function createStore(config: StoreConfig): Promise<Store>
 export async function createStore(config: StoreConfig): Promise<Store> {
   if (config.kind === 'helia') return createHeliaStore(config)
-  if (config.kind === 'kubo') return createKuboStore({ apiUrl: config.apiUrl })
+  if (config.kind === 'kubo') return createKuboStore({ apiUrl: config.apiUrl, authorization: config.authorization })
   throw new Instruct3Error(`unknown store kind "${(config as { kind: unknown }).kind}"`, { code: 'ECONFIG', details: { field: 'kind' } })
 }
 

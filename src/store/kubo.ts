@@ -7,19 +7,37 @@ import { assertFile, directoryCandidates, readFileStream, KUBO_ADD_PARAMS } from
 import type { Store } from './types.ts'
 
 /**
- * A Kubo node over its HTTP RPC API (`--ipfs-api http://127.0.0.1:5001`), the way Bacalhau nodes reach IPFS.
- * Writes use Kubo's add / block/put / dag/put; every read goes through block/get and is re-hashed here,
- * so a lying or corrupt node is caught (Kubo's own cat/ls would return bytes we could not check).
- * Options are sent under Kubo's documented (kebab-case) names.
+ * Kubo's AuthSecret syntax (kubo v0.42 config/api.go ConvertAuthSecret) as an Authorization header value:
+ * "bearer:T" -> "Bearer T", "basic:U:P" -> "Basic base64(U:P)", "basic:B64" -> "Basic B64", no prefix -> "Bearer ...".
+ * A value that already starts with "Bearer " or "Basic " is used as it is.
  */
-export async function createKuboStore(init: { apiUrl: string }): Promise<Store> {
+export function kuboAuthorizationHeader(secret: string): string {
+  if (/^(Bearer|Basic) /.test(secret)) return secret
+  const i = secret.indexOf(':')
+  if (i < 0) return `Bearer ${secret}`
+  const rest = secret.slice(i + 1)
+  if (secret.startsWith('basic:')) return `Basic ${rest.includes(':') ? Buffer.from(rest).toString('base64') : rest}`
+  if (secret.startsWith('bearer:')) return `Bearer ${rest}`
+  return `Bearer ${secret}`
+}
+
+/**
+ * A Kubo node over its HTTP RPC API (`--ipfs-api http://127.0.0.1:5001`), the way Bacalhau nodes reach IPFS.
+ * Writes use Kubo's add and block/put (dag-json nodes too, with `cid-codec=dag-json`: block/put stores our bytes
+ * as they are, where dag/put would decode and re-encode them with Kubo's own codec); every read goes through
+ * block/get and is re-hashed here, so a lying or corrupt node is caught (Kubo's own cat/ls would return bytes we
+ * could not check). Options are sent under Kubo's documented (kebab-case) names. A node with API.Authorizations
+ * answers 403 without the right Authorization header: pass `authorization` (or set KUBO_RPC_AUTH).
+ */
+export async function createKuboStore(init: { apiUrl: string; authorization?: string; env?: NodeJS.ProcessEnv }): Promise<Store> {
   let url: URL
   try {
     url = new URL(init.apiUrl)
   } catch (cause) {
     throw new Instruct3Error(`malformed Kubo API URL "${init.apiUrl}"`, { code: 'ECONFIG', details: { field: 'ipfs-api' }, cause })
   }
-  const client = create({ url })
+  const secret = init.authorization ?? (init.env ?? process.env).KUBO_RPC_AUTH
+  const client = create({ url, headers: secret ? { Authorization: kuboAuthorizationHeader(secret) } : undefined })
   const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn()
@@ -46,12 +64,6 @@ export async function createKuboStore(init: { apiUrl: string }): Promise<Store> 
       if (!codec) throw new Instruct3Error(`unsupported codec 0x${cid.code.toString(16)}`, { code: 'ECODEC', details: { cid: cid.toString() } })
       const got = await call('block/put', () => client.block.put(bytes, params({ 'cid-codec': codec, mhtype: 'sha2-256', pin: false })))
       if (got.toString() !== cid.toString()) throw new Instruct3Error(`Kubo stored block ${cid} under a different CID ${got}`, { code: 'EKUBO', details: { cid: cid.toString() } })
-    },
-    async writeDag(cid, bytes) {
-      const got = await call('dag/put', () =>
-        client.dag.put(bytes, { inputCodec: 'dag-json', storeCodec: 'dag-json', hashAlg: 'sha2-256', pin: false, ...params({ 'input-codec': 'dag-json', 'store-codec': 'dag-json' }) }),
-      )
-      if (got.toString() !== cid.toString()) throw new Instruct3Error(`Kubo stored dag node ${cid} under a different CID ${got}`, { code: 'EKUBO', details: { cid: cid.toString() } })
     },
     async hasBlock(cid) {
       try {

@@ -39,7 +39,9 @@ export type ReadOptions = { timeoutMs?: number; signal?: AbortSignal }
 
 export type StoreConfig =
   | { kind: 'helia'; dir: string; listen?: string[]; offline?: boolean }
-  | { kind: 'kubo'; apiUrl: string }
+  /** `authorization`: a secret in Kubo's API.Authorizations AuthSecret form ("bearer:TOKEN", "basic:USER:PASS") or a
+   *  ready Authorization header value; default: the KUBO_RPC_AUTH environment variable. */
+  | { kind: 'kubo'; apiUrl: string; authorization?: string }
 
 /** Extra read options for block access: `offline` forbids any network fetch (used by `has`). */
 export type BlockReadOptions = ReadOptions & { offline?: boolean }

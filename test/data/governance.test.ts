@@ -4,14 +4,14 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
-import { createServer, type Server } from 'node:http'
-import { buildSchema, graphql } from 'graphql'
 import { parseFrontMatter } from '../../src/data/governance/frontmatter.ts'
 import { parseEipMarkdown, readEipDir } from '../../src/data/governance/eips.ts'
 import { buildGovernance, outcomeOf } from '../../src/data/governance/build.ts'
 import { buildSecurity } from '../../src/data/security/build.ts'
 import { createSnapshotClient } from '../../src/data/governance/snapshot.ts'
 import { ingestSnapshot } from '../../src/data/governance/snapshot-ingest.ts'
+import { startSnapshotStandin, snapshotSchema, type Row } from './snapshot-standin.ts'
+import { parse, validate } from 'graphql'
 import { writeDataset } from '../../src/data/dataset.ts'
 import type { RowProblem } from '../../src/data/sources.ts'
 import { sharedDataDir } from '../../src/util/paths.ts'
@@ -109,71 +109,24 @@ test('writeDataset reports invalid rows, removes duplicates, refuses an empty da
   }
 })
 
-// ---- Snapshot: a local stand-in that speaks (a subset of) the hub's GraphQL schema. Test code only. ----
-const SDL = `
-scalar Any
-enum OrderDirection { asc desc }
-input SpaceWhere { id: String, id_in: [String] }
-input ProposalWhere { id: String, id_in: [String], space: String, space_in: [String], state: String, created_gte: Int, created_gt: Int }
-input VoteWhere { id: String, proposal: String, space: String, voter: String, created_gte: Int, created_gt: Int }
-type Space { id: String!, name: String, about: String, network: String, symbol: String, admins: [String], members: [String] }
-type Proposal { id: String!, author: String!, created: Int!, space: Space, network: String!, type: String, title: String!, body: String, discussion: String, choices: [String]!, start: Int!, end: Int!, snapshot: String, state: String, scores: [Float], scores_total: Float, votes: Int, quorum: Float, link: String }
-type Vote { id: String!, voter: String!, created: Int!, space: Space!, proposal: Proposal, choice: Any!, vp: Float, reason: String }
-type Query {
-  spaces(first: Int, skip: Int, where: SpaceWhere, orderBy: String, orderDirection: OrderDirection): [Space]
-  proposals(first: Int, skip: Int, where: ProposalWhere, orderBy: String, orderDirection: OrderDirection): [Proposal]
-  votes(first: Int, skip: Int, where: VoteWhere, orderBy: String, orderDirection: OrderDirection): [Vote]
-}`
-
-type Row = Record<string, unknown> & { id: string; created: number }
-async function snapshotStandIn(opts: { maxSkip: number; rateLimitEvery: number }) {
-  const schema = buildSchema(SDL)
-  const spaces = [{ id: 'dao.eth', name: 'DAO', network: '1', symbol: 'DAO', admins: [], members: [] }, { id: 'other.eth', name: 'Other' }]
+// ---- Snapshot: the hub's own schema and limits in a local stand-in (test/data/snapshot-standin.ts). Test code only. ----
+function snapshotData() {
+  const spaces: Row[] = [{ id: 'dao.eth', name: 'DAO', network: '1', symbol: 'DAO', admins: [], members: [], created: 1 }, { id: 'other.eth', name: 'Other', created: 2 }]
+  // 150 more spaces: more than the hub's 100-entry cap on id_in
+  for (let i = 0; i < 150; i++) spaces.push({ id: `s${i}.eth`, name: `S${i}`, created: 10 + i })
   const proposals: Row[] = Array.from({ length: 23 }, (_, i) => ({
     id: `0xp${i}`, author: '0xa', created: 1000 + Math.floor(i / 4), space: { id: 'dao.eth' }, network: '1', type: 'single-choice', title: `Proposal ${i}`,
-    body: `Body of proposal number ${i} about ${['fees', 'grants', 'listing', 'risk'][i % 4]} ${'word '.repeat(i)}`, choices: ['For', 'Against'], start: 1, end: 2, state: i < 20 ? 'closed' : 'active', scores: [i % 3, 1], scores_total: 3, votes: 0,
+    body: `Body of proposal number ${i} about ${['fees', 'grants', 'listing', 'risk'][i % 4]} ${'word '.repeat(i)}`, discussion: '', choices: ['For', 'Against'], start: 1, end: 2,
+    snapshot: 19_000_000 + i, state: i < 20 ? 'closed' : 'active', scores: [i % 3, 1], scores_total: 3, votes: 0, quorum: 0,
   }))
   // many votes share one created second: re-anchoring must not lose or repeat them
   const votes: Row[] = Array.from({ length: 57 }, (_, i) => ({ id: `0xv${i}`, voter: `0x${i}`, created: 5000 + Math.floor(i / 10), space: { id: 'dao.eth' }, proposal: { id: '0xp0' }, choice: 1 + (i % 2), vp: i }))
-  const filter = (rows: Row[], where: Record<string, unknown> = {}) =>
-    rows.filter((r) => Object.entries(where).every(([k, v]) => {
-      if (k === 'id_in') return (v as string[]).includes(r.id)
-      if (k === 'created_gte') return r.created >= (v as number)
-      if (k === 'created_gt') return r.created > (v as number)
-      if (k === 'space') return (r.space as { id: string })?.id === v
-      if (k === 'proposal') return (r.proposal as { id: string })?.id === v
-      return r[k] === v
-    }))
-  const page = (rows: Row[], a: { first?: number; skip?: number; where?: Record<string, unknown>; orderBy?: string; orderDirection?: string }) => {
-    if ((a.skip ?? 0) > opts.maxSkip) throw new Error(`The \`skip\` argument must not be greater than ${opts.maxSkip}`)
-    if ((a.first ?? 20) > 1000) throw new Error('The `first` argument must not be greater than 1000')
-    const sorted = [...filter(rows, a.where)].sort((x, y) => (x.created - y.created || x.id.localeCompare(y.id, 'en', { numeric: true })) * (a.orderDirection === 'desc' ? -1 : 1))
-    return sorted.slice(a.skip ?? 0, (a.skip ?? 0) + (a.first ?? 20))
-  }
-  const root = {
-    spaces: (a: { first?: number; skip?: number; where?: { id_in?: string[] } }) => spaces.filter((s) => !a.where?.id_in || a.where.id_in.includes(s.id)).slice(a.skip ?? 0, (a.skip ?? 0) + (a.first ?? 20)),
-    proposals: (a: Parameters<typeof page>[1]) => page(proposals, a),
-    votes: (a: Parameters<typeof page>[1]) => page(votes, a),
-  }
-  let n = 0
-  const bodies: string[] = []
-  const server: Server = createServer((req, res) => {
-    let body = ''
-    req.on('data', (d) => (body += d))
-    req.on('end', async () => {
-      n++
-      if (n % opts.rateLimitEvery === 0) {
-        res.writeHead(429, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: 'too many requests' }] }))
-        return
-      }
-      const { query, variables } = JSON.parse(body)
-      bodies.push(body)
-      const result = await graphql({ schema, source: query, rootValue: root, variableValues: variables })
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result))
-    })
-  })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/graphql`, server, proposals, votes, bodies }
+  return { spaces, proposals, votes }
+}
+async function snapshotStandIn(opts: { maxSkip: number; rateLimitEvery: number }) {
+  const data = snapshotData()
+  const s = await startSnapshotStandin({ ...data, rateLimitEvery: opts.rateLimitEvery, limits: { skip: opts.maxSkip } })
+  return { ...s, ...data }
 }
 
 test('Snapshot client: schema-valid queries, pagination past the skip cap, rate-limit retries', async () => {
@@ -199,7 +152,7 @@ test('Snapshot client: schema-valid queries, pagination past the skip cap, rate-
     const tiny = createSnapshotClient({ url: s.url, pageSize: 5, maxSkip: 5, retryDelayMs: 1 })
     await assert.rejects((async () => { for await (const _ of tiny.votes({ proposal: '0xp0' })) {} })(), /share created=5000/)
   } finally {
-    s.server.close()
+    await s.close()
   }
 })
 
@@ -214,7 +167,52 @@ test('ingest snapshot writes spaces, votes and a split proposals dataset', async
     const rows = readFileSync(join(out, 'snapshot-proposals', 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
     assert.ok(rows.every((p) => ['accepted', 'rejected', 'other', 'pending'].includes(p.outcome)))
   } finally {
-    s.server.close()
+    await s.close()
     rmSync(out, { recursive: true, force: true })
+  }
+})
+
+test('Snapshot client: more than 100 space ids are asked for 100 at a time (the hub caps every *_in list at 100)', async () => {
+  const s = await snapshotStandIn({ maxSkip: 5000, rateLimitEvery: 1000 })
+  try {
+    const ids = s.spaces.map((x) => x.id) // 152 ids
+    const c = createSnapshotClient({ url: s.url, pageSize: 1000, retryDelayMs: 1 })
+    const got: string[] = []
+    for await (const x of c.spaces(ids)) got.push(x.id)
+    assert.deepEqual(got.sort(), [...ids].sort())
+    const sizes = s.bodies.map((b) => JSON.parse(b).variables.where.id_in.length)
+    assert.deepEqual(sizes, [100, 52])
+    // what the hub answers a longer list with (helpers.ts checkLimits), reported as a GraphQL error
+    const res = await fetch(s.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'query($w: SpaceWhere) { spaces(first: 10, skip: 0, where: $w) { id } }', variables: { w: { id_in: ids } } }) })
+    assert.equal((await res.json()).errors[0].message, 'The `id_in` argument must not be greater than 100')
+    assert.throws(() => c.proposals({ space_in: Array.from({ length: 10_001 }, (_, i) => `s${i}`) }), /space_in lists 10001 spaces; the hub accepts at most 10000/)
+  } finally {
+    await s.close()
+  }
+})
+
+test("Snapshot client: queries validate against snapshot-hub's schema.gql and `snapshot` comes back as an Int", async () => {
+  const s = await snapshotStandIn({ maxSkip: 5000, rateLimitEvery: 1000 })
+  try {
+    const c = createSnapshotClient({ url: s.url, pageSize: 10, retryDelayMs: 1 })
+    const ps = []
+    for await (const p of c.proposals({ space: 'dao.eth' })) ps.push(p)
+    for await (const _ of c.spaces(['dao.eth'])) {}
+    for await (const _ of c.votes({ proposal: '0xp0' })) {}
+    assert.equal(typeof ps[0].snapshot, 'number')
+    assert.equal(ps[3].snapshot, 19_000_003)
+    // every query our client sent, checked against the vendored schema (the stand-in also executes them with it)
+    const schema = snapshotSchema()
+    const kinds = new Set<string>()
+    for (const b of s.bodies) {
+      const { query } = JSON.parse(b) as { query: string }
+      assert.deepEqual(validate(schema, parse(query)).map((e) => e.message), [], query)
+      kinds.add(/\{ (\w+)\(/.exec(query)![1])
+    }
+    assert.deepEqual([...kinds].sort(), ['proposals', 'spaces', 'votes'])
+    // and a query in the old shape would not: snapshot is no String, so a String variable for it is refused
+    assert.match(validate(schema, parse('query($s: String) { proposals(first: 1, skip: 0, where: { created_gte: $s }) { id } }'))[0]?.message ?? '', /String.*Int/)
+  } finally {
+    await s.close()
   }
 })

@@ -1,8 +1,8 @@
 /**
- * Storacha and Lighthouse cannot be reached from here. These tests run the uploaders against local
- * stand-in HTTP servers that speak the documented APIs (Storacha's UCAN-HTTP bridge: store/add ->
- * presigned PUT -> upload/add; Lighthouse: /api/v0/add + /api/lighthouse/deal_status) and check what
- * the clients send: credentials, CAR CIDs that match the bytes, the root CID.
+ * Storacha and Lighthouse cannot be reached from here. Storacha's upload service runs locally from its own
+ * code (@storacha/upload-api's test context, storacha-standin.ts) and our uploader talks to it through
+ * @storacha/client; Lighthouse, whose server is not open source, is a stand-in that follows its SDK's requests
+ * (dag/import, deal_status). The tests check what reaches the service: credentials, the root CID.
  */
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
@@ -13,9 +13,12 @@ import { Readable } from 'node:stream'
 import { join } from 'node:path'
 import { unixfs } from '@helia/unixfs'
 import { CID } from 'multiformats/cid'
+import { CarReader } from '@ipld/car'
 import { createStore } from '../../src/store/index.ts'
 import { exportCar } from '../../src/store/car.ts'
-import { uploaderFromEnv } from '../../src/store/filecoin/index.ts'
+import { createStorachaUploader, uploaderFromEnv } from '../../src/store/filecoin/index.ts'
+import { storachaFromEnv } from '../../src/store/filecoin/storacha.ts'
+import { startStorachaStandin, type StorachaStandin } from './storacha-standin.ts'
 import { Instruct3Error } from '../../src/util/errors.ts'
 import { makeDataset, tempDir } from './helpers.ts'
 
@@ -31,84 +34,69 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 }
 
-function storachaStandin() {
-  const SECRET = 'uNGUyOTA2OTRlYjNlZDJj'
-  const AUTH = 'uOqJlcm9vdHOB2CpYJQAB'
-  const SPACE = 'did:key:z6Mkm5qHN9g9NQSGbBfL7iGp9sexdssioT4CzyVap9ATqGqX'
-  const shards = new Map<string, number>()
-  const uploads = new Map<string, string[]>()
-  let base = ''
-  const receipt = (out: unknown) => [{ data: { fx: { fork: [] }, iss: 'did:web:standin', meta: {}, out, prf: [], ran: { '/': 'bafyreienff66mf7nse3rm2njikxlshja6d5dkr4fpnyzeik5l6vils6fvq' } }, sig: { '/': { bytes: 'AA' } } }]
-  const server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', base)
-    const raw = await body(req)
-    if (req.method === 'PUT' && url.pathname.startsWith('/put/')) {
-      // a presigned blob URL: checks the bytes hash to the CAR CID it was issued for
-      const cid = CID.parse(url.pathname.slice(5))
-      const digest = createHash('sha256').update(raw).digest()
-      const ok = Buffer.from(cid.multihash.digest).equals(digest) && raw.byteLength === shards.get(cid.toString()) && req.headers['content-length'] === String(raw.byteLength) && req.headers['x-amz-checksum-sha256'] === digest.toString('base64')
-      if (!ok) return void res.writeHead(400).end('checksum mismatch')
-      shards.set(cid.toString(), -1) // stored
-      return void res.writeHead(200).end()
-    }
-    if (req.method !== 'POST' || url.pathname !== '/bridge') return void res.writeHead(404).end()
-    if (req.headers['x-auth-secret'] !== SECRET || req.headers.authorization !== AUTH) return void res.writeHead(401).end('{"error":"unauthorized"}')
-    const { tasks } = JSON.parse(raw.toString()) as { tasks: [string, string, Record<string, any>][] }
-    const [[ability, subject, args]] = tasks
-    if (subject !== SPACE) return void res.writeHead(200).end(JSON.stringify(receipt({ error: { name: 'Unauthorized', message: `no delegation for ${subject}` } })))
-    if (ability === 'store/add') {
-      const link = args.link['/'] as string
-      if (CID.parse(link).code !== 0x0202) return void res.end(JSON.stringify(receipt({ error: { name: 'InvalidCar', message: 'link is not a CAR CID' } })))
-      if (shards.get(link) === -1) return void res.end(JSON.stringify(receipt({ ok: { status: 'done', with: SPACE, link: args.link } })))
-      shards.set(link, args.size)
-      const checksum = Buffer.from(CID.parse(link).multihash.digest).toString('base64')
-      return void res.end(JSON.stringify(receipt({ ok: { status: 'upload', with: SPACE, link: args.link, url: `${base}/put/${link}`, headers: { 'x-amz-checksum-sha256': checksum, 'content-length': String(args.size) } } })))
-    }
-    if (ability === 'upload/add') {
-      const shardList = (args.shards as { '/': string }[]).map((s) => s['/'])
-      if (shardList.some((s) => shards.get(s) !== -1)) return void res.end(JSON.stringify(receipt({ error: { name: 'ShardNotFound', message: 'shard not stored' } })))
-      uploads.set(args.root['/'], shardList)
-      return void res.end(JSON.stringify(receipt({ ok: { root: args.root, shards: args.shards } })))
-    }
-    res.end(JSON.stringify(receipt({ error: { name: 'UnknownAbility', message: ability } })))
-  })
-  return {
-    env: { STORACHA_SPACE_DID: SPACE, STORACHA_AUTH_SECRET: SECRET, STORACHA_AUTH_TOKEN: AUTH },
-    uploads,
-    async start() { base = await listen(server); return base },
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  }
-}
-
+/**
+ * Lighthouse's upload node is not open source, so this stand-in follows its client, @lighthouse-web3/sdk 0.4.7:
+ * `uploadCAR` (dist/Lighthouse/upload/car/node.js) POSTs multipart field `file` (a .car name) to
+ * /api/v0/dag/import with `Authorization: Bearer <key>` and reads `{Name, Hash, Size}` (types.d.ts
+ * IFileUploadedResponse); the file upload (upload/files/node.js) POSTs to /api/v0/add?wrap-with-directory=false
+ * &cid-version=1 and gets the file's UnixFS CID. dag/import here imports the CAR's blocks (each re-hashed) and
+ * answers with its root, as Kubo's dag/import does; deal_status (dealStatus/index.js) lists deals by CID.
+ */
 function lighthouseStandin() {
   const KEY = 'lh-test-key'
   const stored = new Map<string, number>()
   const mem = new Map<string, Uint8Array>()
   const fs = unixfs({ blockstore: { async *get(c: CID) { yield mem.get(c.toString())! }, async put(c: CID, b: any) { mem.set(c.toString(), b); return c }, async has(c: CID) { return mem.has(c.toString()) } } })
   let base = ''
+  const readFile = async (req: IncomingMessage) => {
+    const headers = new Headers({ 'content-type': req.headers['content-type'] ?? '' })
+    const form = await new Request('http://x', { method: 'POST', headers, body: Readable.toWeb(req) as ReadableStream, duplex: 'half' } as RequestInit).formData()
+    const file = form.get('file')
+    return file instanceof File ? file : undefined
+  }
+  const json = (res: import('node:http').ServerResponse, status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', base)
-    if (req.headers.authorization !== `Bearer ${KEY}`) return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"Invalid API key"}')
+    if (req.headers.authorization !== `Bearer ${KEY}`) return json(res, 401, { error: 'Invalid API key' })
     if (req.method === 'POST' && url.pathname === '/api/v0/add') {
-      const headers = new Headers({ 'content-type': req.headers['content-type'] ?? '' })
-      const form = await new Request('http://x', { method: 'POST', headers, body: Readable.toWeb(req) as ReadableStream, duplex: 'half' } as RequestInit).formData()
-      const file = form.get('file')
-      if (!(file instanceof File)) return void res.writeHead(400).end('{"error":"no file"}')
+      const file = await readFile(req)
+      if (!file) return json(res, 400, { error: 'no file' })
       const bytes = new Uint8Array(await file.arrayBuffer())
       const cid = await fs.addBytes(bytes, { cidVersion: Number(url.searchParams.get('cid-version') ?? 0) as 0 | 1 })
       stored.set(cid.toString(), bytes.byteLength)
-      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ Name: file.name, Hash: cid.toString(), Size: String(bytes.byteLength) }))
+      return json(res, 200, { Name: file.name, Hash: cid.toString(), Size: String(bytes.byteLength) })
+    }
+    if (req.method === 'POST' && url.pathname === '/api/v0/dag/import') {
+      const file = await readFile(req)
+      if (!file) return json(res, 400, { error: 'no file' })
+      const bytes = new Uint8Array(await file.arrayBuffer())
+      let reader
+      try {
+        reader = await CarReader.fromBytes(bytes)
+      } catch (e) {
+        return json(res, 400, { error: `invalid car: ${(e as Error).message}` })
+      }
+      const roots = await reader.getRoots()
+      if (roots.length !== 1) return json(res, 400, { error: `expected one root, got ${roots.length}` })
+      for await (const { cid, bytes: b } of reader.blocks()) {
+        if (!Buffer.from(createHash('sha256').update(b).digest()).equals(Buffer.from(cid.multihash.digest))) return json(res, 400, { error: `block ${cid} does not match its hash` })
+        mem.set(cid.toString(), b)
+      }
+      if (!mem.has(roots[0].toString())) return json(res, 400, { error: 'root block missing' })
+      stored.set(roots[0].toString(), bytes.byteLength)
+      return json(res, 200, { Name: file.name, Hash: roots[0].toString(), Size: String(bytes.byteLength) })
     }
     if (req.method === 'GET' && url.pathname === '/api/lighthouse/deal_status') {
       const cid = url.searchParams.get('cid') ?? ''
       const deals = stored.has(cid) ? [{ chainDealID: 71234567, storageProvider: 'f02620', dealStatus: 'Sealing: PreCommit1', pieceCID: 'baga6ea4seaqstandin', content: stored.get(cid) }] : []
-      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(deals))
+      return json(res, 200, deals)
     }
     res.writeHead(404).end()
   })
   return {
     env: { LIGHTHOUSE_API_KEY: KEY },
     stored,
+    has: (cid: string) => mem.has(cid),
     async start() { base = await listen(server); return base },
     close: () => new Promise<void>((r) => server.close(() => r())),
   }
@@ -118,9 +106,8 @@ describe('Filecoin uploads (local stand-ins for Storacha and Lighthouse)', () =>
   let t: Awaited<ReturnType<typeof tempDir>>
   let car: string
   let root: string
-  const storacha = storachaStandin()
+  let storacha: StorachaStandin
   const lighthouse = lighthouseStandin()
-  let sUrl = ''
   let lUrl = ''
 
   before(async () => {
@@ -130,7 +117,7 @@ describe('Filecoin uploads (local stand-ins for Storacha and Lighthouse)', () =>
     car = join(t.dir, 'up.car')
     await exportCar(store, root, car)
     await store.close()
-    sUrl = await storacha.start()
+    storacha = await startStorachaStandin()
     lUrl = await lighthouse.start()
   })
   after(async () => {
@@ -139,30 +126,41 @@ describe('Filecoin uploads (local stand-ins for Storacha and Lighthouse)', () =>
     await t.cleanup()
   })
 
-  it('storacha: store/add, PUT to the presigned URL, upload/add; idempotent on re-upload', async () => {
-    const up = uploaderFromEnv('storacha', { ...storacha.env, STORACHA_BRIDGE_URL: `${sUrl}/bridge` })
+  const storachaUploader = (env: NodeJS.ProcessEnv) =>
+    createStorachaUploader({ ...storachaFromEnv(env), serviceConf: storacha.serviceConf, receiptsEndpoint: storacha.receiptsEndpoint })
+
+  it('storacha: uploads the CAR with the agent key and delegation; the service registers our root', async () => {
+    const cred = await storacha.credentials()
+    const up = storachaUploader({ STORACHA_KEY: cred.key, STORACHA_PROOF: cred.proof })
     const r = await up.uploadCar(car, root)
     assert.equal(r.root, root)
     assert.equal(r.remoteCid, root)
     assert.ok(r.carCid.startsWith('bagbaiera'))
+    assert.ok(r.shards && r.shards.length >= 1 && r.shards.every((s) => s.startsWith('bagbaiera')), JSON.stringify(r.shards))
     assert.equal(r.dealStatus, 'pending')
-    assert.deepEqual(storacha.uploads.get(root), [r.carCid])
-    const again = await up.uploadCar(car, root) // store/add answers "done": no second PUT
-    assert.equal(again.carCid, r.carCid)
+    assert.equal(await storacha.hasUpload(cred.space, root), true)
+    const again = await up.uploadCar(car, root) // already stored: the service says so, no error
+    assert.equal(again.remoteCid, root)
   })
 
-  it('storacha: bad credentials and a wrong space are clear errors', async () => {
-    const bad = uploaderFromEnv('storacha', { ...storacha.env, STORACHA_AUTH_SECRET: 'nope', STORACHA_BRIDGE_URL: `${sUrl}/bridge` })
-    await assert.rejects(bad.uploadCar(car, root), (e) => isErr('EUPLOAD')(e) && /HTTP 401/.test((e as Error).message))
-    const other = uploaderFromEnv('storacha', { ...storacha.env, STORACHA_SPACE_DID: 'did:key:z6MkOther', STORACHA_BRIDGE_URL: `${sUrl}/bridge` })
-    await assert.rejects(other.uploadCar(car, root), (e) => isErr('EUPLOAD')(e) && /Unauthorized/.test((e as Error).message))
+  it('storacha: bad key, a proof for another agent, an unprovisioned space are clear errors', async () => {
+    const cred = await storacha.credentials()
+    await assert.rejects(storachaUploader({ STORACHA_KEY: 'nope', STORACHA_PROOF: cred.proof }).uploadCar(car, root), (e) => isErr('ECONFIG')(e) && (e as Instruct3Error).details.field === 'STORACHA_KEY')
+    await assert.rejects(storachaUploader({ STORACHA_KEY: cred.key, STORACHA_PROOF: 'not-a-proof' }).uploadCar(car, root), (e) => isErr('ECONFIG')(e) && (e as Instruct3Error).details.field === 'STORACHA_PROOF')
+    const other = await storacha.credentials({ audience: 'did:key:z6MkiK3h93N8kE6jmAgTgN9Tz1cQ6T4H4NDKzmfnbdnQsGzz' })
+    await assert.rejects(storachaUploader({ STORACHA_KEY: cred.key, STORACHA_PROOF: other.proof }).uploadCar(car, root), /delegates to did:key:z6MkiK3h.*not to the agent of STORACHA_KEY/)
+    const bare = await storacha.credentials({ provision: false })
+    await assert.rejects(storachaUploader({ STORACHA_KEY: bare.key, STORACHA_PROOF: bare.proof }).uploadCar(car, root), (e) => isErr('EUPLOAD')(e) && /storacha: upload failed: failed space\/blob\/add invocation: did:key:\w+ has no storage provider/.test((e as Error).message))
+    assert.throws(() => uploaderFromEnv('storacha', { STORACHA_KEY: cred.key }), (e) => isErr('ECONFIG')(e) && /STORACHA_PROOF/.test((e as Error).message))
   })
 
-  it('lighthouse: uploads the CAR and reports deals', async () => {
+  it('lighthouse: imports the CAR with dag/import, so Lighthouse knows our root CID, and reports its deals', async () => {
     const up = uploaderFromEnv('lighthouse', { ...lighthouse.env, LIGHTHOUSE_UPLOAD_URL: lUrl, LIGHTHOUSE_API_URL: lUrl })
     const r = await up.uploadCar(car, root)
     assert.equal(r.root, root)
-    assert.ok(lighthouse.stored.has(r.remoteCid))
+    assert.equal(r.remoteCid, root) // not the CID of the CAR stored as a plain file
+    assert.ok(lighthouse.has(root), 'the root block is retrievable from Lighthouse')
+    assert.ok(lighthouse.stored.has(root))
     assert.equal(r.dealStatus, 'active')
     assert.deepEqual(r.deals, [{ dealId: '71234567', provider: 'f02620', status: 'Sealing: PreCommit1', pieceCid: 'baga6ea4seaqstandin' }])
     const unknown = await up.dealStatus('bafkreidvfnnu2r6qeoq5cj2ryoumfwhvyuqiqikxf5rlpdycrqbmiy7tiq')

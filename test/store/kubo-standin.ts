@@ -1,8 +1,18 @@
 /**
- * A local stand-in for a Kubo node's HTTP RPC API, because no Kubo binary runs here.
+ * TEST CODE ONLY. A local stand-in for a Kubo node's HTTP RPC API, because no Kubo binary runs here.
  * It implements the endpoints instruct3 uses, following Kubo's documented API
  * (https://docs.ipfs.tech/reference/kubo/rpc/): POST only, options as kebab-case query params,
  * multipart bodies, NDJSON for streamed outputs, errors as HTTP 500 + {Message, Code, Type:"error"}.
+ * Behaviour taken from ipfs/kubo v0.42.0:
+ * - `add` (core/commands/add.go): `max-file-links` is per request; when absent the node uses
+ *   Import.UnixFSFileMaxLinks, default 174 (config/import.go DefaultUnixFSFileMaxLinks = helpers.DefaultLinksPerBlock),
+ *   so a file of more than 174 chunks gets a different root than with 1024. `chunker=size-N` sets the chunk size.
+ * - `block/put` (core/commands/block.go): stores the bytes as sent under `cid-codec` (default raw); it never
+ *   re-encodes. `dag/put` decodes `input-codec` and re-encodes as `store-codec`.
+ * - API.Authorizations (core/corehttp/commands.go withAuthSecrets): with authorizations configured, a request
+ *   whose Authorization header is not one of the secrets (config/api.go ConvertAuthSecret), or whose path is not
+ *   under that secret's AllowedPaths, gets HTTP 403 text "Kubo RPC Access Denied: ..."; /api/v0/version is always
+ *   allowed for a valid secret.
  * Blocks live in memory. Like Kubo, a block/get of a block it lacks (without offline=true) waits for
  * the network forever - here until the client gives up - which is what the timeout tests need.
  */
@@ -12,7 +22,18 @@ import { Readable } from 'node:stream'
 import { unixfs } from '@helia/unixfs'
 import * as dagJson from '@ipld/dag-json'
 import { CID } from 'multiformats/cid'
+import { balanced } from 'ipfs-unixfs-importer/layout'
+import { fixedSize } from 'ipfs-unixfs-importer/chunker'
 import { blockLinks, cidFor, CODECS, encodeDagJson } from '../../src/store/blocks.ts'
+import { kuboAuthorizationHeader } from '../../src/store/kubo.ts'
+
+/** kubo v0.42.0 config/import.go: DefaultUnixFSFileMaxLinks (helpers.DefaultLinksPerBlock). */
+export const KUBO_DEFAULT_FILE_MAX_LINKS = 174
+/** The Kubo error text for a request without a valid secret (core/corehttp/commands.go). */
+export const KUBO_ACCESS_DENIED = 'Kubo RPC Access Denied: Please provide a valid authorization token as defined in the API.Authorizations configuration.'
+
+/** API.Authorizations as in Kubo's config: user -> {AuthSecret, AllowedPaths}. */
+export type KuboAuthorizations = Record<string, { AuthSecret: string; AllowedPaths: string[] }>
 
 export type KuboStandin = {
   url: string
@@ -22,12 +43,16 @@ export type KuboStandin = {
   corrupt(cid: CID): void
   /** Every request path seen, in order. */
   calls: string[]
+  /** Every request as path + query string, in order (what options the client sent). */
+  requests: { path: string; query: URLSearchParams }[]
   close(): Promise<void>
 }
 
 class RpcError extends Error {}
 
-export async function startKuboStandin(): Promise<KuboStandin> {
+export async function startKuboStandin(opts: { authorizations?: KuboAuthorizations } = {}): Promise<KuboStandin> {
+  const requests: KuboStandin['requests'] = []
+  const secrets = new Map(Object.values(opts.authorizations ?? {}).map((a) => [kuboAuthorizationHeader(a.AuthSecret), a.AllowedPaths]))
   const blocks = new Map<string, Uint8Array>()
   const pins = new Set<string>()
   const calls: string[] = []
@@ -64,10 +89,14 @@ export async function startKuboStandin(): Promise<KuboStandin> {
 
   const handlers: Record<string, (q: URLSearchParams, req: IncomingMessage, res: ServerResponse) => Promise<unknown>> = {
     async add(q, req, res) {
-      // Kubo's documented add options; the stand-in implements the settings instruct3 sends
-      if (q.get('cid-version') !== '1' || q.get('raw-leaves') !== 'true' || q.get('chunker') !== 'size-1048576') {
-        throw new RpcError('stand-in supports only cid-version=1 raw-leaves=true chunker=size-1048576')
+      // Kubo's documented add options; the stand-in implements CIDv1 + raw leaves with any size-N chunker
+      const chunk = /^size-(\d+)$/.exec(q.get('chunker') ?? '')
+      if (q.get('cid-version') !== '1' || q.get('raw-leaves') !== 'true' || !chunk) {
+        throw new RpcError('stand-in supports only cid-version=1 raw-leaves=true chunker=size-N')
       }
+      // absent max-file-links: Import.UnixFSFileMaxLinks, whose default is 174
+      const maxLinks = q.has('max-file-links') ? Number(q.get('max-file-links')) : KUBO_DEFAULT_FILE_MAX_LINKS
+      if (!Number.isInteger(maxLinks) || maxLinks < 2) throw new RpcError(`invalid max-file-links ${q.get('max-file-links')}`)
       const form = await readForm(req)
       const wrap = q.get('wrap-with-directory') === 'true'
       const candidates = [...form.entries()].map(([name, value]) => {
@@ -77,7 +106,9 @@ export async function startKuboStandin(): Promise<KuboStandin> {
       })
       const lines: string[] = []
       let last: CID | undefined
-      for await (const e of fs.addAll(candidates, { profile: 'unixfs-v1-2025', wrapWithDirectory: wrap })) {
+      const layout = balanced({ maxChildrenPerNode: maxLinks })
+      const chunker = fixedSize({ chunkSize: Number(chunk[1]) })
+      for await (const e of fs.addAll(candidates, { profile: 'unixfs-v1-2025', wrapWithDirectory: wrap, layout, chunker })) {
         lines.push(JSON.stringify({ Name: e.path || (wrap ? '' : e.cid.toString()), Hash: e.cid.toString(), Size: String(e.size ?? 0) }))
         last = e.cid
       }
@@ -155,6 +186,15 @@ export async function startKuboStandin(): Promise<KuboStandin> {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x')
     calls.push(url.pathname)
+    requests.push({ path: url.pathname, query: url.searchParams })
+    if (secrets.size > 0) {
+      const allowed = secrets.get(req.headers.authorization ?? '')
+      if (!allowed || (url.pathname !== '/api/v0/version' && !allowed.some((p) => url.pathname.startsWith(p)))) {
+        // Go's http.Error: text/plain, the message and a newline
+        res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' }).end(KUBO_ACCESS_DENIED + '\n')
+        return
+      }
+    }
     const name = url.pathname.replace(/^\/api\/v0\//, '')
     const handler = url.pathname.startsWith('/api/v0/') ? handlers[name] : undefined
     if (!handler) {
@@ -183,6 +223,7 @@ export async function startKuboStandin(): Promise<KuboStandin> {
     blocks,
     pins,
     calls,
+    requests,
     corrupt(cid) {
       const b = blocks.get(cid.toString())
       if (!b) throw new Error(`no block ${cid}`)

@@ -168,7 +168,7 @@ export function register(program: Command): void {
   store
     .command('upload <cid>')
     .description('upload the DAG under <cid> to Filecoin as a CAR; prints root CID and deal status as JSON')
-    .requiredOption('--to <service>', 'storacha (env STORACHA_SPACE_DID, STORACHA_AUTH_SECRET, STORACHA_AUTH_TOKEN) or lighthouse (env LIGHTHOUSE_API_KEY)')
+    .requiredOption('--to <service>', 'storacha (env STORACHA_KEY, STORACHA_PROOF) or lighthouse (env LIGHTHOUSE_API_KEY)')
     .action(async (cid: string, o: { to: string }, cmd: Command) => {
       const { uploaderFromEnv, exportCar, toCid } = await lib()
       const uploader = uploaderFromEnv(o.to) // credentials first: fail before any work

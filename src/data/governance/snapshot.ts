@@ -7,6 +7,11 @@
  * starts again at skip 0, dropping the ids already seen at that timestamp: no item is lost or
  * repeated even when many share one `created` second.
  * HTTP 429/5xx and GraphQL rate-limit errors are retried with exponential backoff.
+ *
+ * The hub's limits (snapshot-hub src/graphql/helpers.ts, ARG_LIMITS): `first` <= 1000, `skip` <= 5000
+ * (spaces: 100000), and every `*_in` list <= 100 entries (proposals' `space_in`: 10000); a larger value is
+ * answered with the GraphQL error "The `id_in` argument must not be greater than 100". So `spaces(ids)` asks
+ * for the ids 100 at a time, and a `space_in` over 10000 is refused here before anything is sent.
  */
 import { Instruct3Error } from '../../util/errors.ts'
 
@@ -24,7 +29,8 @@ export type SnapshotProposal = {
   choices: string[]
   start: number
   end: number
-  snapshot: string | null
+  /** Block number the voting power was computed at (schema.gql: `snapshot: Int`). */
+  snapshot: number | null
   state: string | null
   scores: number[] | null
   scores_total: number | null
@@ -43,6 +49,11 @@ export type SnapshotClient = {
   /** Number of HTTP requests made (for tests and progress). */
   readonly requests: number
 }
+
+/** snapshot-hub ARG_LIMITS['*_in'] (helpers.ts): the most entries any `*_in` list may have. */
+export const SNAPSHOT_IN_LIMIT = 100
+/** snapshot-hub ARG_LIMITS.proposals.space_in. */
+export const SNAPSHOT_SPACE_IN_LIMIT = 10_000
 
 const SPACE_FIELDS = 'id name about network symbol admins members'
 const PROPOSAL_FIELDS = 'id author created space { id } network type title body discussion choices start end snapshot state scores scores_total votes quorum link'
@@ -118,15 +129,24 @@ export function createSnapshotClient(o: SnapshotClientOptions): SnapshotClient {
       return requests
     },
     async *spaces(ids) {
-      // Spaces have no `created` ordering in the public schema: plain skip pages.
+      // Spaces have no `created` ordering in the public schema: plain skip pages. The hub refuses an `id_in`
+      // of more than 100 ids, so a longer list is asked for 100 ids at a time (each batch paged by `first`).
       const q = `query Spaces($first: Int!, $skip: Int!, $where: SpaceWhere) { spaces(first: $first, skip: $skip, where: $where) { ${SPACE_FIELDS} } }`
-      for (let skip = 0; skip <= maxSkip; skip += pageSize) {
-        const page = (await query<{ spaces: SnapshotSpace[] }>(q, { first: pageSize, skip, where: ids ? { id_in: ids } : {} })).spaces ?? []
-        yield* page
-        if (page.length < pageSize) return
+      const batches: (Record<string, unknown>)[] = []
+      if (!ids) batches.push({})
+      else for (let i = 0; i < ids.length; i += SNAPSHOT_IN_LIMIT) batches.push({ id_in: ids.slice(i, i + SNAPSHOT_IN_LIMIT) })
+      for (const where of batches) {
+        for (let skip = 0; skip <= maxSkip; skip += pageSize) {
+          const page = (await query<{ spaces: SnapshotSpace[] }>(q, { first: pageSize, skip, where })).spaces ?? []
+          yield* page
+          if (page.length < pageSize) break
+        }
       }
     },
     proposals(where) {
+      if ((where.space_in?.length ?? 0) > SNAPSHOT_SPACE_IN_LIMIT) {
+        throw new Instruct3Error(`Snapshot: space_in lists ${where.space_in!.length} spaces; the hub accepts at most ${SNAPSHOT_SPACE_IN_LIMIT}`, { code: 'ESNAPSHOT', details: { field: 'space_in' } })
+      }
       return paginate<SnapshotProposal>('proposals', 'ProposalWhere', PROPOSAL_FIELDS, where)
     },
     votes(where) {

@@ -19,11 +19,16 @@ export function lighthouseFromEnv(env: NodeJS.ProcessEnv = process.env): Lightho
 }
 
 /**
- * Lighthouse's documented HTTP API (what @lighthouse-web3/sdk calls):
- * `POST {upload}/api/v0/add?cid-version=1` with `Authorization: Bearer <key>` and a multipart `file`
- * answers `{Name, Hash, Size}`; `GET {api}/api/lighthouse/deal_status?cid=<Hash>` lists deals.
- * We upload the CAR as the file (streamed from disk): Filecoin then holds our exact DAG, and the Hash
- * Lighthouse answers is the CID of that CAR file as Lighthouse chunked it - kept as `remoteCid`.
+ * Lighthouse, with the requests @lighthouse-web3/sdk 0.4.7 makes (dist/Lighthouse/upload/car/node.js, uploadCAR):
+ * `POST {upload}/api/v0/dag/import` with `Authorization: Bearer <key>` and the CAR as multipart field `file`
+ * (filename = the CAR's name, which the SDK requires to end in .car) answers `{Name, Hash, Size}`; Lighthouse
+ * imports the CAR's blocks, so Hash is our root CID and deals and the gateway know that CID.
+ * (Our old client posted the CAR to /api/v0/add, which stores it as a plain file under the CAR file's own CID.)
+ * Deals: `GET {api}/api/lighthouse/deal_status?cid=<root>` (dist/Lighthouse/dealStatus).
+ *
+ * Why not the SDK itself: its endpoints are a module-level constant (lighthouse.config.js), so it cannot be
+ * pointed at a test stand-in without patching the module; its index pulls in ethers, bls-eth-wasm and kavach for
+ * features we do not use; and it replaces the service's error body with "Request failed with status code N".
  */
 export function createLighthouseUploader(init: LighthouseInit): FilecoinUploader {
   const uploadUrl = (init.uploadUrl ?? 'https://upload.lighthouse.storage').replace(/\/$/, '')
@@ -53,11 +58,15 @@ export function createLighthouseUploader(init: LighthouseInit): FilecoinUploader
     async uploadCar(carFile, root): Promise<UploadResult> {
       const { cid, size } = await carCid(carFile)
       const form = new FormData()
-      form.set('file', await openAsBlob(carFile), basename(carFile))
-      const res = await request('lighthouse', `${uploadUrl}/api/v0/add?cid-version=1`, { method: 'POST', headers: auth, body: form, timeoutMs: 3_600_000 })
-      const body = (await res.json().catch(() => null)) as { Hash?: string; data?: { Hash?: string } } | null
-      const hash = body?.Hash ?? body?.data?.Hash
-      if (!hash) throw new Instruct3Error('lighthouse: upload answered without a Hash', { code: 'EUPLOAD' })
+      // the SDK refuses a file without the .car extension; the name is what Lighthouse lists the upload under
+      const name = basename(carFile).toLowerCase().endsWith('.car') ? basename(carFile) : `${basename(carFile)}.car`
+      form.set('file', await openAsBlob(carFile), name)
+      const res = await request('lighthouse', `${uploadUrl}/api/v0/dag/import`, { method: 'POST', headers: auth, body: form, timeoutMs: 7_200_000 })
+      const body = (await res.json().catch(() => null)) as { Hash?: string; data?: { Hash?: string }; Root?: { Cid?: { '/'?: string } } } | null
+      // {Name, Hash, Size} per the SDK's IFileUploadedResponse; Kubo's own dag/import shape {Root: {Cid}} accepted too
+      const hash = body?.Hash ?? body?.data?.Hash ?? body?.Root?.Cid?.['/']
+      if (!hash) throw new Instruct3Error('lighthouse: dag/import answered without a Hash', { code: 'EUPLOAD' })
+      if (hash !== root) throw new Instruct3Error(`lighthouse: dag/import registered root ${hash}, not the CAR's root ${root}`, { code: 'EUPLOAD', details: { cid: root } })
       const status = await dealStatus(hash)
       return { service: 'lighthouse', root, carCid: cid.toString(), carBytes: size, remoteCid: hash, ...status }
     },

@@ -3,8 +3,9 @@ export type Deal = { dealId?: string; provider?: string; status?: string; pieceC
 
 /**
  * The outcome of an upload: our root CID (what lineage refers to), the CAR that carried it,
- * the CID the service answered with (for Lighthouse this is the CID of the CAR file as it re-imported it),
- * and the deal status as far as the service knows right after the upload.
+ * the root CID the service registered (checked to equal `root`), the CAR shards the service stores
+ * (Storacha re-packs a CAR into shards of its own), and the deal status as far as the service knows
+ * right after the upload.
  */
 export type UploadResult = {
   service: 'storacha' | 'lighthouse'
@@ -12,6 +13,8 @@ export type UploadResult = {
   carCid: string
   carBytes: number
   remoteCid: string
+  /** CIDs of the CAR shards the service stored (Storacha), when it reports them. */
+  shards?: string[]
   dealStatus: 'pending' | 'active'
   deals: Deal[]
 }
