@@ -10,6 +10,7 @@ import { formatDuration } from '../util/progress.ts'
 import type { PipelineConfig } from './config.ts'
 import type { StageRecord } from './stage.ts'
 import type { EvalReport } from './evaluate.ts'
+import { policyTables } from './report-policies.ts'
 import { barChartSvg, lineChartSvg, writePng, type Series } from './plot.ts'
 
 const fmt = (v: number | undefined, d = 3) => (v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d))
@@ -125,14 +126,10 @@ export async function writeReport(cfg: PipelineConfig, records: Map<string, Stag
     md.push(
       '## Policies',
       '',
-      'Judge = a reward model trained on the other half of the comparisons with another seed, never used to train a policy. Responses sampled at temperature 1 on held-out prompts.',
+      'Judge = a reward model trained on the other half of the comparisons with another seed, never used to train a policy.',
       '',
-      '| policy | judge reward | win rate vs SFT | KL to SFT (nats) | response length | SWC naming: greedy answer | SWC naming: most likely label | held-out perplexity |',
-      '|---|---:|---:|---:|---:|---:|---:|---:|',
+      ...policyTables(ev.policies),
     )
-    for (const p of ev.policies)
-      md.push(`| ${p.name} | ${fmt(p.judgeReward)} | ${fmt(p.winRateVsSft)} | ${fmt(p.klToSft)} | ${fmt(p.responseLength, 1)} | ${fmt(p.swcAccuracy)} | ${fmt(p.swcChoiceAccuracy)} | ${fmt(p.perplexity, 1)} |`)
-    md.push('')
     plot('judge_reward.png', barChartSvg(ev.policies.map((p) => ({ label: p.name, value: p.judgeReward })), { title: 'Mean judge reward on held-out prompts', yLabel: 'reward' }))
     const wr = ev.policies.filter((p) => p.winRateVsSft !== undefined)
     if (wr.length) plot('win_rate.png', barChartSvg(wr.map((p) => ({ label: p.name, value: p.winRateVsSft! })), { title: 'Win rate vs SFT (judge)', yLabel: 'win rate' }))

@@ -354,6 +354,7 @@ export const STAGES: StageDef[] = [
     config: (c) => c.eval,
     async run(ctx, dir) {
       const { evaluate } = await import('./evaluate.ts')
+      const { vsSftMetrics } = await import('./policy-compare.ts')
       const tasks = out(ctx, 'fit', 'tasks')
       const policies: Record<string, string> = { base: out(ctx, lm(ctx), 'model'), sft: out(ctx, 'sft', 'model') }
       if (ctx.records.has('ppo')) policies.ppo = out(ctx, 'ppo', 'model')
@@ -373,6 +374,9 @@ export const STAGES: StageDef[] = [
         heldOutText: join(out(ctx, 'data', 'corpus'), 'val.jsonl'),
         maxPrompts: ctx.cfg.eval.maxPrompts,
         maxNewTokens: ctx.cfg.eval.maxNewTokens,
+        samplesPerPrompt: ctx.cfg.eval.samplesPerPrompt,
+        resamples: ctx.cfg.eval.resamples,
+        missingEosPenalty: ctx.cfg.eval.missingEosPenalty,
         seed: ctx.cfg.seed,
         quiet: ctx.quiet,
       })
@@ -382,7 +386,7 @@ export const STAGES: StageDef[] = [
       const metrics: Record<string, number> = {}
       for (const p of report.policies) {
         metrics[`${p.name}/judge_reward`] = p.judgeReward
-        if (p.winRateVsSft !== undefined) metrics[`${p.name}/win_rate_vs_sft`] = p.winRateVsSft
+        if (p.vsSft) Object.assign(metrics, vsSftMetrics(p.name, p.vsSft))
         if (p.klToSft !== undefined) metrics[`${p.name}/kl_to_sft`] = p.klToSft
         if (p.swcAccuracy !== undefined) metrics[`${p.name}/swc_accuracy`] = p.swcAccuracy
         if (p.swcChoiceAccuracy !== undefined) metrics[`${p.name}/swc_choice_accuracy`] = p.swcChoiceAccuracy
