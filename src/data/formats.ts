@@ -10,7 +10,7 @@
  * Every validation error is an Instruct3Error whose details name file, line and field, so a bad
  * row in a 100k-line file can be found and fixed without guessing.
  */
-import { Instruct3Error, type ErrorDetails } from '../util/errors.ts'
+import { Instruct3Error, type ErrorCode, type ErrorDetails } from '../util/errors.ts'
 import { readJsonl } from '../util/jsonl.ts'
 import { writeFileAtomic } from '../util/atomic.ts'
 
@@ -54,7 +54,7 @@ export const MAX_K = 9
 /** Where a row came from, for error messages. */
 export type Where = { file?: string; line?: number }
 
-function fail(msg: string, where: Where, field: string | undefined, code = 'EFORMAT'): never {
+function fail(msg: string, where: Where, field: string | undefined, code: ErrorCode = 'EFORMAT'): never {
   const details: ErrorDetails = { ...where }
   if (field !== undefined) details.field = field
   throw new Instruct3Error(msg, { code, details })

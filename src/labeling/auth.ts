@@ -2,9 +2,10 @@ import { createHash, randomBytes } from 'node:crypto'
 import { getAddress, verifyMessage, type Hex } from 'viem'
 import { generateSiweNonce, parseSiweMessage, validateSiweMessage } from 'viem/siwe'
 import { ApiError } from './errors.ts'
+import type { ErrorCode } from '../util/errors.ts'
 import { parseRoles, type LabelingContext, type Principal, type Role } from './context.ts'
 
-const unauthorized = (msg: string, code = 'EUNAUTHORIZED') => new ApiError(401, msg, { code })
+const unauthorized = (msg: string, code: ErrorCode = 'EUNAUTHORIZED') => new ApiError(401, msg, { code })
 export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
 
 /** Issue a single-use SIWE nonce (stored, expires after nonceTtlMs). */

@@ -1,9 +1,9 @@
-import { Instruct3Error, type ErrorDetails } from '../util/errors.ts'
+import { Instruct3Error, type ErrorCode, type ErrorDetails } from '../util/errors.ts'
 
 /** An Instruct3Error that also says which HTTP status the API answers with (always 4xx for bad input). */
 export class ApiError extends Instruct3Error {
   readonly status: number
-  constructor(status: number, message: string, opts: { code?: string; details?: ErrorDetails } = {}) {
+  constructor(status: number, message: string, opts: { code?: ErrorCode; details?: ErrorDetails } = {}) {
     super(message, { code: opts.code ?? `E${status}`, details: opts.details ?? {} })
     this.status = status
   }

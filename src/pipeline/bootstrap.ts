@@ -28,9 +28,9 @@ const DEFAULT_RESAMPLES = 2000
 export function bootstrapInterval(n: number, stat: (rows: number[]) => number, opts: BootstrapOptions = {}): Interval {
   const resamples = opts.resamples ?? DEFAULT_RESAMPLES
   const level = opts.level ?? 0.95
-  if (!Number.isInteger(n) || n < 1) throw new Instruct3Error(`bootstrap needs at least one prompt, got ${n}`, { code: 'EEVAL', details: { field: 'prompts' } })
-  if (!Number.isInteger(resamples) || resamples < 10) throw new Instruct3Error(`resamples must be an integer >= 10, got ${resamples}`, { code: 'EEVAL', details: { field: 'resamples' } })
-  if (!(level > 0 && level < 1)) throw new Instruct3Error(`level must be in (0, 1), got ${level}`, { code: 'EEVAL', details: { field: 'level' } })
+  if (!Number.isInteger(n) || n < 1) throw new Instruct3Error(`bootstrap needs at least one prompt, got ${n}`, { code: 'EDATA', details: { field: 'prompts' } })
+  if (!Number.isInteger(resamples) || resamples < 10) throw new Instruct3Error(`resamples must be an integer >= 10, got ${resamples}`, { code: 'ECONFIG', details: { field: 'resamples' } })
+  if (!(level > 0 && level < 1)) throw new Instruct3Error(`level must be in (0, 1), got ${level}`, { code: 'ECONFIG', details: { field: 'level' } })
   const all = Array.from({ length: n }, (_, i) => i)
   const value = stat(all)
   const rng = createRng(opts.seed ?? 1)
@@ -53,10 +53,10 @@ export function quantile(sorted: ArrayLike<number>, q: number): number {
 }
 
 function checkPaired(a: Rows, b: Rows, what: string): void {
-  if (a.length !== b.length) throw new Instruct3Error(`${what}: ${a.length} prompts vs ${b.length}`, { code: 'EEVAL', details: { field: 'prompts' } })
+  if (a.length !== b.length) throw new Instruct3Error(`${what}: ${a.length} prompts vs ${b.length}`, { code: 'EDATA', details: { field: 'prompts' } })
   a.forEach((row, i) => {
     if (row.length === 0 || row.length !== b[i].length)
-      throw new Instruct3Error(`${what}: prompt ${i} has ${row.length} vs ${b[i].length} samples`, { code: 'EEVAL', details: { field: `samples[${i}]` } })
+      throw new Instruct3Error(`${what}: prompt ${i} has ${row.length} vs ${b[i].length} samples`, { code: 'EDATA', details: { field: `samples[${i}]` } })
   })
 }
 

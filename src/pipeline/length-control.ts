@@ -66,10 +66,10 @@ export function lengthControlledWinRate(outcome: Rows, policyLen: Rows, baseline
   const rowOf: number[][] = []
   outcome.forEach((row, i) => {
     if (policyLen[i]?.length !== row.length || baselineLen[i]?.length !== row.length)
-      throw new Instruct3Error(`length-controlled win rate: prompt ${i} has ${row.length} outcomes but ${policyLen[i]?.length} / ${baselineLen[i]?.length} lengths`, { code: 'EEVAL', details: { field: `lengths[${i}]` } })
+      throw new Instruct3Error(`length-controlled win rate: prompt ${i} has ${row.length} outcomes but ${policyLen[i]?.length} / ${baselineLen[i]?.length} lengths`, { code: 'EDATA', details: { field: `lengths[${i}]` } })
     rowOf.push([])
     row.forEach((v, s) => {
-      if (!(v >= 0 && v <= 1)) throw new Instruct3Error(`outcome must be in [0, 1], got ${v}`, { code: 'EEVAL', details: { field: `outcome[${i}][${s}]` } })
+      if (!(v >= 0 && v <= 1)) throw new Instruct3Error(`outcome must be in [0, 1], got ${v}`, { code: 'EDATA', details: { field: `outcome[${i}][${s}]` } })
       rowOf[i].push(y.length)
       y.push(v)
       d.push(policyLen[i][s] - baselineLen[i][s])

@@ -82,9 +82,7 @@ export function rewardShape(groups: Group[], batchSize: number, nCtx: number): R
  * The shapes of a run's batches. Shared prefix: two shapes by the longest response of a group, one
  * whose Tr fits 90% of the groups and one for the rest, because responses are short next to their
  * prompts and a few long ones (hex-heavy answers) would otherwise pad every batch to their length and
- * eat the gain. (A third shape split at the median made batches of one task each, short labels apart
- * from summaries; over three seeds the demo's reward model averaged 0.72 with it, 0.73 with this split
- * and 0.74 with full sequences, all within the seed noise.) Sorted by Tr; a group belongs to the first
+ * eat the gain (docs/rlhf.md has what other splits measured). Sorted by Tr; a group belongs to the first
  * shape whose Tr fits it. When full sequences would forward fewer
  * tokens over an epoch (hh-rlhf: K = 2, long responses), one full-sequence shape (`T`) instead.
  */

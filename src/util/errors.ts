@@ -2,6 +2,10 @@
  * The one error type instruct3 throws for bad input and failed operations (viem style):
  * a short message for people, plus `details` naming the file, line, field or tensor involved.
  */
+import type { ErrorCode } from './error-codes.ts'
+
+export type { ErrorCode } from './error-codes.ts'
+
 export type ErrorDetails = {
   file?: string
   line?: number
@@ -13,9 +17,9 @@ export class Instruct3Error extends Error {
   override name = 'Instruct3Error'
   readonly shortMessage: string
   readonly details: ErrorDetails
-  readonly code: string
+  readonly code: ErrorCode
 
-  constructor(shortMessage: string, opts: { code?: string; details?: ErrorDetails; cause?: unknown } = {}) {
+  constructor(shortMessage: string, opts: { code?: ErrorCode; details?: ErrorDetails; cause?: unknown } = {}) {
     const details = opts.details ?? {}
     const where = formatWhere(details)
     super(where ? `${where}: ${shortMessage}` : shortMessage, { cause: opts.cause })

@@ -82,5 +82,6 @@ test('the pipeline starts from a Hugging Face GPT-2 folder; SFT on it lowers the
     .filter((row) => typeof row['eval/loss'] === 'number')
     .map((row) => row['eval/loss'])
   assert.ok(evals.length >= 2, `${evals.length} evaluations`)
+  t.diagnostic(`SFT eval loss ${evals.map((l) => l.toFixed(3)).join(' -> ')}`)
   assert.ok(evals[evals.length - 1] < evals[0] - 0.5, `eval loss ${evals[0].toFixed(3)} -> ${evals[evals.length - 1].toFixed(3)}`)
 })

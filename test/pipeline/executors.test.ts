@@ -94,6 +94,7 @@ test('the pipeline as local jobs reproduces and verifies; in-process, local and 
   assert.deepEqual(Object.keys(byLocal), ['data', 'pretrain', 'fit', 'sft'])
   assert.deepEqual(byInproc, byLocal)
   assert.deepEqual(byBacalhau, byLocal)
-  // inputs name the earlier stage's output, the same way for every executor
+  // inputs name the earlier stage's output, the same way for every executor; the shared data is an external input, by CID
+  assert.ok('shared-data' in byLocal.data.inputs, Object.keys(byLocal.data.inputs).join(', '))
   assert.ok('from:pretrain/model' in byLocal.sft.inputs, Object.keys(byLocal.sft.inputs).join(', '))
 })

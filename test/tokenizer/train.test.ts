@@ -95,7 +95,7 @@ test('a trained tokenizer compresses its corpus and round-trips it', async () =>
   assert.equal(tok.decode(ids), text)
 })
 
-// Speed is measured by the benchmark (src/tokenizer/bench.ts), not asserted here: timed tests fail on busy machines.
+// Speed is measured by the benchmark (bench/tokenizer.ts), not asserted here: timed tests fail on busy machines.
 test('training on 1 MB reaches vocab 2048 (the incremental trainer scales past toy sizes)', async () => {
   const rand = rng(11)
   const syll = ['ka', 'to', 'ri', 'men', 'sol', 'idi', 'ty', 'eth', 'er', 'eum', 'ch', 'ain', 'x', 'q', 'z', '0x', '12', 'ü']

@@ -10,53 +10,9 @@ import { Instruct3Error } from '../../util/errors.ts'
 import { dataDir } from '../../util/paths.ts'
 import { createProgress } from '../../util/progress.ts'
 
-/** viem and the chain modules the actions use, imported on first use. */
-async function importChainLib() {
-  const [
-    { erc20Abi, formatUnits, getAddress, isAddress, parseUnits },
-    { startAnvil },
-    { accountFromKey, createChainClients, DEV_ROLES, devAccount },
-    { createChainContext, sendTx },
-    { deployContracts },
-    { deploymentPath, readDeployment, writeDeployment },
-    { campaignCount, checkAmount, closeCampaign, createCampaign, fundCampaign, getCampaign, getPosition, joinCampaign, withdrawPay, withdrawStake },
-    { readBatchFile },
-    { settleBatch },
-    { signFraudProof, slashLabeler },
-    { getLabelerOnchainStatus },
-    { testTokenAbi },
-  ] = await Promise.all([
-    import('viem'),
-    import('../../chain/anvil.ts'),
-    import('../../chain/client.ts'),
-    import('../../chain/context.ts'),
-    import('../../chain/deploy.ts'),
-    import('../../chain/deployment.ts'),
-    import('../../chain/campaign.ts'),
-    import('../../chain/batch.ts'),
-    import('../../chain/settle.ts'),
-    import('../../chain/fraud.ts'),
-    import('../../chain/status.ts'),
-    import('../../chain/generated/index.ts'),
-  ])
-  return {
-    erc20Abi, formatUnits, getAddress, isAddress, parseUnits,
-    startAnvil,
-    accountFromKey, createChainClients, DEV_ROLES, devAccount,
-    createChainContext, sendTx,
-    deployContracts,
-    deploymentPath, readDeployment, writeDeployment,
-    campaignCount, checkAmount, closeCampaign, createCampaign, fundCampaign, getCampaign, getPosition, joinCampaign, withdrawPay, withdrawStake,
-    readBatchFile,
-    settleBatch,
-    signFraudProof, slashLabeler,
-    getLabelerOnchainStatus,
-    testTokenAbi,
-  }
-}
-type ChainLib = Awaited<ReturnType<typeof importChainLib>>
-let chainLibPromise: Promise<ChainLib> | undefined
-const chainLib = (): Promise<ChainLib> => (chainLibPromise ??= importChainLib())
+/** viem's helpers, the chain area's API and the contracts' ABIs, imported on first use (`--help` stays fast). */
+const chainLib = async () => ({ ...(await import('viem')), ...(await import('../../chain/index.ts')), ...(await import('../../chain/generated/index.ts')) })
+type ChainLib = Awaited<ReturnType<typeof chainLib>>
 
 type Role = 'requester' | 'oracle' | 'labeler'
 type ChainOpts = { dataDir?: string; deployment?: string; rpc?: string; key?: string; devAccount?: string; json?: boolean }

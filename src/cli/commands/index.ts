@@ -7,6 +7,7 @@ import { register as chain } from './chain.ts'
 import { register as job } from './job.ts'
 import { register as data } from './data.ts'
 import { register as pipeline } from './pipeline.ts'
+import { register as train } from './train.ts'
 import { register as tokenizer } from './tokenizer.ts'
 
-export const commands: Array<(program: Command) => void> = [data, tokenizer, model, pipeline, store, label, chain, job]
+export const commands: Array<(program: Command) => void> = [data, tokenizer, train, model, pipeline, store, label, chain, job]

@@ -2,15 +2,14 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
-import { readJsonl } from '../util/jsonl.ts'
-import { packageRoot, sharedDataDir } from '../util/paths.ts'
-import { loadTokenizer } from './files.ts'
-import { trainBpe } from './train.ts'
-import type { Tokenizer } from './types.ts'
+import { readJsonl } from '../src/util/jsonl.ts'
+import { packageRoot, sharedDataDir } from '../src/util/paths.ts'
+import { loadTokenizer } from '../src/tokenizer/files.ts'
+import { trainBpe } from '../src/tokenizer/train.ts'
+import type { Tokenizer } from '../src/tokenizer/types.ts'
 
 /**
- * Tokenizer benchmark: `node src/tokenizer/bench.ts [--mb 20] [--vocab 8192]` (or, once registered,
- * `npm run bench -- tokenizer`). Trains on the first N MB of text from ../shared/data (string
+ * Tokenizer benchmark: `npm run bench -- tokenizer [--mb 20] [--vocab 8192]`. Trains on the first N MB of text from ../shared/data (string
  * fields of every JSONL row) and times training and encoding, single-threaded.
  */
 export async function run(args: string[]): Promise<void> {
