@@ -31,8 +31,11 @@ export type PipelineConfig = {
   pretrain: { steps: number; batchSize: number; lr: number; minLr: number; warmup: number; evalEvery: number; checkpointEvery: number; evalBatches: number; seed: number; maxDocs: number }
   /** selectPrompts/selectNewTokens: validation prompts and tokens per prompt when SFT selects its checkpoint by reward. */
   sft: { epochs: number; batchSize: number; lr: number; minLr: number; warmup: number; evalEvery: number; checkpointEvery: number; maxDemonstrations: number; maxEvalDemonstrations: number; selectByReward: boolean; selectPrompts: number; selectNewTokens: number }
-  /** One SFT sample added to every web3 comparison (ranked with the wrong answers) before the reward models and DPO. */
-  samples: { enabled: boolean; maxNewTokens: number }
+  /**
+   * perPrompt SFT samples added to every web3 comparison (ranked with the wrong answers) before the reward
+   * models and DPO; with >= 2, a row ranking them among themselves by closeness to the reference (samples.ts).
+   */
+  samples: { enabled: boolean; maxNewTokens: number; perPrompt: number }
   reward: { epochs: number; batchSize: number; lr: number; minLr: number; warmup: number; evalEvery: number; checkpointEvery: number; mode: 'listwise' | 'pairwise'; maxComparisons: number }
   /** A second reward model, trained on the other half of the comparisons with another seed: the judge. */
   judge: { seed: number }
@@ -66,7 +69,7 @@ export function defaultPipelineConfig(): PipelineConfig {
     model: { nCtx: 256, nEmbd: 256, nLayer: 4, nHead: 4, dropout: 0 },
     pretrain: { steps: 2000, batchSize: 16, lr: 2e-3, minLr: 2e-4, warmup: 100, evalEvery: 200, checkpointEvery: 200, evalBatches: 8, seed: 1, maxDocs: 0 },
     sft: { epochs: 2, batchSize: 16, lr: 5e-4, minLr: 5e-5, warmup: 10, evalEvery: 20, checkpointEvery: 50, maxDemonstrations: 0, maxEvalDemonstrations: 0, selectByReward: false, selectPrompts: 16, selectNewTokens: 32 },
-    samples: { enabled: true, maxNewTokens: 32 },
+    samples: { enabled: true, maxNewTokens: 32, perPrompt: 2 },
     reward: { epochs: 2, batchSize: 4, lr: 3e-4, minLr: 3e-5, warmup: 5, evalEvery: 25, checkpointEvery: 50, mode: 'listwise', maxComparisons: 0 },
     judge: { seed: 7 },
     hh: { enabled: true, epochs: 1, batchSize: 8, lr: 3e-4, minLr: 3e-5, warmup: 5, evalEvery: 0, checkpointEvery: 50, maxComparisons: 0 },
@@ -97,7 +100,7 @@ export function demoConfig(): PipelineConfig {
     model: { nCtx: 128, nEmbd: 64, nLayer: 2, nHead: 2, dropout: 0 },
     pretrain: { ...c.pretrain, steps: 550, batchSize: 16, lr: 4e-3, minLr: 4e-4, warmup: 40, evalEvery: 100, checkpointEvery: 100 },
     sft: { ...c.sft, epochs: 2, batchSize: 16, lr: 2e-3, minLr: 2e-4, maxDemonstrations: 1200 },
-    samples: { enabled: true, maxNewTokens: 24 },
+    samples: { enabled: true, maxNewTokens: 24, perPrompt: 2 },
     reward: { ...c.reward, epochs: 1, batchSize: 8, lr: 1e-3, minLr: 1e-4, maxComparisons: 1000 },
     hh: { ...c.hh, epochs: 1, batchSize: 8, lr: 1e-3, minLr: 1e-4, maxComparisons: 800 },
     ppo: { iterations: 16, rolloutBatch: 16, miniBatch: 8, ppoEpochs: 2, maxNewTokens: 24, maxPrompts: 256, policyLr: 2e-4, kl: { coef: 0.1, estimator: 'k1' } },

@@ -12,6 +12,7 @@ import type { PipelineConfig } from './config.ts'
 import { defaultPpoConfig } from '../train/ppo-config.ts'
 import { fromHfConfig } from '../model/config.ts'
 import { out, sha, type Ctx, type StageDef, type StageResult } from './stage.ts'
+import { splitRankingRows } from './ranking-rows.ts'
 
 /** The stage whose model the others start from: `base` (a pretrained model) when it ran, else `pretrain`. */
 const lm = (ctx: Ctx): 'base' | 'pretrain' => (ctx.records.has('base') ? 'base' : 'pretrain')
@@ -79,9 +80,11 @@ async function rewardStage(ctx: Ctx, dir: string, init: RewardStageInit): Promis
  * Each takes a subset stratified by task, capped by its config.
  */
 function comparisonsFor<T extends { task?: string; id?: string }>(which: 'reward' | 'judge' | 'dpo', rows: T[], cfg: PipelineConfig): T[] {
-  if (which === 'dpo') return stratified(rows, cfg.dpo.maxComparisons)
-  const half = rows.filter((r) => (parseInt(sha(r.id ?? JSON.stringify(r)).slice(0, 8), 16) % 2 === 0) === (which === 'reward'))
-  return stratified(half, cfg.reward.maxComparisons)
+  // a row ranking a comparison's SFT samples (samples.ts) goes with its comparison and does not count against the cap
+  const { main, follow } = splitRankingRows(rows)
+  if (which === 'dpo') return follow(stratified(main, cfg.dpo.maxComparisons))
+  const half = main.filter((r) => (parseInt(sha(r.id ?? JSON.stringify(r)).slice(0, 8), 16) % 2 === 0) === (which === 'reward'))
+  return follow(stratified(half, cfg.reward.maxComparisons))
 }
 
 /** The web3 comparisons the reward models and DPO learn from: with SFT samples when that stage ran. */
@@ -239,6 +242,7 @@ export const STAGES: StageDef[] = [
     outputs: ['train', 'val'],
     ...training(1),
     // the selection of comparisons depends on the learners' caps
+    version: 2,
     config: (c) => ({ ...c.samples, seed: c.seed, reward: c.reward.maxComparisons, dpo: c.dpo.maxComparisons }),
     async run(ctx, dir) {
       const { addPolicySamples } = await import('./samples.ts')
@@ -252,9 +256,9 @@ export const STAGES: StageDef[] = [
         { rows: all.filter((r) => used.has(r)), to: join(dir, 'comparisons.train.jsonl') },
         { rows: await loadComparisons(join(tasks, 'val', 'comparisons.jsonl')), to: join(dir, 'comparisons.val.jsonl') },
       ]
-      const r = await addPolicySamples({ policyDir: out(ctx, 'sft', 'model'), sets, maxNewTokens: ctx.cfg.samples.maxNewTokens, seed: ctx.cfg.seed })
-      ctx.log(`samples: ${r.added} SFT samples added to ${r.comparisons} comparisons (${r.emptyOrDuplicate} empty, duplicate or too long, left out), ${r.meanTokens.toFixed(1)} tokens on average`)
-      return { outputs: { train: sets[0].to, val: sets[1].to }, metrics: { added: r.added, comparisons: r.comparisons, mean_tokens: r.meanTokens } }
+      const r = await addPolicySamples({ policyDir: out(ctx, 'sft', 'model'), sets, maxNewTokens: ctx.cfg.samples.maxNewTokens, perPrompt: ctx.cfg.samples.perPrompt, seed: ctx.cfg.seed })
+      ctx.log(`samples: ${r.added} SFT samples added to ${r.comparisons} comparisons (${r.emptyOrDuplicate} empty, duplicate or too long, left out), ${r.meanTokens.toFixed(1)} tokens on average; ${r.rankingRows} rows rank samples among themselves (${r.tiedRankings} all tied, left out)`)
+      return { outputs: { train: sets[0].to, val: sets[1].to }, metrics: { added: r.added, comparisons: r.comparisons, mean_tokens: r.meanTokens, ranking_rows: r.rankingRows } }
     },
   },
   ...(['reward', 'judge'] as const).map(
