@@ -43,8 +43,12 @@ export type PipelineConfig = {
   hh: { enabled: boolean; epochs: number; batchSize: number; lr: number; minLr: number; warmup: number; evalEvery: number; checkpointEvery: number; maxComparisons: number }
   /** Which RL step(s) to run after the reward model. */
   rl: 'ppo' | 'dpo' | 'both'
-  /** PPO's settings (checked by the trainer's `checkPpoSettings`, defaults in train/ppo-config.ts) and how many prompts it draws from. */
-  ppo: PpoSettingsPatch & { maxPrompts: number }
+  /**
+   * PPO's settings (checked by the trainer's `checkPpoSettings`, defaults in train/ppo-config.ts), how many
+   * prompts it draws from, and `zeroScore`: the ablation where every reward-model score is 0, so only the
+   * KL penalty and the pretraining mix move the policy.
+   */
+  ppo: PpoSettingsPatch & { maxPrompts: number; zeroScore?: boolean }
   dpo: { beta: number; steps: number; batchPairs: number; lr: number; minLr: number; warmup: number; evalEvery: number; checkpointEvery: number; maxComparisons: number; maxEvalComparisons: number }
   /**
    * swcChoice: also score every SWC label's likelihood per held-out contract (33 forward passes each).
@@ -74,7 +78,8 @@ export function defaultPipelineConfig(): PipelineConfig {
     judge: { seed: 7 },
     hh: { enabled: true, epochs: 1, batchSize: 8, lr: 3e-4, minLr: 3e-5, warmup: 5, evalEvery: 0, checkpointEvery: 50, maxComparisons: 0 },
     rl: 'both',
-    ppo: { maxPrompts: 512 },
+    // adaptive KL toward a few nats (Ziegler et al.'s controller; horizon scaled to our runs of a few thousand episodes)
+    ppo: { maxPrompts: 512, kl: { coef: 0.05, estimator: 'k1', adaptive: { target: 4, horizon: 1024 } }, missingEosPenalty: 1 },
     dpo: { beta: 0.1, steps: 200, batchPairs: 8, lr: 1e-4, minLr: 1e-5, warmup: 5, evalEvery: 50, checkpointEvery: 50, maxComparisons: 0, maxEvalComparisons: 0 },
     // >= 300 held-out prompts x 4 samples: a win rate's 95% interval is then about +-0.03 (issue 18)
     eval: { maxPrompts: 320, maxNewTokens: 48, swcChoice: true, samplesPerPrompt: 4, resamples: 2000, missingEosPenalty: 0 },
@@ -103,7 +108,9 @@ export function demoConfig(): PipelineConfig {
     samples: { enabled: true, maxNewTokens: 24, perPrompt: 2 },
     reward: { ...c.reward, epochs: 1, batchSize: 8, lr: 1e-3, minLr: 1e-4, maxComparisons: 1000 },
     hh: { ...c.hh, epochs: 1, batchSize: 8, lr: 1e-3, minLr: 1e-4, maxComparisons: 800 },
-    ppo: { iterations: 16, rolloutBatch: 16, miniBatch: 8, ppoEpochs: 2, maxNewTokens: 24, maxPrompts: 256, policyLr: 2e-4, kl: { coef: 0.1, estimator: 'k1' } },
+    // the trainer's ratios (64 episodes, 8 minibatches, one epoch): 8 iterations make the same 64 updates as the
+    // earlier 16 x (16 episodes, 2 epochs of 2 minibatches), on twice the episodes. Not yet chosen by the new evaluation.
+    ppo: { iterations: 8, rolloutBatch: 64, miniBatch: 8, ppoEpochs: 1, maxNewTokens: 24, maxPrompts: 256, policyLr: 2e-4, kl: { coef: 0.1, estimator: 'k1', adaptive: { target: 4, horizon: 512 } }, missingEosPenalty: 1 },
     dpo: { ...c.dpo, steps: 30, lr: 5e-4, minLr: 5e-5, evalEvery: 10, maxComparisons: 80, maxEvalComparisons: 64 },
     // swcChoice adds about 2 minutes here
     // fewer prompts and samples than the default to stay within the demo's time; the report's intervals show the cost
@@ -141,8 +148,9 @@ export function mergeConfig(base: PipelineConfig, patch: unknown, file?: string)
   ]
   for (const [field, v, allowed] of enums)
     if (!allowed.includes(v)) throw new Instruct3Error(`must be one of ${allowed.join(', ')}`, { code: 'ECONFIG', details: { file, field } })
-  const { maxPrompts, ...ppo } = merged.ppo
+  const { maxPrompts, zeroScore, ...ppo } = merged.ppo
   if (typeof maxPrompts !== 'number') throw new Instruct3Error(`expected number, got ${typeof maxPrompts}`, { code: 'ECONFIG', details: { file, field: 'ppo.maxPrompts' } })
+  if (zeroScore !== undefined && typeof zeroScore !== 'boolean') throw new Instruct3Error(`expected boolean, got ${typeof zeroScore}`, { code: 'ECONFIG', details: { file, field: 'ppo.zeroScore' } })
   checkPpoSettings(ppo, 'ppo', file)
   try {
     checkEvalSettings(merged.eval, 'eval.')

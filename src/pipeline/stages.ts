@@ -76,15 +76,16 @@ async function rewardStage(ctx: Ctx, dir: string, init: RewardStageInit): Promis
 
 /**
  * The training comparisons one learner sees: the policy's reward model and the judge get disjoint
- * halves (by a hash of the id), so the judge was not used to train the policy; DPO draws from all.
- * Each takes a subset stratified by task, capped by its config.
+ * halves (by a hash of the id), so the judge was not used to train the policy; DPO draws from the
+ * reward model's half, so PPO and DPO learn from the same comparisons. Each takes a subset stratified by
+ * task, capped by its config.
  */
-function comparisonsFor<T extends { task?: string; id?: string }>(which: 'reward' | 'judge' | 'dpo', rows: T[], cfg: PipelineConfig): T[] {
+export function comparisonsFor<T extends { task?: string; id?: string }>(which: 'reward' | 'judge' | 'dpo', rows: T[], cfg: PipelineConfig): T[] {
   // a row ranking a comparison's SFT samples (samples.ts) goes with its comparison and does not count against the cap
   const { main, follow } = splitRankingRows(rows)
-  if (which === 'dpo') return follow(stratified(main, cfg.dpo.maxComparisons))
-  const half = main.filter((r) => (parseInt(sha(r.id ?? JSON.stringify(r)).slice(0, 8), 16) % 2 === 0) === (which === 'reward'))
-  return follow(stratified(half, cfg.reward.maxComparisons))
+  // DPO learns from the policy reward model's half, so it sees no comparison PPO's reward model did not (the judge's half stays unseen by both)
+  const half = main.filter((r) => (parseInt(sha(r.id ?? JSON.stringify(r)).slice(0, 8), 16) % 2 === 0) === (which !== 'judge'))
+  return follow(stratified(half, which === 'dpo' ? cfg.dpo.maxComparisons : cfg.reward.maxComparisons))
 }
 
 /** The web3 comparisons the reward models and DPO learn from: with SFT samples when that stage ran. */

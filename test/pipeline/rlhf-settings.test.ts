@@ -1,0 +1,59 @@
+// The RL settings of issue 18, as mechanics (whether they help is measured by the evaluation, see
+// docs/rlhf.md): PPO's defaults follow InstructGPT's ratios, the pipeline's configs use an adaptive KL
+// toward a few nats and a missing-EOS penalty, DPO learns from the PPO reward model's half of the
+// comparisons (never the judge's), and the score-0 ablation rewards nothing but keeps the value init.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { defaultPpoConfig, checkPpoSettings } from '../../src/train/ppo-config.ts'
+import { defaultPipelineConfig, demoConfig, mergeConfig } from '../../src/pipeline/config.ts'
+import { comparisonsFor } from '../../src/pipeline/stages.ts'
+import { rewardSource } from '../../src/pipeline/rl-stages.ts'
+import { SAMPLE_RANKING_SUFFIX } from '../../src/pipeline/ranking-rows.ts'
+
+test('PPO defaults: >= 64 episodes per rollout, one epoch, 8 updates per rollout batch (InstructGPT: 512 / 64)', () => {
+  assert.ok(defaultPpoConfig.rolloutBatch >= 64)
+  assert.equal(defaultPpoConfig.ppoEpochs, 1)
+  assert.equal(defaultPpoConfig.rolloutBatch % defaultPpoConfig.miniBatch, 0)
+  assert.equal((defaultPpoConfig.rolloutBatch / defaultPpoConfig.miniBatch) * defaultPpoConfig.ppoEpochs, 8)
+})
+
+test('pipeline configs: PPO with the same ratios, adaptive KL toward a few nats, a missing-EOS penalty; all pass the trainer check', () => {
+  for (const cfg of [defaultPipelineConfig(), demoConfig()]) {
+    const { maxPrompts: _m, zeroScore: _z, ...ppo } = cfg.ppo
+    checkPpoSettings(ppo)
+    const rollout = ppo.rolloutBatch ?? defaultPpoConfig.rolloutBatch
+    assert.ok(rollout >= 64, `${cfg.name} rollout ${rollout}`)
+    assert.equal(ppo.ppoEpochs ?? defaultPpoConfig.ppoEpochs, 1)
+    const target = ppo.kl?.adaptive?.target
+    assert.ok(target !== undefined && target >= 1 && target <= 10, `${cfg.name} KL target ${target}`)
+    assert.ok((ppo.missingEosPenalty ?? 0) > 0, `${cfg.name} missing-EOS penalty`)
+  }
+  assert.equal(mergeConfig(demoConfig(), { ppo: { zeroScore: true, ptxCoef: 0 } }).ppo.zeroScore, true)
+  assert.throws(() => mergeConfig(demoConfig(), { ppo: { zeroScore: 'yes' } }), /ppo\.zeroScore/)
+})
+
+test('comparisonsFor: DPO draws from the reward model half only; the judge half is disjoint; ranking rows follow their comparison', () => {
+  const cfg = demoConfig()
+  const rows = Array.from({ length: 200 }, (_, i) => ({ id: `c${i}`, task: i % 2 ? 'a' : 'b' }))
+  const withRanking = rows.flatMap((r) => [r, { id: r.id + SAMPLE_RANKING_SUFFIX, task: r.task }])
+  const ids = (w: 'reward' | 'judge' | 'dpo') => new Set(comparisonsFor(w, withRanking, { ...cfg, reward: { ...cfg.reward, maxComparisons: 0 }, dpo: { ...cfg.dpo, maxComparisons: 0 } }).map((r) => r.id))
+  const reward = ids('reward')
+  const judge = ids('judge')
+  const dpo = ids('dpo')
+  assert.ok(reward.size > 100 && judge.size > 100, `${reward.size} / ${judge.size}`)
+  for (const id of judge) assert.ok(!reward.has(id) && !dpo.has(id), `${id} in the judge half and another learner's`)
+  assert.deepEqual([...dpo].sort(), [...reward].sort())
+  for (const id of reward) if (!id.endsWith(SAMPLE_RANKING_SUFFIX)) assert.ok(reward.has(id + SAMPLE_RANKING_SUFFIX))
+  // a cap counts comparisons, not their ranking rows
+  const capped = comparisonsFor('dpo', withRanking, { ...cfg, dpo: { ...cfg.dpo, maxComparisons: 10 } })
+  assert.equal(capped.filter((r) => !r.id.endsWith(SAMPLE_RANKING_SUFFIX)).length, 10)
+  assert.equal(capped.length, 20)
+})
+
+test('rewardSource: the score-0 ablation scores every response 0 and keeps the value model on the reward model', () => {
+  const on = rewardSource('/rm')
+  assert.deepEqual(on, { reward: { modelDir: '/rm' }, valueDir: '/rm' })
+  const off = rewardSource('/rm', true)
+  assert.ok('fn' in off.reward && off.reward.fn() === 0)
+  assert.equal(off.valueDir, '/rm')
+})
