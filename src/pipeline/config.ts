@@ -9,7 +9,7 @@ import { Instruct3Error } from '../util/errors.ts'
 import { dataDir, sharedDataDir } from '../util/paths.ts'
 import { DEFAULT_IMAGE } from '../jobs/stages.ts'
 import type { StageResources } from '../jobs/types.ts'
-import { parseCid } from './stage.ts'
+import { parseCid } from './cid.ts'
 import { checkEvalSettings } from './eval-config.ts'
 import { checkPpoSettings, type PpoSettingsPatch } from '../train/ppo-config.ts'
 

@@ -18,7 +18,7 @@ export type TokenScorer = ReturnType<typeof createScorer>
 import { tokenScore } from '../model/objectives.ts'
 import { createRng } from '../model/rng.ts'
 import { formatPrompt } from '../tokenizer/index.ts'
-import { loadPrompts, type PromptRecord } from '../data/formats.ts'
+import { loadComparisons, loadPrompts, type PromptRecord } from '../data/formats.ts'
 import { formatSwc, scoreSwc, type SwcLabel } from '../data/tasks/swc.ts'
 import { evaluateReward, type PairKindAccuracy, type TaskAccuracy } from '../train/reward.ts'
 import { tokenizeCorpus, sequentialWindows } from '../train/lmdata.ts'
@@ -93,7 +93,7 @@ export async function evaluate(cfg: EvalConfig): Promise<EvalReport> {
   const boot = { resamples: cfg.resamples ?? defaultEvalSettings.resamples, seed: cfg.seed }
   const report: EvalReport = { rewardModels: [], policies: [] }
   for (const [name, { dir, data }] of Object.entries(cfg.rewardModels)) {
-    const r = await evaluateReward(dir, data)
+    const r = await evaluateReward(dir, await loadComparisons(data))
     report.rewardModels.push({ name, dir, data, accuracy: r.accuracy, margin: r.margin, pairs: r.pairs, byKind: r.byKind, byTask: r.byTask })
   }
   // policies need a judge and prompts; scoring reward models alone needs neither

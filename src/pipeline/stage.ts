@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import { createHash } from 'node:crypto'
-import { CID } from 'multiformats/cid'
+import type { CID } from 'multiformats/cid'
 import type { StageResources, StageTimeouts } from '../jobs/types.ts'
 import type { RunManifestInit } from '../store/manifest.ts'
 import { writeFileAtomicSync } from '../util/atomic.ts'
@@ -166,12 +166,3 @@ export function stageManifest(
   }
 }
 
-/** A CID string (`bafy...`, `Qm...`), or undefined for anything else (a path). */
-export function parseCid(s: string): CID | undefined {
-  if (s.includes('/') || s.startsWith('.')) return undefined
-  try {
-    return CID.parse(s)
-  } catch {
-    return undefined
-  }
-}

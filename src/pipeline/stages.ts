@@ -11,6 +11,7 @@ import type { StageResources, StageTimeouts } from '../jobs/types.ts'
 import type { PipelineConfig } from './config.ts'
 import { defaultPpoConfig } from '../train/ppo-config.ts'
 import { fromHfConfig } from '../model/config.ts'
+import { comparisonRows, demonstrationRows } from './load.ts'
 import { out, sha, type Ctx, type StageDef, type StageResult } from './stage.ts'
 import { splitRankingRows } from './ranking-rows.ts'
 
@@ -59,9 +60,9 @@ async function rewardStage(ctx: Ctx, dir: string, init: RewardStageInit): Promis
   const st = init.settings
   const r = await trainReward({
     base: out(ctx, 'sft', 'model'),
-    train: subsetFile(init.rows, st.maxComparisons, join(dir, 'comparisons.train.jsonl')),
-    val: init.val,
-    demonstrations: init.demonstrations,
+    train: await comparisonRows(subsetFile(init.rows, st.maxComparisons, join(dir, 'comparisons.train.jsonl'))),
+    val: await comparisonRows(init.val),
+    demonstrations: init.demonstrations ? await demonstrationRows(init.demonstrations) : undefined,
     outDir: dir,
     mode: st.mode,
     batchSize: st.batchSize,
@@ -223,8 +224,8 @@ export const STAGES: StageDef[] = [
       const s = ctx.cfg.sft
       const r = await trainSft({
         base: out(ctx, lm(ctx), 'model'),
-        train,
-        val: subsetFile(await readRows<{ task?: string }>(join(tasks, 'val', 'demonstrations.jsonl')), s.maxEvalDemonstrations, join(dir, 'demonstrations.val.jsonl')),
+        train: await demonstrationRows(train),
+        val: await demonstrationRows(subsetFile(await readRows<{ task?: string }>(join(tasks, 'val', 'demonstrations.jsonl')), s.maxEvalDemonstrations, join(dir, 'demonstrations.val.jsonl'))),
         outDir: dir,
         epochs: s.epochs,
         batchSize: s.batchSize,
@@ -337,8 +338,8 @@ export const STAGES: StageDef[] = [
       const d = ctx.cfg.dpo
       const r = await trainDpo({
         policyDir: out(ctx, 'sft', 'model'),
-        comparisons: train,
-        evalComparisons: valFile,
+        comparisons: await comparisonRows(train),
+        evalComparisons: await comparisonRows(valFile),
         outDir: dir,
         beta: d.beta,
         batchPairs: d.batchPairs,

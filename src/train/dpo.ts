@@ -20,7 +20,8 @@ import { dpoObjective, tokenScore, type Objective } from '../model/objectives.ts
 import type { HostParams } from '../model/gpt.ts'
 import { createRng } from '../model/rng.ts'
 import { loadTokenizer, formatExample, checkTokenizerMatches, type Tokenizer } from '../tokenizer/index.ts'
-import { loadComparisons, comparisonPairs, type Comparison } from '../data/formats.ts'
+import { comparisonPairs, type Comparison } from '../data/formats.ts'
+import type { Rows } from './rows.ts'
 import { defaultLoopConfig, runTrainingLoop, type LoopConfig, type LoopResult } from './loop.ts'
 import { bucketLength, lmBatch, shuffled, type Example } from './collate.ts'
 
@@ -29,10 +30,10 @@ export type DpoConfig = {
   policyDir: string
   /** Frozen reference (default: policyDir, as in the DPO paper). */
   refDir?: string
-  /** Comparisons JSONL file (InstructGPT form or {prompt, chosen, rejected}) or loaded rows. */
-  comparisons: string | Comparison[]
+  /** Comparisons (InstructGPT form, or {prompt, chosen, rejected} as the loader reads it), and their file. */
+  comparisons: Rows<Comparison>
   /** Held-out comparisons for `eval/rewards/*`. */
-  evalComparisons?: string | Comparison[]
+  evalComparisons?: Rows<Comparison>
   outDir: string
   /** DPO temperature (TRL's default 0.1). */
   beta: number
@@ -66,7 +67,7 @@ const dpoTrlObjective: Objective = (p, b, c, key) => {
 }
 
 /** All untied (chosen, rejected) pairs of the comparisons, in the chat template. */
-export function dpoPairs(tok: Tokenizer, rows: Comparison[], nCtx: number, file?: string): Pair[] {
+export function dpoPairs(tok: Tokenizer, rows: readonly Comparison[], nCtx: number, file?: string): Pair[] {
   const out: Pair[] = []
   rows.forEach((c, i) => {
     for (const [w, l] of comparisonPairs(c)) {
@@ -154,13 +155,11 @@ export async function trainDpo(input: DpoInput): Promise<DpoResult> {
   const ref = refDir === cfg.policyDir ? policy : loadModelWithTokenizer(refDir, 'reference').ck
   if (refDir !== cfg.policyDir && loadTokenizer(refDir).fingerprint !== tok.fingerprint)
     throw new Instruct3Error('the reference model uses a different tokenizer than the policy', { code: 'ETOKENIZER_MISMATCH', details: { file: refDir } })
-  const load = async (src: string | Comparison[]) => (typeof src === 'string' ? loadComparisons(src) : src)
   const nCtx = Math.min(policy.config.nCtx, ref.config.nCtx)
-  const trainRows = await load(cfg.comparisons)
-  const pairs = dpoPairs(tok, trainRows, nCtx, typeof cfg.comparisons === 'string' ? cfg.comparisons : undefined)
+  const pairs = dpoPairs(tok, cfg.comparisons.rows, nCtx, cfg.comparisons.file)
   if (pairs.length === 0) throw new Instruct3Error('no untied pairs in the comparisons (every ranking is a full tie)', { code: 'EEMPTY' })
   const evalPairs = cfg.evalComparisons
-    ? dpoPairs(tok, await load(cfg.evalComparisons), nCtx, typeof cfg.evalComparisons === 'string' ? cfg.evalComparisons : undefined)
+    ? dpoPairs(tok, cfg.evalComparisons.rows, nCtx, cfg.evalComparisons.file)
     : []
   const B = Math.min(cfg.batchPairs, pairs.length)
   const maxLen = Math.max(...[...pairs, ...evalPairs].flatMap((p) => [p.chosen.ids.length, p.rejected.ids.length]))

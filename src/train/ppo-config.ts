@@ -4,6 +4,8 @@
  */
 import { checkSettings } from '../util/settings.ts'
 import type { MetricsRow } from './metrics.ts'
+import type { Rows } from './rows.ts'
+import type { PromptRecord } from '../data/formats.ts'
 import type { KlEstimator } from './rl/kl.ts'
 import { defaultGuardConfig, type GuardConfig } from './rl/guards.ts'
 
@@ -17,8 +19,8 @@ export type PpoConfig = {
   reward: RewardSource
   /** Value model init (default: the reward model's directory; with a scripted reward, the policy plus a zero head). */
   valueDir?: string
-  /** Prompts as token ids (already in the chat template), or a prompts JSONL wrapped in the chat template. */
-  prompts: number[][] | string
+  /** Prompts as token ids (already in the chat template), or prompt rows (and their file) to wrap in it. */
+  prompts: number[][] | Rows<PromptRecord>
   /** Pretraining token stream for the ptx loss (none: plain PPO). */
   ptxTokens?: Int32Array
   outDir: string

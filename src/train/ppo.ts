@@ -16,6 +16,8 @@
  *     (`ppoValueObjective`);
  *  5. KL controller update (fixed, or Ziegler's adaptive one), metrics row, guard rails, checkpoint.
  *
+ * In code: `setupPpo` (load, check, resume, engine objects), `rolloutPpo` (steps 1-3), `updatePpo` (step 4),
+ * `iterationRow` (step 5's metrics); `trainPpo` runs them in a loop with the checkpoints and guard rails.
  * Metrics use TRL's names (see docs/rlhf.md); checkpoints (policy + value + optimizer moments + state)
  * are written atomically each `checkpointEvery` iterations and a rerun resumes from the last one.
  */
@@ -33,7 +35,6 @@ import type { GPTConfig } from '../model/config.ts'
 import type { HostParams, Params } from '../model/gpt.ts'
 import { createRng, type Rng } from '../model/rng.ts'
 import { loadTokenizer, formatPrompt, type Tokenizer } from '../tokenizer/index.ts'
-import { loadPrompts } from '../data/formats.ts'
 import { createMetricsLog, type MetricsRow } from './metrics.ts'
 import { defaultPpoConfig, type PpoConfig } from './ppo-config.ts'
 import { bucketLength, scoreBatch, shuffled } from './collate.ts'
@@ -97,7 +98,11 @@ function headParams(ck: LoadedCheckpoint, what: string): HostParams {
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0)
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0)
 
-export async function trainPpo(input: PpoInput): Promise<PpoResult> {
+/**
+ * Set up a PPO run: check the config, load and check every model before any training, restore the
+ * state of an interrupted run, and build the engine objects, logs and helpers one iteration uses.
+ */
+async function setupPpo(input: PpoInput) {
   const cfg: PpoConfig = {
     ...defaultPpoConfig,
     ...input,
@@ -132,10 +137,10 @@ export async function trainPpo(input: PpoInput): Promise<PpoResult> {
   if (valueCk && valueCk !== rmCk) checkCompatible(policyCk, tok, valueCk, 'the value model')
 
   let prompts: number[][]
-  const promptFile = typeof cfg.prompts === 'string' ? cfg.prompts : undefined
-  if (typeof cfg.prompts === 'string') {
-    if (!tok) throw new Instruct3Error('prompts from a file need the tokenizer in the policy directory', { code: 'ETOKENIZER', details: { file: cfg.policyDir } })
-    prompts = (await loadPrompts(cfg.prompts)).map((p) => formatPrompt(tok, p.prompt))
+  const promptFile = Array.isArray(cfg.prompts) ? undefined : cfg.prompts.file
+  if (!Array.isArray(cfg.prompts)) {
+    if (!tok) throw new Instruct3Error('prompt rows need the tokenizer in the policy directory', { code: 'ETOKENIZER', details: { file: cfg.policyDir } })
+    prompts = cfg.prompts.rows.map((p) => formatPrompt(tok, p.prompt))
   } else prompts = cfg.prompts.map((p) => Array.from(p))
   if (prompts.length === 0) throw new Instruct3Error('no prompts', { code: 'EEMPTY', details: { file: promptFile } })
   const nCtx = Math.min(config.nCtx, refCk.config.nCtx, rmCk?.config.nCtx ?? Infinity, valueCk?.config.nCtx ?? Infinity)
@@ -274,125 +279,163 @@ export async function trainPpo(input: PpoInput): Promise<PpoResult> {
     })
   }
 
+  return { cfg, prompts, promptFile, T, maxPrompt, usePtx, eosId, padId, tempered, tempBatch, config, valueConfig, valueCk, rmCk, policy, value, refParams, rmParams, policyScorer, refScorer, valueScorer, rmScorer, gen, klCtl, guards, metrics, timing, progress, history, paths, state, start, promptOrder, ptxBatch, saveAll }
+}
+
+/** One PPO run's parts, as `setupPpo` builds them. */
+type PpoRun = Awaited<ReturnType<typeof setupPpo>>
+
+/**
+ * Steps 1-3 of an iteration: sample responses to a batch of prompts, score them (policy and reference
+ * log-probs, values, reward), and turn the scores into per-token rewards, advantages and returns.
+ */
+function rolloutPpo(run: PpoRun, it: number, rng: Rng) {
+  const { cfg, T, maxPrompt, eosId, padId, tempBatch, policy, value, refParams, rmParams, policyScorer, refScorer, valueScorer, rmScorer, gen, klCtl, rmCk, promptOrder } = run
+  // ---- 1. rollouts ----
+  let t0 = performance.now()
+  const batchPrompts = promptOrder(it)
+  const g = gen.generate(policy.deviceParams(), batchPrompts, {
+    maxNewTokens: cfg.maxNewTokens,
+    temperature: cfg.temperature,
+    topK: cfg.topK,
+    topP: cfg.topP,
+    eosId,
+    rng,
+  })
+  const rows: Rollout[] = batchPrompts.map((p, i) => ({ prompt: p, response: g.tokens[i], finished: g.finished[i] }))
+  const tGen = (performance.now() - t0) / 1000
+
+  // ---- 2. scoring ----
+  t0 = performance.now()
+  const layout = layoutOf(rows, T)
+  const seqBatch = sequenceBatch(rows, T, padId)
+  const pol = policyScorer.score(policy.deviceParams(), { inputs: seqBatch.inputs, targets: seqBatch.targets, ...tempBatch })
+  const ref = refScorer.score(refParams, { inputs: seqBatch.inputs, targets: seqBatch.targets, ...tempBatch })
+  const vals = valueScorer.score(value.deviceParams(), { inputs: seqBatch.inputs }).values
+  let scores: number[]
+  if (rmScorer && rmParams && rmCk) {
+    const rmT = bucketLength(maxPrompt + cfg.maxNewTokens, rmCk.config.nCtx)
+    const r = rmScorer.score(rmParams, scoreBatch(rows.map((x) => scoredSequence(x.prompt, x.response)), rmT, padId)).rewards
+    scores = Array.from(r)
+  } else {
+    const fn = (cfg.reward as { fn: (p: number[], r: number[]) => number }).fn
+    scores = rows.map((x) => fn(x.prompt, x.finished ? x.response.slice(0, -1) : x.response))
+  }
+  scores = penalizeMissingEos(scores, rows.map((x) => x.finished), cfg.missingEosPenalty)
+  const logp = gatherRows(pol.logprobs, layout)
+  const refLogp = gatherRows(ref.logprobs, layout)
+  const entropy = gatherRows(pol.entropy, layout)
+  const values = gatherRows(vals, layout)
+  const k1 = logp.map((r, i) => r.map((x, t) => klK1(x, refLogp[i][t])))
+  const k3 = logp.map((r, i) => r.map((x, t) => klK3(x, refLogp[i][t])))
+  const kl = cfg.kl.estimator === 'k3' ? k3 : k1
+  const coef = klCtl.value
+
+  // ---- 3. rewards, GAE, whitening ----
+  const nonScore = kl.map((r) => r.map((x) => -coef * x))
+  let rewards = nonScore.map((r, i) => r.map((x, t) => (t === r.length - 1 ? x + scores[i] : x)))
+  if (cfg.whitenRewards) rewards = whiten(rewards, false)
+  const { advantages, returns } = gae(rewards, values, cfg.gamma, cfg.lambda)
+  const advW = whiten(advantages)
+  const tScore = (performance.now() - t0) / 1000
+
+  return { rows, seqBatch, layout, pol, scores, k1, k3, kl, entropy, values, nonScore, advW, returns, coef, tGen, tScore }
+}
+
+/** Step 4: `ppoEpochs` passes over shuffled minibatches of the rollout, a policy and a value step each. */
+async function updatePpo(run: PpoRun, r: ReturnType<typeof rolloutPpo>, rng: Rng): Promise<{ acc: Record<string, number[]>; tTrain: number }> {
+  const { cfg, T, usePtx, tempered, policy, value, ptxBatch } = run
+  const { rows, seqBatch, layout, pol, values, advW, returns } = r
+  // ---- 4. PPO epochs ----
+  const t0 = performance.now()
+  const full: HostBatch = {
+    ...seqBatch,
+    oldLogprobs: { data: pol.logprobs, shape: [rows.length, T] },
+    advantages: { data: scatterRows(advW, layout), shape: [rows.length, T] },
+    oldValues: { data: scatterRows(values, layout), shape: [rows.length, T] },
+    returns: { data: scatterRows(returns, layout), shape: [rows.length, T] },
+  }
+  const pHyper = tempered
+    ? { data: Float32Array.of(cfg.clipRange, usePtx ? cfg.ptxCoef : 0, cfg.temperature), shape: [3] }
+    : { data: Float32Array.of(cfg.clipRange, usePtx ? cfg.ptxCoef : 0), shape: [2] }
+  const vHyper = { data: Float32Array.of(cfg.clipRangeValue), shape: [1] }
+  const acc: Record<string, number[]> = {}
+  const push = (k: string, v: number) => (acc[k] ??= []).push(v)
+  for (let e = 0; e < cfg.ppoEpochs; e++) {
+    const order = shuffled(rows.map((_, i) => i), () => rng.next())
+    for (let s = 0; s < rows.length; s += cfg.miniBatch) {
+      const idx = order.slice(s, s + cfg.miniBatch)
+      const mb = selectRows(full, idx, rows.length)
+      // async reads: the updates run on the WASM worker pool when there is one
+      const pr = await policy.accumulateAsync({ inputs: mb.inputs, targets: mb.targets, mask: mb.mask, oldLogprobs: mb.oldLogprobs, advantages: mb.advantages, hyper: pHyper, ...ptxBatch(rng) })
+      await policy.updateAsync(cfg.policyLr)
+      const vr = await value.accumulateAsync({ inputs: mb.inputs, mask: mb.mask, oldValues: mb.oldValues, returns: mb.returns, hyper: vHyper })
+      await value.updateAsync(cfg.valueLr)
+      push('approxkl', pr.metrics.approxkl)
+      push('clipfrac', pr.metrics.clipfrac)
+      push('pg_loss', pr.metrics.pg_loss)
+      push('entropy', pr.metrics.entropy)
+      push('ptx_loss', pr.metrics.ptx_loss)
+      push('vf_loss', vr.loss)
+      push('vf_clipfrac', vr.metrics.vf_clipfrac)
+    }
+  }
+  const tTrain = (performance.now() - t0) / 1000
+
+  return { acc, tTrain }
+}
+
+/** Step 5's metrics row (TRL's names); it also moves the KL controller on. */
+function iterationRow(run: PpoRun, it: number, r: ReturnType<typeof rolloutPpo>, u: { acc: Record<string, number[]>; tTrain: number }): { row: MetricsRow; k1Seq: number; entTok: number; scoreMean: number } {
+  const { klCtl, usePtx } = run
+  const { rows, scores, k1, k3, kl, entropy, nonScore, coef, tGen, tScore } = r
+  const { acc, tTrain } = u
+  // ---- 5. bookkeeping ----
+  const klSeq = mean(kl.map(sum))
+  const k1Seq = mean(k1.map(sum))
+  const nonScoreSeq = mean(nonScore.map(sum))
+  const scoreMean = mean(scores)
+  const tokens = sum(rows.map((r) => r.response.length))
+  const entTok = sum(entropy.map(sum)) / Math.max(1, tokens)
+  klCtl.update(klSeq, rows.length)
+  const row: MetricsRow = {
+    step: it + 1,
+    'objective/kl': klSeq,
+    'objective/kl_k1': k1Seq,
+    'objective/kl_k3': mean(k3.map(sum)),
+    'objective/entropy': mean(entropy.map(sum)),
+    'objective/non_score_reward': nonScoreSeq,
+    'objective/rlhf_reward': scoreMean + nonScoreSeq,
+    'objective/scores': scoreMean,
+    'objective/kl_coef': coef,
+    'policy/approxkl_avg': mean(acc.approxkl),
+    'policy/clipfrac_avg': mean(acc.clipfrac),
+    'policy/entropy_avg': mean(acc.entropy),
+    'loss/policy_avg': mean(acc.pg_loss),
+    'loss/value_avg': mean(acc.vf_loss),
+    'val/clipfrac_avg': mean(acc.vf_clipfrac),
+    'ptx/loss': usePtx ? mean(acc.ptx_loss) : 0,
+    'val/ratio_eos': rows.filter((r) => r.finished).length / rows.length,
+    'val/response_length': tokens / rows.length,
+    'time/generation': tGen,
+    'time/scoring': tScore,
+    'time/training': tTrain,
+  }
+  return { row, k1Seq, entTok, scoreMean }
+}
+
+export async function trainPpo(input: PpoInput): Promise<PpoResult> {
+  const run = await setupPpo(input)
+  const { cfg, prompts, metrics, timing, progress, history, guards, paths, state, start, saveAll } = run
   let stopped: PpoResult['stopped']
   try {
     for (let it = start; it < cfg.iterations; it++) {
       const rng = createRng(cfg.seed * 1_000_003 + it)
-      // ---- 1. rollouts ----
-      let t0 = performance.now()
-      const batchPrompts = promptOrder(it)
-      const g = gen.generate(policy.deviceParams(), batchPrompts, {
-        maxNewTokens: cfg.maxNewTokens,
-        temperature: cfg.temperature,
-        topK: cfg.topK,
-        topP: cfg.topP,
-        eosId,
-        rng,
-      })
-      const rows: Rollout[] = batchPrompts.map((p, i) => ({ prompt: p, response: g.tokens[i], finished: g.finished[i] }))
-      const tGen = (performance.now() - t0) / 1000
-
-      // ---- 2. scoring ----
-      t0 = performance.now()
-      const layout = layoutOf(rows, T)
-      const seqBatch = sequenceBatch(rows, T, padId)
-      const pol = policyScorer.score(policy.deviceParams(), { inputs: seqBatch.inputs, targets: seqBatch.targets, ...tempBatch })
-      const ref = refScorer.score(refParams, { inputs: seqBatch.inputs, targets: seqBatch.targets, ...tempBatch })
-      const vals = valueScorer.score(value.deviceParams(), { inputs: seqBatch.inputs }).values
-      let scores: number[]
-      if (rmScorer && rmParams && rmCk) {
-        const rmT = bucketLength(maxPrompt + cfg.maxNewTokens, rmCk.config.nCtx)
-        const r = rmScorer.score(rmParams, scoreBatch(rows.map((x) => scoredSequence(x.prompt, x.response)), rmT, padId)).rewards
-        scores = Array.from(r)
-      } else {
-        const fn = (cfg.reward as { fn: (p: number[], r: number[]) => number }).fn
-        scores = rows.map((x) => fn(x.prompt, x.finished ? x.response.slice(0, -1) : x.response))
-      }
-      scores = penalizeMissingEos(scores, rows.map((x) => x.finished), cfg.missingEosPenalty)
-      const logp = gatherRows(pol.logprobs, layout)
-      const refLogp = gatherRows(ref.logprobs, layout)
-      const entropy = gatherRows(pol.entropy, layout)
-      const values = gatherRows(vals, layout)
-      const k1 = logp.map((r, i) => r.map((x, t) => klK1(x, refLogp[i][t])))
-      const k3 = logp.map((r, i) => r.map((x, t) => klK3(x, refLogp[i][t])))
-      const kl = cfg.kl.estimator === 'k3' ? k3 : k1
-      const coef = klCtl.value
-
-      // ---- 3. rewards, GAE, whitening ----
-      const nonScore = kl.map((r) => r.map((x) => -coef * x))
-      let rewards = nonScore.map((r, i) => r.map((x, t) => (t === r.length - 1 ? x + scores[i] : x)))
-      if (cfg.whitenRewards) rewards = whiten(rewards, false)
-      const { advantages, returns } = gae(rewards, values, cfg.gamma, cfg.lambda)
-      const advW = whiten(advantages)
-      const tScore = (performance.now() - t0) / 1000
-
-      // ---- 4. PPO epochs ----
-      t0 = performance.now()
-      const full: HostBatch = {
-        ...seqBatch,
-        oldLogprobs: { data: pol.logprobs, shape: [rows.length, T] },
-        advantages: { data: scatterRows(advW, layout), shape: [rows.length, T] },
-        oldValues: { data: scatterRows(values, layout), shape: [rows.length, T] },
-        returns: { data: scatterRows(returns, layout), shape: [rows.length, T] },
-      }
-      const pHyper = tempered
-        ? { data: Float32Array.of(cfg.clipRange, usePtx ? cfg.ptxCoef : 0, cfg.temperature), shape: [3] }
-        : { data: Float32Array.of(cfg.clipRange, usePtx ? cfg.ptxCoef : 0), shape: [2] }
-      const vHyper = { data: Float32Array.of(cfg.clipRangeValue), shape: [1] }
-      const acc: Record<string, number[]> = {}
-      const push = (k: string, v: number) => (acc[k] ??= []).push(v)
-      for (let e = 0; e < cfg.ppoEpochs; e++) {
-        const order = shuffled(rows.map((_, i) => i), () => rng.next())
-        for (let s = 0; s < rows.length; s += cfg.miniBatch) {
-          const idx = order.slice(s, s + cfg.miniBatch)
-          const mb = selectRows(full, idx, rows.length)
-          // async reads: the updates run on the WASM worker pool when there is one
-          const pr = await policy.accumulateAsync({ inputs: mb.inputs, targets: mb.targets, mask: mb.mask, oldLogprobs: mb.oldLogprobs, advantages: mb.advantages, hyper: pHyper, ...ptxBatch(rng) })
-          await policy.updateAsync(cfg.policyLr)
-          const vr = await value.accumulateAsync({ inputs: mb.inputs, mask: mb.mask, oldValues: mb.oldValues, returns: mb.returns, hyper: vHyper })
-          await value.updateAsync(cfg.valueLr)
-          push('approxkl', pr.metrics.approxkl)
-          push('clipfrac', pr.metrics.clipfrac)
-          push('pg_loss', pr.metrics.pg_loss)
-          push('entropy', pr.metrics.entropy)
-          push('ptx_loss', pr.metrics.ptx_loss)
-          push('vf_loss', vr.loss)
-          push('vf_clipfrac', vr.metrics.vf_clipfrac)
-        }
-      }
-      const tTrain = (performance.now() - t0) / 1000
-
-      // ---- 5. bookkeeping ----
-      const klSeq = mean(kl.map(sum))
-      const k1Seq = mean(k1.map(sum))
-      const nonScoreSeq = mean(nonScore.map(sum))
-      const scoreMean = mean(scores)
-      const tokens = sum(rows.map((r) => r.response.length))
-      const entTok = sum(entropy.map(sum)) / Math.max(1, tokens)
-      klCtl.update(klSeq, rows.length)
-      const row: MetricsRow = {
-        step: it + 1,
-        'objective/kl': klSeq,
-        'objective/kl_k1': k1Seq,
-        'objective/kl_k3': mean(k3.map(sum)),
-        'objective/entropy': mean(entropy.map(sum)),
-        'objective/non_score_reward': nonScoreSeq,
-        'objective/rlhf_reward': scoreMean + nonScoreSeq,
-        'objective/scores': scoreMean,
-        'objective/kl_coef': coef,
-        'policy/approxkl_avg': mean(acc.approxkl),
-        'policy/clipfrac_avg': mean(acc.clipfrac),
-        'policy/entropy_avg': mean(acc.entropy),
-        'loss/policy_avg': mean(acc.pg_loss),
-        'loss/value_avg': mean(acc.vf_loss),
-        'val/clipfrac_avg': mean(acc.vf_clipfrac),
-        'ptx/loss': usePtx ? mean(acc.ptx_loss) : 0,
-        'val/ratio_eos': rows.filter((r) => r.finished).length / rows.length,
-        'val/response_length': tokens / rows.length,
-        'time/generation': tGen,
-        'time/scoring': tScore,
-        'time/training': tTrain,
-      }
+      const r = rolloutPpo(run, it, rng)
+      const u = await updatePpo(run, r, rng)
+      const { row, k1Seq, entTok, scoreMean } = iterationRow(run, it, r, u)
+      const { tGen, tScore } = r
+      const { tTrain } = u
       metrics.log(withoutTimes(row))
       timing.log({ step: row.step, 'time/generation': tGen, 'time/scoring': tScore, 'time/training': tTrain })
       history.push(row)
@@ -431,17 +474,22 @@ export async function trainPpo(input: PpoInput): Promise<PpoResult> {
       ) + '\n',
     )
   } finally {
-    policy.dispose()
-    value.dispose()
-    policyScorer.dispose()
-    if (refScorer !== policyScorer) refScorer.dispose()
-    valueScorer.dispose()
-    rmScorer?.dispose()
-    gen.dispose()
-    disposeParams(refParams)
-    if (rmParams) disposeParams(rmParams)
+    disposePpo(run)
   }
   return { modelDir: paths.model, valueDir: paths.value, metricsFile: paths.metrics, summaryFile: paths.summary, history, resumedFrom: state ? start : null, stopped }
+}
+
+/** Free the run's device buffers and compiled functions. */
+function disposePpo(run: PpoRun): void {
+  run.policy.dispose()
+  run.value.dispose()
+  run.policyScorer.dispose()
+  if (run.refScorer !== run.policyScorer) run.refScorer.dispose()
+  run.valueScorer.dispose()
+  run.rmScorer?.dispose()
+  run.gen.dispose()
+  disposeParams(run.refParams)
+  if (run.rmParams) disposeParams(run.rmParams)
 }
 
 /** A metrics row without its wall-clock `time/*` fields (those go to timing.jsonl). */

@@ -17,17 +17,18 @@ import { groupBatch, loadRewardModel, rewardGroup, type GroupShape, type RewardG
 import { createRng } from '../model/rng.ts'
 import type { HostBatch } from '../model/trainable.ts'
 import { loadTokenizer, type Tokenizer } from '../tokenizer/index.ts'
-import { comparisonPairs, loadComparisons, loadDemonstrations, type Comparison } from '../data/formats.ts'
+import { comparisonPairs, type Comparison, type Demonstration } from '../data/formats.ts'
+import type { Rows } from './rows.ts'
 import { defaultLoopConfig, runTrainingLoop, type LoopConfig, type LoopResult } from './loop.ts'
 import { bucketLength, shuffled } from './collate.ts'
 
 export type RewardConfig = {
   /** Initialise from this model (the SFT model, per InstructGPT). */
   base: string
-  train: string
-  val?: string
+  train: Rows<Comparison>
+  val?: Rows<Comparison>
   /** Demonstrations whose mean score becomes 0 (the bias). */
-  demonstrations?: string
+  demonstrations?: Rows<Demonstration>
   outDir: string
   mode: 'listwise' | 'pairwise'
   /** Comparisons (prompts) per micro-batch in listwise mode; pairs per micro-batch in pairwise mode. */
@@ -155,18 +156,17 @@ export function rewardBatch(groups: Group[], nCtx: number, padId: number, shape?
 }
 
 export async function trainReward(cfg: RewardConfig): Promise<LoopResult & { bias: number }> {
-  if (!existsSync(cfg.train)) throw new Instruct3Error('comparisons file not found', { code: 'ENOENT', details: { file: cfg.train } })
   const base = loadCheckpoint(cfg.base)
   const tok = loadTokenizer(cfg.base)
   const config = base.config
-  const toGroups = (cs: Comparison[]): Group[] => {
+  const toGroups = (cs: readonly Comparison[]): Group[] => {
     const gs = cs.map((c) => comparisonGroup(tok, c, config.nCtx)).filter((g) => g.pairs.length > 0)
     if (cfg.mode === 'listwise') return gs
     return gs.flatMap((g) => g.pairs.map(([w, l]) => ({ prompt: g.prompt, responses: [g.responses[w], g.responses[l]], pairs: [[0, 1]] as Array<[number, number]> })))
   }
-  const train = toGroups(await loadComparisons(cfg.train))
-  const val = cfg.val ? toGroups(await loadComparisons(cfg.val)) : []
-  if (train.length === 0) throw new Instruct3Error('no comparison has an untied pair', { code: 'EDATA', details: { file: cfg.train } })
+  const train = toGroups(cfg.train.rows)
+  const val = cfg.val ? toGroups(cfg.val.rows) : []
+  if (train.length === 0) throw new Instruct3Error('no comparison has an untied pair', { code: 'EDATA', details: cfg.train.file ? { file: cfg.train.file } : {} })
   const loop: LoopConfig = { ...defaultLoopConfig, ...defaultRewardConfig.loop, ...cfg.loop, steps: 0 }
   const B = cfg.batchSize
   const shapes = rewardShapes([...train, ...val], B, config.nCtx)
@@ -224,7 +224,7 @@ export async function trainReward(cfg: RewardConfig): Promise<LoopResult & { bia
   // normalise: demonstrations score mean 0
   let bias = 0
   if (cfg.demonstrations) {
-    const demos = await loadDemonstrations(cfg.demonstrations)
+    const demos = cfg.demonstrations.rows
     const rm = loadRewardModel(result.modelDir)
     const scores = rm.scoreTexts(demos.map((d) => ({ prompt: d.prompt, response: d.response })))
     rm.dispose()
@@ -259,10 +259,10 @@ const tallied = (kinds: KindTally): PairKindAccuracy[] =>
  * weighted once); for comparisons that say where their responses came from (`origins`), the accuracy
  * per kind of pair; and for comparisons that name their `task`, the same per task.
  */
-export async function evaluateReward(modelDir: string, comparisonsFile: string): Promise<RewardEvaluation> {
+export async function evaluateReward(modelDir: string, comparisons: readonly Comparison[]): Promise<RewardEvaluation> {
   const rm = loadRewardModel(modelDir)
   try {
-    const cs = (await loadComparisons(comparisonsFile)).filter((c) => comparisonPairs(c).length > 0)
+    const cs = comparisons.filter((c) => comparisonPairs(c).length > 0)
     // every comparison scored in batches of several prompts, each prompt forwarded once
     const rewards = rm.scoreResponses(cs.map((c) => ({ prompt: c.prompt, responses: c.responses })))
     let acc = 0, margin = 0, prompts = 0, pairs = 0

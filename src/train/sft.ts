@@ -13,7 +13,8 @@ import { createGenerator } from '../model/generate.ts'
 import { loadRewardModel } from '../model/reward-model.ts'
 import { createRng } from '../model/rng.ts'
 import { loadTokenizer, formatExample, formatPrompt } from '../tokenizer/index.ts'
-import { loadDemonstrations, type Demonstration } from '../data/formats.ts'
+import type { Demonstration } from '../data/formats.ts'
+import { rowAt, type Rows } from './rows.ts'
 import type { HostBatch } from '../model/trainable.ts'
 import { defaultLoopConfig, runTrainingLoop, type LoopConfig, type LoopResult } from './loop.ts'
 import { scoredSequence, penalizeMissingEos } from './rl/eos.ts'
@@ -22,8 +23,8 @@ import { lmBatch, packExamples, shuffled, type Example } from './collate.ts'
 export type SftConfig = {
   /** The pretrained model directory (with its tokenizer). */
   base: string
-  train: string
-  val?: string
+  train: Rows<Demonstration>
+  val?: Rows<Demonstration>
   outDir: string
   epochs: number
   batchSize: number
@@ -50,20 +51,19 @@ export const defaultSftConfig: Omit<SftConfig, 'base' | 'train' | 'outDir'> = {
 }
 
 export async function trainSft(cfg: SftConfig): Promise<LoopResult> {
-  if (!existsSync(cfg.train)) throw new Instruct3Error('demonstrations file not found', { code: 'ENOENT', details: { file: cfg.train } })
   const base = loadCheckpoint(cfg.base)
   const tok = loadTokenizer(cfg.base)
   const config = base.config
   const T = config.nCtx
-  const trainDemos = await loadDemonstrations(cfg.train)
-  const valDemos = cfg.val ? await loadDemonstrations(cfg.val) : []
-  const toExample = (d: Demonstration, file: string, i: number): Example => {
+  const trainDemos = cfg.train.rows
+  const valDemos = cfg.val?.rows ?? []
+  const toExample = (d: Demonstration, set: Rows<Demonstration>, i: number): Example => {
     const e = formatExample(tok, d.prompt, d.response)
     if (e.ids.length > T + 1) {
       // keep the whole response: cut the prompt from the left; refuse when even the response does not fit
       const resp = e.ids.length - e.promptLength
       if (resp + 8 > T + 1)
-        throw new Instruct3Error(`response is ${resp} tokens, longer than the context (${T})`, { code: 'ECONTEXT', details: { file, line: i + 1, field: 'response' } })
+        throw new Instruct3Error(`response is ${resp} tokens, longer than the context (${T})`, { code: 'ECONTEXT', details: rowAt(set, i, 'response') })
       const cut = e.ids.length - (T + 1)
       return { ids: e.ids.slice(cut), responseMask: e.responseMask.slice(cut) }
     }
@@ -71,7 +71,7 @@ export async function trainSft(cfg: SftConfig): Promise<LoopResult> {
   }
   const trainEx = trainDemos.map((d, i) => toExample(d, cfg.train, i))
   const valEx = valDemos.map((d, i) => toExample(d, cfg.val!, i))
-  if (trainEx.length === 0) throw new Instruct3Error('no demonstrations to train on', { code: 'EDATA', details: { file: cfg.train } })
+  if (trainEx.length === 0) throw new Instruct3Error('no demonstrations to train on', { code: 'EDATA', details: cfg.train.file ? { file: cfg.train.file } : {} })
   const loop: LoopConfig = { ...defaultLoopConfig, ...defaultSftConfig.loop, ...cfg.loop, steps: 0 }
   const B = cfg.batchSize
   const perMicro = loop.gradAccum

@@ -65,7 +65,7 @@ test('addPolicySamples with perPrompt 3: every sample joins its comparison, then
   // the reward model's held-out accuracy on sample-vs-sample pairs, per task
   const rm = join(dir, 'rm')
   await writeModel(rm, c, 5, { tokDir, tok, head: true })
-  const ev = await evaluateReward(rm, to)
+  const ev = await evaluateReward(rm, out)
   const withRanking = new Set(out.filter((o) => o.id!.endsWith(SAMPLE_RANKING_SUFFIX)).map((o) => o.task))
   for (const task of withRanking) {
     const k = ev.byTask.find((x) => x.task === task)!.byKind.find((x) => x.kind === 'sft-sample > sft-sample')

@@ -21,7 +21,7 @@ test('DPO: implicit-reward accuracy > 0.9 on held-out toy preferences, TRL metri
   // a K = 3 comparison with a tie: only the 2 untied pairs count
   const train: Comparison[] = [...rows(0, 16), { prompt: 'question number 99', responses: ['good answer', 'bad reply', 'a bad reply here'], ranking: [0, 1, 1] }]
   const out = join(dir, 'dpo')
-  const r = await trainDpo({ policyDir: sft, comparisons: train, evalComparisons: rows(100, 112), outDir: out, batchPairs: 6, quiet: true, loop: { steps: 14, lr: 3e-3, warmup: 2, evalEvery: 7 } })
+  const r = await trainDpo({ policyDir: sft, comparisons: { rows: train }, evalComparisons: { rows: rows(100, 112) }, outDir: out, batchPairs: 6, quiet: true, loop: { steps: 14, lr: 3e-3, warmup: 2, evalEvery: 7 } })
   assert.equal(r.pairs, 18)
   assert.equal(r.evalPairs, 12)
   const first = r.history[0]
@@ -43,5 +43,5 @@ test('DPO: implicit-reward accuracy > 0.9 on held-out toy preferences, TRL metri
 test('DPO: a comparison longer than the context is refused before training, naming the row', async (t) => {
   const { dir, model: sft } = await tinyPolicy(t, { nCtx: 16 })
   const long: Comparison[] = [{ prompt: 'question', responses: ['good answer '.repeat(10), 'bad reply'], ranking: [0, 1] }]
-  await assert.rejects(trainDpo({ policyDir: sft, comparisons: long, outDir: join(dir, 'o'), quiet: true }), (e: Error) => /longer than the context/.test(e.message) && /responses\[0\]/.test(e.message))
+  await assert.rejects(trainDpo({ policyDir: sft, comparisons: { rows: long }, outDir: join(dir, 'o'), quiet: true }), (e: Error) => /longer than the context/.test(e.message) && /responses\[0\]/.test(e.message))
 })

@@ -17,6 +17,7 @@ import { loadCheckpoint } from '../../src/model/checkpoint.ts'
 import { initParams } from '../../src/model/gpt.ts'
 import { loadTokenizer } from '../../src/tokenizer/index.ts'
 import { tempDir, tinyConfig, tinyTokenizer, writeModel } from './rl-helpers.ts'
+import { loadPrompts } from '../../src/data/formats.ts'
 
 const TOKENS = { eosId: 63, padId: 62 }
 const prompts = Array.from({ length: 8 }, (_, i) => Array.from({ length: 3 + (i % 4) }, (_, j) => (i * 7 + j * 3) % 60))
@@ -108,7 +109,7 @@ test('PPO with a reward model, chat prompts, value from the RM, ptx and temperat
   const base = {
     policyDir: join(dir, 'sft'),
     reward: { modelDir: join(dir, 'rm') },
-    prompts: promptFile,
+    prompts: { rows: await loadPrompts(promptFile), file: promptFile },
     ptxTokens: ptx,
     outDir: join(dir, 'out'),
     iterations: 3,

@@ -79,7 +79,7 @@ export function register(program: Command): void {
   program
     .command('stage')
     .description('run one pipeline stage as a job does: earlier stages\' folders under --inputs, results in --out')
-    .argument('<name>', 'stage: data, pretrain, sft, reward, judge, reward-hh, ppo, dpo, eval')
+    .argument('<name>', 'stage: data, pretrain or base, fit, sft, samples, reward, judge, reward-hh, ppo, dpo, eval')
     .requiredOption('--config <file>', 'pipeline config (JSON)')
     .requiredOption('--inputs <dir>', 'folder holding the earlier stages\' outputs (<dir>/<stage>/stage.json) and shared-data/')
     .requiredOption('--out <dir>', 'this stage\'s output folder')

@@ -62,11 +62,12 @@ export function register(program: Command): void {
     .option('--quiet', 'no progress output')
     .action(async (o: Record<string, string | boolean | undefined>) => {
       const { trainSft, defaultSftConfig } = await import('../../train/sft.ts')
+      const { demonstrationRows } = await import('../../pipeline/load.ts')
       const r = await trainSft({
         ...defaultSftConfig,
         base: resolve(String(o.base)),
-        train: resolve(String(o.train)),
-        val: o.val ? resolve(String(o.val)) : undefined,
+        train: await demonstrationRows(resolve(String(o.train))),
+        val: o.val ? await demonstrationRows(resolve(String(o.val))) : undefined,
         outDir: resolve(String(o.out)),
         epochs: Number(o.epochs),
         batchSize: Number(o.batch),
@@ -94,12 +95,13 @@ export function register(program: Command): void {
     .option('--quiet', 'no progress output')
     .action(async (o: Record<string, string | boolean | undefined>) => {
       const { trainReward, defaultRewardConfig } = await import('../../train/reward.ts')
+      const { comparisonRows, demonstrationRows } = await import('../../pipeline/load.ts')
       const r = await trainReward({
         ...defaultRewardConfig,
         base: resolve(String(o.base)),
-        train: resolve(String(o.train)),
-        val: o.val ? resolve(String(o.val)) : undefined,
-        demonstrations: o.demonstrations ? resolve(String(o.demonstrations)) : undefined,
+        train: await comparisonRows(resolve(String(o.train))),
+        val: o.val ? await comparisonRows(resolve(String(o.val))) : undefined,
+        demonstrations: o.demonstrations ? await demonstrationRows(resolve(String(o.demonstrations))) : undefined,
         outDir: resolve(String(o.out)),
         mode: o.mode === 'pairwise' ? 'pairwise' : 'listwise',
         epochs: Number(o.epochs),
