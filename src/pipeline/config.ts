@@ -37,8 +37,12 @@ export type PipelineConfig = {
    */
   samples: { enabled: boolean; maxNewTokens: number; perPrompt: number }
   reward: { epochs: number; batchSize: number; lr: number; minLr: number; warmup: number; evalEvery: number; checkpointEvery: number; mode: 'listwise' | 'pairwise'; maxComparisons: number }
-  /** A second reward model, trained on the other half of the comparisons with another seed: the judge. */
-  judge: { seed: number }
+  /**
+   * A second reward model, trained on the other half of the comparisons with another seed: the judge.
+   * `init`: the model it starts from, the pretrained base (so it shares less with the policy's reward
+   * model, which starts from SFT) or SFT.
+   */
+  judge: { seed: number; init: 'base' | 'sft' }
   /** A reward model on the real hh-rlhf preference pairs (reported, not used by RL). */
   hh: { enabled: boolean; epochs: number; batchSize: number; lr: number; minLr: number; warmup: number; evalEvery: number; checkpointEvery: number; maxComparisons: number }
   /** Which RL step(s) to run after the reward model. */
@@ -75,7 +79,7 @@ export function defaultPipelineConfig(): PipelineConfig {
     sft: { epochs: 2, batchSize: 16, lr: 5e-4, minLr: 5e-5, warmup: 10, evalEvery: 20, checkpointEvery: 50, maxDemonstrations: 0, maxEvalDemonstrations: 0, selectByReward: false, selectPrompts: 16, selectNewTokens: 32 },
     samples: { enabled: true, maxNewTokens: 32, perPrompt: 2 },
     reward: { epochs: 2, batchSize: 4, lr: 3e-4, minLr: 3e-5, warmup: 5, evalEvery: 25, checkpointEvery: 50, mode: 'listwise', maxComparisons: 0 },
-    judge: { seed: 7 },
+    judge: { seed: 7, init: 'base' },
     hh: { enabled: true, epochs: 1, batchSize: 8, lr: 3e-4, minLr: 3e-5, warmup: 5, evalEvery: 0, checkpointEvery: 50, maxComparisons: 0 },
     rl: 'both',
     // adaptive KL toward a few nats (Ziegler et al.'s controller; horizon scaled to our runs of a few thousand episodes)
@@ -144,6 +148,7 @@ export function mergeConfig(base: PipelineConfig, patch: unknown, file?: string)
   const enums: Array<[string, unknown, unknown[]]> = [
     ['rl', merged.rl, ['ppo', 'dpo', 'both']],
     ['reward.mode', merged.reward.mode, ['listwise', 'pairwise']],
+    ['judge.init', merged.judge.init, ['base', 'sft']],
     ['store.kind', merged.store.kind, ['helia', 'kubo', 'none']],
   ]
   for (const [field, v, allowed] of enums)

@@ -51,15 +51,17 @@ type RewardStageInit = {
   val: string
   demonstrations?: string
   settings: PipelineConfig['reward'] & { seed: number }
+  /** The model it starts from (default: the SFT model). */
+  init?: string
 }
 
-/** A reward model on (a stratified subset of) `rows`, initialised from the SFT model. */
+/** A reward model on (a stratified subset of) `rows`, initialised from the SFT model unless `init` says otherwise. */
 async function rewardStage(ctx: Ctx, dir: string, init: RewardStageInit): Promise<StageResult> {
   const { trainReward } = await import('../train/reward.ts')
   mkdirSync(dir, { recursive: true })
   const st = init.settings
   const r = await trainReward({
-    base: out(ctx, 'sft', 'model'),
+    base: init.init ?? out(ctx, 'sft', 'model'),
     train: await comparisonRows(subsetFile(init.rows, st.maxComparisons, join(dir, 'comparisons.train.jsonl'))),
     val: await comparisonRows(init.val),
     demonstrations: init.demonstrations ? await demonstrationRows(init.demonstrations) : undefined,
@@ -267,10 +269,10 @@ export const STAGES: StageDef[] = [
     (which): StageDef => ({
       name: which,
       version: 2,
-      inputs: ['fit', 'sft', 'samples'],
+      inputs: ['fit', 'pretrain', 'base', 'sft', 'samples'],
       outputs: ['model', 'metrics'],
       ...training(3),
-      config: (c) => ({ reward: c.reward, seed: which === 'judge' ? c.judge.seed : c.seed }),
+      config: (c) => ({ reward: c.reward, seed: which === 'judge' ? c.judge.seed : c.seed, ...(which === 'judge' ? { init: c.judge.init } : {}) }),
       async run(ctx, dir) {
         const tasks = out(ctx, 'fit', 'tasks')
         const cmp = comparisonFiles(ctx)
@@ -281,6 +283,8 @@ export const STAGES: StageDef[] = [
           val: cmp.val,
           demonstrations: join(tasks, 'val', 'demonstrations.jsonl'),
           settings: { ...rc, seed: which === 'judge' ? ctx.cfg.judge.seed : ctx.cfg.seed },
+          // the judge from the pretrained model shares less with the policy's reward model (issue 18)
+          init: which === 'judge' && ctx.cfg.judge.init === 'base' ? out(ctx, lm(ctx), 'model') : undefined,
         })
       },
     }),

@@ -6,7 +6,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { defaultPpoConfig, checkPpoSettings } from '../../src/train/ppo-config.ts'
 import { defaultPipelineConfig, demoConfig, mergeConfig } from '../../src/pipeline/config.ts'
-import { comparisonsFor } from '../../src/pipeline/stages.ts'
+import { comparisonsFor, activeStages } from '../../src/pipeline/stages.ts'
 import { rewardSource } from '../../src/pipeline/rl-stages.ts'
 import { SAMPLE_RANKING_SUFFIX } from '../../src/pipeline/ranking-rows.ts'
 
@@ -56,4 +56,17 @@ test('rewardSource: the score-0 ablation scores every response 0 and keeps the v
   const off = rewardSource('/rm', true)
   assert.ok('fn' in off.reward && off.reward.fn() === 0)
   assert.equal(off.valueDir, '/rm')
+})
+
+test('judge.init: the judge starts from the base model by default, from SFT on request; its stage key sees the choice', () => {
+  const cfg = demoConfig()
+  assert.equal(cfg.judge.init, 'base')
+  assert.throws(() => mergeConfig(cfg, { judge: { init: 'reward' } }), /judge\.init/)
+  const judge = activeStages(cfg).find((s) => s.name === 'judge')!
+  const sft = mergeConfig(cfg, { judge: { init: 'sft' } })
+  assert.notDeepEqual(judge.config(cfg), judge.config(sft))
+  assert.ok(judge.inputs.includes('pretrain') && judge.inputs.includes('base'))
+  // the policy's reward model is not affected by the judge's init
+  const reward = activeStages(cfg).find((s) => s.name === 'reward')!
+  assert.deepEqual(reward.config(cfg), reward.config(sft))
 })
