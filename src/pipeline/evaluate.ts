@@ -200,7 +200,7 @@ type Sampled = { prompt: number; tokens: number[]; finished: boolean }
  * `S` responses to every prompt, as [prompt][sample]. Prompts go in batches of `B` (the last padded
  * with repeats, one compiled shape); the RNG is seeded once, so every policy draws the same stream.
  */
-function sampleResponses(policy: Policy, promptIds: number[][], S: number, maxNewTokens: number, B: number, seed: number): Sampled[][] {
+export function sampleResponses(policy: Policy, promptIds: number[][], S: number, maxNewTokens: number, B: number, seed: number): Sampled[][] {
   const rng = createRng(seed)
   const out: Sampled[][] = promptIds.map(() => [])
   const eosId = policy.tokenizer.eosId

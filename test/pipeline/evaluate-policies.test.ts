@@ -5,7 +5,11 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { evaluate } from '../../src/pipeline/evaluate.ts'
+import { evaluate, sampleResponses, responseLogprobs } from '../../src/pipeline/evaluate.ts'
+import { loadPolicy } from '../../src/model/policy.ts'
+import { createScorer } from '../../src/model/trainable.ts'
+import { tokenScore } from '../../src/model/objectives.ts'
+import { formatPrompt } from '../../src/tokenizer/index.ts'
 import { policyTables } from '../../src/pipeline/report-policies.ts'
 import { demoConfig, mergeConfig } from '../../src/pipeline/config.ts'
 import { tinyPolicy, writeModel } from '../train/rl-helpers.ts'
@@ -73,4 +77,43 @@ test('eval settings: a bad value is refused naming its field, in evaluate() and 
   await assert.rejects(evaluate({ ...base, missingEosPenalty: -1 }), /missingEosPenalty/)
   assert.throws(() => mergeConfig(demoConfig(), { eval: { samplesPerPrompt: 1.5 } }), /eval\.samplesPerPrompt/)
   assert.equal(mergeConfig(demoConfig(), { eval: { samplesPerPrompt: 3 } }).eval.samplesPerPrompt, 3)
+})
+
+test('evaluate: KL to SFT sums over the sampled tokens only (no EOS appended to a truncated response)', { timeout: 300_000 }, async (t) => {
+  const { dir, tokDir, tok, c, model } = await tinyPolicy(t)
+  const judge = join(dir, 'judge')
+  await writeModel(judge, c, 5, { tokDir, tok, head: true })
+  const other = join(dir, 'other')
+  await writeModel(other, c, 4, { tokDir, tok })
+  const prompts = join(dir, 'prompts.jsonl')
+  const texts = ['question number one', 'question number two', 'a bad reply here']
+  writeFileSync(prompts, texts.map((p) => JSON.stringify({ prompt: p, reference: 'good answer' })).join('\n') + '\n')
+  const opts = { maxNewTokens: 3, samplesPerPrompt: 2, batchSize: 2, seed: 4 }
+  const report = await evaluate({ policies: { sft: model, other }, judge, rewardModels: {}, prompts, maxPrompts: 3, resamples: 20, quiet: true, ...opts })
+  // the same samples, drawn again, and their KL computed by hand on prompt + sampled tokens
+  const pol = await loadPolicy(other)
+  const sft = await loadPolicy(model)
+  const scorer = createScorer(c, tokenScore)
+  t.after(() => {
+    pol.dispose()
+    sft.dispose()
+    scorer.dispose()
+  })
+  const promptIds = texts.map((p) => formatPrompt(tok, p))
+  const flat = sampleResponses(pol, promptIds, opts.samplesPerPrompt, opts.maxNewTokens, opts.batchSize, opts.seed).flat()
+  assert.ok(flat.some((r) => !r.finished), 'some responses were cut at maxNewTokens')
+  const seqs = flat.map((r) => promptIds[r.prompt].concat(r.tokens))
+  for (const [k, r] of flat.entries()) assert.equal(seqs[k].length, promptIds[r.prompt].length + r.tokens.length)
+  const ps = flat.map((r) => promptIds[r.prompt])
+  const a = responseLogprobs(pol, scorer, seqs, ps)
+  const b = responseLogprobs(sft, scorer, seqs, ps)
+  const kl = a.reduce((s, v, k) => s + v - b[k], 0) / a.length
+  const got = report.policies.find((p) => p.name === 'other')!.klToSft!
+  assert.ok(Math.abs(got - kl) < 1e-4, `eval KL ${got} vs by hand ${kl}`)
+  // with an EOS appended to the truncated ones, the sum would differ
+  const appended = flat.map((r, k) => (r.finished ? seqs[k] : seqs[k].concat([tok.eosId])))
+  const a2 = responseLogprobs(pol, scorer, appended, ps)
+  const b2 = responseLogprobs(sft, scorer, appended, ps)
+  const klAppended = a2.reduce((s, v, k) => s + v - b2[k], 0) / a2.length
+  assert.ok(Math.abs(got - klAppended) > 1e-4, `appending EOS changes the KL (${klAppended} vs ${got})`)
 })
