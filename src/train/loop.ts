@@ -11,6 +11,7 @@ import { createTrainable, type HostBatch, type Trainable } from '../model/traina
 import type { Objective } from '../model/objectives.ts'
 import type { GPTConfig } from '../model/config.ts'
 import type { HostParams } from '../model/gpt.ts'
+import type { TensorMap } from '../model/safetensors.ts'
 import type { AdamWConfig } from '../model/optim.ts'
 import { createRng, type Rng } from '../model/rng.ts'
 import { createProgress } from '../util/progress.ts'
@@ -93,8 +94,18 @@ export type LoopResult = {
 }
 
 /** Paths inside a run directory. */
+/**
+ * A training run's files, for every trainer (the loop's and PPO's): the resumable checkpoint, the final
+ * model, the metrics log (an output: bitwise the same when re-run) and wall-clock times (not an output).
+ */
 export function runPaths(outDir: string) {
   return { checkpoint: join(outDir, 'checkpoint'), model: join(outDir, 'model'), metrics: join(outDir, 'metrics.jsonl'), timing: join(outDir, 'timing.jsonl') }
+}
+
+/** Host parameters split for saving: the GPT-2 trunk, and the extra heads (score.weight, score.bias) as tensors. */
+export function headTensors(config: GPTConfig, host: HostParams): { base: HostParams; extraTensors: TensorMap } {
+  const { base, extra } = splitExtra(config, host)
+  return { base, extraTensors: Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, { shape: [v.length], data: v }])) }
 }
 
 export async function runTrainingLoop(init: LoopInit): Promise<LoopResult> {
@@ -134,9 +145,9 @@ export async function runTrainingLoop(init: LoopInit): Promise<LoopResult> {
   let best: { step: number; value: number; params: HostParams } | undefined
   const save = async (step: number, dir: string, withState: boolean, hostOverride?: HostParams) => {
     const host = hostOverride ?? trainable.hostParams()
-    const { base, extra } = splitExtra(init.config, host)
+    const { base, extraTensors } = headTensors(init.config, host)
     await saveCheckpoint(dir, init.config, base, {
-      extraTensors: Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, { shape: [v.length], data: v }])),
+      extraTensors,
       meta: { ...init.meta, step },
       optimizer: withState ? trainable.optimizerState() : undefined,
       trainerState: withState ? { step, rng: rng.state(), steps: loop.steps, seed: loop.seed } : undefined,

@@ -36,6 +36,7 @@ import type { HostParams, Params } from '../model/gpt.ts'
 import { createRng, type Rng } from '../model/rng.ts'
 import { loadTokenizer, formatPrompt, type Tokenizer } from '../tokenizer/index.ts'
 import { createMetricsLog, type MetricsRow } from './metrics.ts'
+import { headTensors, runPaths } from './loop.ts'
 import { defaultPpoConfig, type PpoConfig } from './ppo-config.ts'
 import { bucketLength, scoreBatch, shuffled } from './collate.ts'
 import { randomWindows } from './lmdata.ts'
@@ -162,15 +163,7 @@ async function setupPpo(input: PpoInput) {
 
   // ---------- resume ----------
   mkdirSync(cfg.outDir, { recursive: true })
-  const paths = {
-    checkpoint: join(cfg.outDir, 'checkpoint'),
-    model: join(cfg.outDir, 'model'),
-    value: join(cfg.outDir, 'value'),
-    metrics: join(cfg.outDir, 'metrics.jsonl'),
-    // wall-clock times go here, not into metrics.jsonl, so the metrics of two identical runs are identical
-    timing: join(cfg.outDir, 'timing.jsonl'),
-    summary: join(cfg.outDir, 'summary.json'),
-  }
+  const paths = { ...runPaths(cfg.outDir), value: join(cfg.outDir, 'value'), summary: join(cfg.outDir, 'summary.json') }
   let policyInit: HostParams = policyCk.params
   let policyOpt: { m: HostParams; v: HostParams; step: number } | undefined
   let valueInit: HostParams
@@ -263,8 +256,7 @@ async function setupPpo(input: PpoInput) {
   const saveAll = async (iteration: number, final: boolean) => {
     const policyHost = policy.hostParams()
     const valueHost = value.hostParams()
-    const { 'score.weight': sw, 'score.bias': sb, ...valueTrunk } = valueHost
-    const head = { 'score.weight': { shape: [sw.length], data: sw }, 'score.bias': { shape: [1], data: sb } }
+    const { base: valueTrunk, extraTensors: head } = headTensors(valueConfig, valueHost)
     if (final) {
       await saveCheckpoint(paths.model, config, policyHost, { meta: { ...meta, iteration }, copyFrom: cfg.policyDir })
       await saveCheckpoint(paths.value, valueConfig, valueTrunk, { meta: { stage: 'ppo-value', iteration }, extraTensors: head, copyFrom: valueCk?.dir ?? cfg.policyDir })
