@@ -85,7 +85,7 @@ export function defaultPipelineConfig(): PipelineConfig {
     // adaptive KL toward a few nats (Ziegler et al.'s controller; horizon scaled to our runs of a few thousand episodes)
     ppo: { maxPrompts: 512, kl: { coef: 0.05, estimator: 'k1', adaptive: { target: 4, horizon: 1024 } }, missingEosPenalty: 1 },
     dpo: { beta: 0.1, steps: 200, batchPairs: 8, lr: 1e-4, minLr: 1e-5, warmup: 5, evalEvery: 50, checkpointEvery: 50, maxComparisons: 0, maxEvalComparisons: 0 },
-    // >= 300 held-out prompts x 4 samples: a win rate's 95% interval is then about +-0.03 (issue 18)
+    // >= 300 held-out prompts x 4 samples, so the intervals can resolve the differences RLHF makes (docs/rlhf.md)
     eval: { maxPrompts: 320, maxNewTokens: 48, swcChoice: true, samplesPerPrompt: 4, resamples: 2000, missingEosPenalty: 0 },
     store: { kind: 'helia' },
     jobs: { image: DEFAULT_IMAGE, resources: {} },
@@ -112,8 +112,8 @@ export function demoConfig(): PipelineConfig {
     samples: { enabled: true, maxNewTokens: 24, perPrompt: 2 },
     reward: { ...c.reward, epochs: 1, batchSize: 8, lr: 1e-3, minLr: 1e-4, maxComparisons: 1000 },
     hh: { ...c.hh, epochs: 1, batchSize: 8, lr: 1e-3, minLr: 1e-4, maxComparisons: 800 },
-    // the trainer's ratios (64 episodes, 8 minibatches, one epoch): 8 iterations make the same 64 updates as the
-    // earlier 16 x (16 episodes, 2 epochs of 2 minibatches), on twice the episodes. Not yet chosen by the new evaluation.
+    // the trainer's ratios (64 episodes, 8 minibatches, one epoch): 8 iterations = 64 updates on 512 episodes.
+    // Not yet chosen by the evaluation (docs/rlhf.md says what to run).
     ppo: { iterations: 8, rolloutBatch: 64, miniBatch: 8, ppoEpochs: 1, maxNewTokens: 24, maxPrompts: 256, policyLr: 2e-4, kl: { coef: 0.1, estimator: 'k1', adaptive: { target: 4, horizon: 512 } }, missingEosPenalty: 1 },
     dpo: { ...c.dpo, steps: 30, lr: 5e-4, minLr: 5e-5, evalEvery: 10, maxComparisons: 80, maxEvalComparisons: 64 },
     // swcChoice adds about 2 minutes here

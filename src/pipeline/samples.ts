@@ -60,7 +60,7 @@ export async function addPolicySamples(init: AddSamplesInit): Promise<AddSamples
       // (a comparison whose own responses cannot fit still gets a sample prompt; the check below leaves it as it is)
       const prompts = rows.map((c, i) => fitPrompt(tok, c.prompt, nCtx, Math.max(init.maxNewTokens, longest[i]) + 1) ?? fitPrompt(tok, c.prompt, nCtx, init.maxNewTokens + 1) ?? '')
       const promptIds = prompts.map((p) => formatPrompt(tok, p))
-      // S passes over the comparisons, batch by batch: samples[i][s] (with one sample, the RNG stream is the same as before)
+      // S passes over the comparisons, batch by batch: samples[i][s]
       const samples: Array<Array<{ text: string; tokens: number }>> = rows.map(() => [])
       for (let s = 0; s < S; s++)
         for (let i = 0; i < rows.length; i += B) {
