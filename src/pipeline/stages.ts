@@ -245,8 +245,9 @@ export const STAGES: StageDef[] = [
     inputs: ['fit', 'sft'],
     outputs: ['train', 'val'],
     ...training(1),
-    // the selection of comparisons depends on the learners' caps
+    // 2: perPrompt samples and the rows ranking them
     version: 2,
+    // the selection of comparisons depends on the learners' caps
     config: (c) => ({ ...c.samples, seed: c.seed, reward: c.reward.maxComparisons, dpo: c.dpo.maxComparisons }),
     async run(ctx, dir) {
       const { addPolicySamples } = await import('./samples.ts')
@@ -327,6 +328,8 @@ export const STAGES: StageDef[] = [
   },
   {
     name: 'dpo',
+    // 2: learns from the reward model's half of the comparisons
+    version: 2,
     inputs: ['fit', 'sft', 'samples'],
     outputs: ['model', 'metrics'],
     ...training(3),
