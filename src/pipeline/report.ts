@@ -89,7 +89,7 @@ export async function writeReport(cfg: PipelineConfig, records: Map<string, Stag
     const ev = JSON.parse(readFileSync(evalFile, 'utf8')) as EvalReport
     md.push('## Reward models (held-out comparisons)', '', '| reward model | accuracy | mean margin | pairs |', '|---|---:|---:|---:|')
     for (const r of ev.rewardModels) md.push(`| ${r.name} | ${fmt(r.accuracy)} | ${fmt(r.margin)} | ${r.pairs} |`)
-    md.push('', 'The web3 comparisons are synthetic (marked `synthetic: true`): the reference answer beats each wrong answer (tied among themselves): its first half, another item\'s answer, its words shuffled and, with the samples stage, a sample of the SFT model. hh-rlhf pairs are real human preferences (harmless-base slice).', '')
+    md.push('', 'The web3 comparisons are synthetic (marked `synthetic: true`): the reference answer beats each wrong answer (tied among themselves): its first half, another item\'s answer, its words shuffled and, with the samples stage, samples of the SFT model; a further row ranks those samples among themselves by closeness to the reference (`sft-sample > sft-sample`). hh-rlhf pairs are real human preferences (harmless-base slice).', '')
     // per kind of pair: which distinctions each reward model has learned
     const kinds = [...new Set(ev.rewardModels.flatMap((r) => (r.byKind ?? []).map((k) => k.kind)))]
     if (kinds.length) {
