@@ -157,6 +157,8 @@ export function mergeConfig(base: PipelineConfig, patch: unknown, file?: string)
   if (typeof maxPrompts !== 'number') throw new Instruct3Error(`expected number, got ${typeof maxPrompts}`, { code: 'ECONFIG', details: { file, field: 'ppo.maxPrompts' } })
   if (zeroScore !== undefined && typeof zeroScore !== 'boolean') throw new Instruct3Error(`expected boolean, got ${typeof zeroScore}`, { code: 'ECONFIG', details: { file, field: 'ppo.zeroScore' } })
   checkPpoSettings(ppo, 'ppo', file)
+  if (!(Number.isInteger(merged.samples.perPrompt) && merged.samples.perPrompt >= 1))
+    throw new Instruct3Error(`must be an integer >= 1, got ${merged.samples.perPrompt}`, { code: 'ECONFIG', details: { file, field: 'samples.perPrompt' } })
   try {
     checkEvalSettings(merged.eval, 'eval.')
   } catch (e) {

@@ -7,6 +7,7 @@ import { rougeL, tokenF1, lcsLength, closeness, crowdScore, words } from '../../
 import { pairedWinRate, pairedMeanDifference, meanInterval, bootstrapInterval, quantile, formatInterval } from '../../src/pipeline/bootstrap.ts'
 import { lengthControlledWinRate, fitLogistic } from '../../src/pipeline/length-control.ts'
 import { createRng } from '../../src/model/rng.ts'
+import { vsSftMetrics } from '../../src/pipeline/policy-compare.ts'
 
 const close = (a: number, b: number, eps = 1e-4) => assert.ok(Math.abs(a - b) < eps, `${a} vs ${b}`)
 
@@ -103,6 +104,15 @@ test('lengthControlledWinRate: a judge that only likes length gets ~0.5; a real 
   assert.ok(lc2.winRate.lo > 0.6, formatInterval(lc2.winRate))
   assert.throws(() => lengthControlledWinRate([[2]], [[1]], [[1]]), /outcome\[0\]\[0\]/)
   assert.throws(() => lengthControlledWinRate([[1]], [[1, 2]], [[1]]), /lengths\[0\]/)
+})
+
+test('vsSftMetrics: each interval as value, _lo and _hi under the policy name; absent comparisons leave no key', () => {
+  const x = { value: 0.6, lo: 0.55, hi: 0.65 }
+  const m = vsSftMetrics('ppo', { winRate: x, lengthControlledWinRate: x, lengthCoef: 1, rewardDifference: x })
+  assert.deepEqual(m['ppo/win_rate_vs_sft'], 0.6)
+  assert.deepEqual([m['ppo/lc_win_rate_vs_sft_lo'], m['ppo/reward_diff_vs_sft_hi']], [0.55, 0.65])
+  assert.equal(Object.keys(m).length, 9)
+  assert.ok(!('ppo/rouge_l_diff_vs_sft' in m))
 })
 
 test('fitLogistic: recovers known coefficients; a one-sided outcome stays finite', () => {

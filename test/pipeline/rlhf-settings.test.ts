@@ -30,6 +30,8 @@ test('pipeline configs: PPO with the same ratios, adaptive KL toward a few nats,
   }
   assert.equal(mergeConfig(demoConfig(), { ppo: { zeroScore: true, ptxCoef: 0 } }).ppo.zeroScore, true)
   assert.throws(() => mergeConfig(demoConfig(), { ppo: { zeroScore: 'yes' } }), /ppo\.zeroScore/)
+  assert.throws(() => mergeConfig(demoConfig(), { samples: { perPrompt: 0 } }), /samples\.perPrompt/)
+  assert.equal(mergeConfig(demoConfig(), { samples: { perPrompt: 3 } }).samples.perPrompt, 3)
 })
 
 test('comparisonsFor: DPO draws from the reward model half only; the judge half is disjoint; ranking rows follow their comparison', () => {
