@@ -18,6 +18,8 @@ function newestSource(): number {
   for (const f of ['index.html', 'vite.config.ts']) newest = Math.max(newest, statSync(join(webRoot, f)).mtimeMs)
   // the browser-safe labeling modules the app bundles
   for (const f of ['client.ts', 'typed.ts', 'canonical.ts', 'content.ts']) newest = Math.max(newest, statSync(join(webRoot, '..', 'src', 'labeling', f)).mtimeMs)
+  // the contracts' ABIs the on-chain pages encode calls with (regenerated when the contracts change)
+  walk(join(webRoot, '..', 'src', 'chain', 'generated'))
   return newest
 }
 

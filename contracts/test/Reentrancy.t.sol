@@ -62,6 +62,7 @@ contract ReentrancyTest is TestBase {
         oracle = vm.addr(ORACLE_PK);
         evil = new MaliciousToken();
         escrow = new LabelingEscrow(address(this));
+        escrow.setTrustedOracle(oracle, true);
         // The token contract itself is requester and labeler, so its reentrant calls are authorised:
         // only the guard can stop them.
         evil.mint(address(evil), 1_000 ether);
@@ -72,6 +73,8 @@ contract ReentrancyTest is TestBase {
         p.requiredStake = 1 ether;
         p.immediateBps = 10_000;
         p.vestingPeriod = 1 days;
+        p.deadline = uint64(block.timestamp + 30 days);
+        p.settlementWindow = 1 days;
         id = escrow.createCampaign(IERC20(address(evil)), oracle, p, 100 ether);
         escrow.join(id, 1 ether);
         vm.stopPrank();
@@ -108,10 +111,12 @@ contract ReentrancyTest is TestBase {
         vm.assertTrue(escrow.getCampaign(id).open, "still open");
     }
 
-    function test_reenterWithdrawStakeFromClose() public {
-        evil.arm(escrow, id, 2);
+    function test_reenterWithdrawStakeFromRefund() public {
         vm.prank(address(evil));
         escrow.close(id);
+        vm.warp(block.timestamp + 1 days);
+        evil.arm(escrow, id, 2);
+        escrow.refund(id); // anyone may trigger the refund; the token re-enters on transfer
         _expectGuarded();
         vm.assertEq(escrow.getPosition(id, address(evil)).stake, 1 ether, "stake not taken twice");
         evil.arm(escrow, id, 0);

@@ -20,8 +20,13 @@ export type BadgeMetadata = {
   avgQualityBps: number
   settlements: number
   datasets: string[]
+  /** Expertise categories the labeler qualified in on the labeling service, with their level (issue 20). */
+  categories?: BadgeCategory[]
   attributes: Array<{ trait_type: string; value: string | number }>
 }
+
+/** A category from the labeling service's qualifications (src/labeling/qualify.ts), e.g. {category: 'governance', level: 1, levelName: 'qualified'}. */
+export type BadgeCategory = { category: string; level: number; levelName: string }
 
 export type BadgeInfo = { tokenId: bigint; level: number; levelName: string; tokenURI: string }
 
@@ -48,7 +53,7 @@ export async function datasetsOf(ctx: ChainContext, labeler: Address): Promise<s
   return out
 }
 
-export async function buildBadgeMetadata(ctx: ChainContext, labeler: Address, level: number): Promise<BadgeMetadata> {
+export async function buildBadgeMetadata(ctx: ChainContext, labeler: Address, level: number, categories: BadgeCategory[] = []): Promise<BadgeMetadata> {
   const [totalAccepted, avgQualityBps, settlements] = await ctx.publicClient.readContract({
     address: ctx.deployment.escrow,
     abi: labelingEscrowAbi,
@@ -73,7 +78,9 @@ export async function buildBadgeMetadata(ctx: ChainContext, labeler: Address, le
       { trait_type: 'Accepted labels', value: Number(totalAccepted) },
       { trait_type: 'Mean quality (bps)', value: avgQualityBps },
       { trait_type: 'Datasets', value: datasets.length },
+      ...categories.map((c) => ({ trait_type: `Category: ${c.category}`, value: c.levelName })),
     ],
+    ...(categories.length ? { categories } : {}),
   }
 }
 
@@ -96,13 +103,13 @@ export type IssueResult = { labeler: Address; action: 'minted' | 'upgraded' | 'u
  * metadata (new dataset CIDs). The context's account must hold ISSUER_ROLE (the oracle).
  * `addBytes` puts the metadata JSON in a content store; without it the CID is computed locally.
  */
-export async function issueBadge(ctx: ChainContext, labeler: Address, opts: { addBytes?: AddBytes; onMetadata?: (cid: string, json: string) => void } = {}): Promise<IssueResult> {
+export async function issueBadge(ctx: ChainContext, labeler: Address, opts: { addBytes?: AddBytes; onMetadata?: (cid: string, json: string) => void; categories?: BadgeCategory[] } = {}): Promise<IssueResult> {
   const badge = { address: ctx.deployment.badge, abi: labelerBadgeAbi } as const
   const earned = await ctx.publicClient.readContract({ ...badge, functionName: 'levelFor', args: [labeler] })
   if (earned === 0) return { labeler, action: 'none', level: 0 }
   const current = await getBadge(ctx, labeler)
   const level = Math.max(earned, current?.level ?? 0)
-  const metadata = await buildBadgeMetadata(ctx, labeler, level)
+  const metadata = await buildBadgeMetadata(ctx, labeler, level, opts.categories)
   const json = JSON.stringify(metadata, null, 2)
   const bytes = new TextEncoder().encode(json)
   const cid = opts.addBytes ? (await opts.addBytes(bytes)).toString() : await rawCid(bytes)

@@ -13,6 +13,10 @@ export type CampaignParams = {
   bonusBps: number
   fraudGoldFailBps: number
   vestingPeriod: bigint
+  /** Unix time after which anyone may close the campaign (at most 730 days ahead). */
+  deadline: bigint
+  /** Seconds after close during which settle and slash still land (1 to 30 days). */
+  settlementWindow: bigint
 }
 
 export type CampaignState = {
@@ -22,6 +26,8 @@ export type CampaignState = {
   token: Address
   open: boolean
   batches: number
+  /** Unix time of close; 0 while open. */
+  closedAt: bigint
   params: CampaignParams
   budget: bigint
   committed: bigint
@@ -39,10 +45,13 @@ export type Position = {
   claimable: bigint
   vesting: bigint
   unlockAt: bigint
-  lastBatch: number
+  /** Cumulative accepted labels already paid for; settlement pays only what an export adds. */
+  settledAccepted: number
   joined: boolean
   slashed: boolean
   withdrawn: bigint
+  /** Bonus set aside for `vesting`, paid at unlock if quality holds. */
+  bonusReserve: bigint
 }
 
 const escrowOf = (ctx: ChainContext) => ({ address: ctx.deployment.escrow, abi: labelingEscrowAbi })
@@ -81,11 +90,21 @@ export async function joinCampaign(ctx: ChainContext, id: bigint, stake?: bigint
   return (await sendTx(ctx, 'LabelingEscrow.join', { ...escrowOf(ctx), functionName: 'join', args: [id, amount] })).receipt.transactionHash
 }
 
-/** Close the campaign; returns the budget refunded to the requester. */
-export async function closeCampaign(ctx: ChainContext, id: bigint): Promise<{ refunded: bigint; txHash: Hex }> {
+/**
+ * Close the campaign (the requester any time; anyone after the deadline). Returns when its
+ * settlement window ends: until then the oracle can still settle and slash; after it stakes
+ * unlock and `refundCampaign` returns the unspent budget.
+ */
+export async function closeCampaign(ctx: ChainContext, id: bigint): Promise<{ settlementEndsAt: bigint; txHash: Hex }> {
   const { receipt } = await sendTx(ctx, 'LabelingEscrow.close', { ...escrowOf(ctx), functionName: 'close', args: [id] })
   const [ev] = parseEventLogs({ abi: labelingEscrowAbi, logs: receipt.logs, eventName: 'CampaignClosed' })
-  return { refunded: ev?.args.refunded ?? 0n, txHash: receipt.transactionHash }
+  return { settlementEndsAt: ev?.args.settlementEndsAt ?? 0n, txHash: receipt.transactionHash }
+}
+
+/** After the settlement window, send the unspent budget to the requester (anyone may call); returns the amount. */
+export async function refundCampaign(ctx: ChainContext, id: bigint): Promise<{ refunded: bigint; txHash: Hex }> {
+  const { receipt, result } = await sendTx(ctx, 'LabelingEscrow.refund', { ...escrowOf(ctx), functionName: 'refund', args: [id] })
+  return { refunded: result as bigint, txHash: receipt.transactionHash }
 }
 
 /** Withdraw claimable pay (and matured vesting stake) of the context's account. */

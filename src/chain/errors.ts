@@ -3,7 +3,7 @@ import { Instruct3Error, type ErrorDetails } from '../util/errors.ts'
 
 /**
  * Turn a viem contract error into an Instruct3Error that names the contract's custom error and its
- * arguments (e.g. "LabelingEscrow.settle reverted: BatchAlreadySettled(1, 0xab…)").
+ * arguments (e.g. "LabelingEscrow.settle reverted: SettlementOver(1, 1767225600)").
  */
 export function chainError(err: unknown, what: string, details: ErrorDetails = {}): Instruct3Error {
   if (err instanceof Instruct3Error) return err

@@ -36,7 +36,7 @@ export function isProvenFraud(goldFailures: number, goldTotal: number, limitBps:
 }
 
 /** Submit a signed fraud proof (any account may relay it); returns the amounts slashed. */
-export async function slashLabeler(ctx: ChainContext, proof: FraudProof, signature: Hex): Promise<{ fromStake: bigint; fromVesting: bigint; txHash: Hex }> {
+export async function slashLabeler(ctx: ChainContext, proof: FraudProof, signature: Hex): Promise<{ fromStake: bigint; fromVesting: bigint; fromBonusReserve: bigint; txHash: Hex }> {
   const { receipt } = await sendTx(ctx, 'LabelingEscrow.slash', {
     address: ctx.deployment.escrow,
     abi: labelingEscrowAbi,
@@ -44,5 +44,5 @@ export async function slashLabeler(ctx: ChainContext, proof: FraudProof, signatu
     args: [proof.campaignId, proof.labeler, proof.goldFailures, proof.goldTotal, proof.evidenceCid, signature],
   })
   const [ev] = parseEventLogs({ abi: labelingEscrowAbi, logs: receipt.logs, eventName: 'Slashed' })
-  return { fromStake: ev?.args.fromStake ?? 0n, fromVesting: ev?.args.fromVesting ?? 0n, txHash: receipt.transactionHash }
+  return { fromStake: ev?.args.fromStake ?? 0n, fromVesting: ev?.args.fromVesting ?? 0n, fromBonusReserve: ev?.args.fromBonusReserve ?? 0n, txHash: receipt.transactionHash }
 }

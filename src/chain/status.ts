@@ -12,9 +12,11 @@ export type LabelerCampaignStatus = {
   stake: string
   claimable: string
   vesting: string
+  /** Bonus set aside for the locked vesting, paid with it at unlock if quality holds. */
+  bonusReserve: string
   unlockAt: number
   withdrawn: string
-  /** withdrawn + claimable + vesting: everything this campaign has paid or holds for the labeler. */
+  /** withdrawn + claimable + vesting (+ the bonus of matured vesting): everything this campaign has paid or holds for the labeler. */
   earnings: string
   slashed: boolean
 }
@@ -56,7 +58,8 @@ export async function getLabelerOnchainStatus(address: string, where: ChainConte
     const p = await getPosition(ctx, id, labeler)
     if (!p.joined) continue
     const c = await getCampaign(ctx, id)
-    const earned = p.withdrawn + p.claimable + p.vesting
+    // a bonus reserve is earned once its vesting matures (it is forfeited if quality drops before)
+    const earned = p.withdrawn + p.claimable + p.vesting + (p.unlockAt > now ? 0n : p.bonusReserve)
     earnings[c.token] = (earnings[c.token] ?? 0n) + earned
     // Matured vesting is claimable in all but bookkeeping: count only what is still locked.
     const locked = p.unlockAt > now ? p.vesting : 0n
@@ -66,8 +69,10 @@ export async function getLabelerOnchainStatus(address: string, where: ChainConte
       token: c.token,
       open: c.open,
       stake: p.stake.toString(),
-      claimable: (p.claimable + p.vesting - locked).toString(),
+      // matured vesting and its bonus are withdrawable: count them as claimable
+      claimable: (p.claimable + p.vesting - locked + (p.unlockAt > now ? 0n : p.bonusReserve)).toString(),
       vesting: locked.toString(),
+      bonusReserve: (p.unlockAt > now ? p.bonusReserve : 0n).toString(),
       unlockAt: Number(p.unlockAt),
       withdrawn: p.withdrawn.toString(),
       earnings: earned.toString(),

@@ -8,8 +8,28 @@ import { parseRoles, type LabelingContext, type Principal, type Role } from './c
 const unauthorized = (msg: string, code: ErrorCode = 'EUNAUTHORIZED') => new ApiError(401, msg, { code })
 export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
 
-/** Issue a single-use SIWE nonce (stored, expires after nonceTtlMs). */
+/** How far in the future a SIWE issuedAt may be (client clocks run a little fast or slow). */
+export const SIWE_CLOCK_SKEW_MS = 5 * 60_000
+/** Expired nonces and sessions are deleted at most this often (on the next nonce request). */
+export const PURGE_EVERY_MS = 60_000
+
+const lastPurge = new WeakMap<LabelingContext, number>()
+
+/**
+ * Delete expired nonces (used or not: an expired nonce is refused anyway, and a replay of a purged one
+ * is an unknown nonce) and expired sessions, so neither table grows with traffic. Returns the counts.
+ */
+export async function purgeExpired(ctx: LabelingContext): Promise<{ nonces: number; sessions: number }> {
+  const now = ctx.now()
+  lastPurge.set(ctx, now)
+  const n = await ctx.db.deleteFrom('nonces').where('expires_at', '<=', now).executeTakeFirst()
+  const s = await ctx.db.deleteFrom('sessions').where('expires_at', '<=', now).executeTakeFirst()
+  return { nonces: Number(n.numDeletedRows), sessions: Number(s.numDeletedRows) }
+}
+
+/** Issue a single-use SIWE nonce (stored, expires after nonceTtlMs); purges expired rows now and then. */
 export async function issueNonce(ctx: LabelingContext): Promise<{ nonce: string; expiresAt: number }> {
+  if (ctx.now() - (lastPurge.get(ctx) ?? -Infinity) >= PURGE_EVERY_MS) await purgeExpired(ctx)
   const nonce = generateSiweNonce()
   const expiresAt = ctx.now() + ctx.nonceTtlMs
   await ctx.db.insertInto('nonces').values({ nonce, expires_at: expiresAt, used_at: null }).execute()
@@ -20,7 +40,8 @@ export type SignInResult = { token: string; principal: Principal; expiresAt: num
 
 /**
  * Sign-In with Ethereum (EIP-4361): the message must be bound to this server's domain (and URI
- * origin), carry a nonce we issued that is unused and unexpired, be inside its own
+ * origin) and chain id, be issued within the nonce lifetime (clock skew allowed), carry a nonce we
+ * issued that is unused and unexpired, be inside its own
  * notBefore/expirationTime window, and be signed by the address it names. The nonce is consumed
  * atomically (a conditional UPDATE), so a replayed message fails even under concurrency.
  */
@@ -35,7 +56,13 @@ export async function signIn(ctx: LabelingContext, input: { message: unknown; si
     uriOrigin = new URL(msg.uri).origin
   } catch {}
   if (!expect.origins.includes(uriOrigin)) throw unauthorized(`SIWE uri ${JSON.stringify(msg.uri)} is not on this server's origin (${expect.origins.join(' or ')})`, 'ESIWEDOMAIN')
+  if (msg.chainId !== ctx.chainId) throw unauthorized(`SIWE message is for chain ${msg.chainId ?? '(none)'}; this server signs in on chain ${ctx.chainId}`, 'ESIWECHAIN')
   const now = ctx.now()
+  // Freshness: a message must say when it was issued, no earlier than a nonce lives and not from the future.
+  const issued = msg.issuedAt?.getTime()
+  if (issued === undefined || Number.isNaN(issued)) throw unauthorized('SIWE message has no valid "Issued At" time', 'ESIWESTALE')
+  if (issued < now - ctx.nonceTtlMs || issued > now + SIWE_CLOCK_SKEW_MS)
+    throw unauthorized(`SIWE message was issued at ${msg.issuedAt!.toISOString()}; it must be issued within the last ${Math.round(ctx.nonceTtlMs / 60_000)} minutes (check the clock)`, 'ESIWESTALE')
   if (!validateSiweMessage({ message: msg, domain: expect.domain, time: new Date(now) })) throw unauthorized('SIWE message is expired or not yet valid', 'ESIWEEXPIRED')
   const ok = await verifyMessage({ address: msg.address, message: input.message, signature: input.signature as Hex }).catch(() => false)
   if (!ok) throw unauthorized('SIWE signature does not match the address in the message', 'EBADSIG')

@@ -2,7 +2,7 @@ import type { Hex } from 'viem'
 import { createSiweMessage } from 'viem/siwe'
 import { contentHash } from './canonical.ts'
 import type { LabelContent } from './content.ts'
-import { labelTypedData } from './typed.ts'
+import { labelMessage, labelTypedData } from './typed.ts'
 import type { TaskView } from './tasks.ts'
 
 /**
@@ -43,7 +43,7 @@ export function createApiClient(baseUrl: string) {
       cookie = v
     },
     /** EIP-4361 sign-in: nonce -> message -> personal_sign -> verify (sets the session cookie). */
-    async signIn(signer: Signer, opts: { chainId?: number; expirationTime?: Date; domain?: string } = {}) {
+    async signIn(signer: Signer, opts: { chainId?: number; expirationTime?: Date; domain?: string; issuedAt?: Date } = {}) {
       const { body } = await call<{ nonce: string }>('GET', '/api/auth/nonce')
       const u = new URL(baseUrl)
       const message = createSiweMessage({
@@ -54,7 +54,7 @@ export function createApiClient(baseUrl: string) {
         uri: `${u.protocol}//${opts.domain ?? u.host}/`,
         version: '1',
         statement: 'Sign in to instruct3 labeling.',
-        issuedAt: new Date(),
+        issuedAt: opts.issuedAt ?? new Date(),
         ...(opts.expirationTime ? { expirationTime: opts.expirationTime } : {}),
       })
       const signature = await signer.signMessage({ message })
@@ -67,13 +67,14 @@ export function createApiClient(baseUrl: string) {
 export type ApiClient = ReturnType<typeof createApiClient>
 
 /** Build the label content for a task (the labeler address is lowercased, as the server requires). */
-export function makeLabel(task: Pick<TaskView, 'campaign' | 'taskId' | 'taskHash' | 'kind'>, labeler: string, body: Partial<LabelContent>): LabelContent {
-  return { v: 1, campaign: task.campaign, taskId: task.taskId, taskHash: task.taskHash as Hex, kind: task.kind, labeler: labeler.toLowerCase() as Hex, ...body }
+export function makeLabel(task: Pick<TaskView, 'campaign' | 'taskId' | 'taskHash' | 'kind' | 'guidelines'>, labeler: string, body: Partial<LabelContent>): LabelContent {
+  const guidelines = { version: task.guidelines.version, hash: task.guidelines.hash as Hex }
+  return { v: 2, campaign: task.campaign, taskId: task.taskId, taskHash: task.taskHash as Hex, kind: task.kind, labeler: labeler.toLowerCase() as Hex, guidelines, ...body }
 }
 
-/** Hash and EIP-712-sign a label. */
+/** Hash and EIP-712-sign a label (the typed message carries the guidelines version the content names). */
 export async function signLabel(signer: Pick<Signer, 'signTypedData'>, chainId: number, content: LabelContent): Promise<{ labelHash: Hex; signature: Hex }> {
   const labelHash = contentHash(content)
-  const signature = await signer.signTypedData(labelTypedData(chainId, { contentHash: labelHash, campaign: content.campaign, taskId: BigInt(content.taskId) }))
+  const signature = await signer.signTypedData(labelTypedData(chainId, labelMessage(content, labelHash)))
   return { labelHash, signature }
 }

@@ -2,6 +2,8 @@ import type { Kysely } from 'kysely'
 import type { Database, Dialect } from './db/schema.ts'
 import type { ResponseSampler } from './sampler.ts'
 import type { Verifier } from './verify-pool.ts'
+import type { SpamThresholds } from './quality.ts'
+import type { GroupCommitter } from './group-commit.ts'
 
 export type Role = 'requester' | 'labeler' | 'reviewer'
 export const ROLES: readonly Role[] = ['requester', 'labeler', 'reviewer']
@@ -26,8 +28,16 @@ export type LabelingContext = {
   nonceTtlMs: number
   /** Sessions seen recently (token hash -> principal), re-read from the DB after a few seconds. */
   sessionCache?: Map<string, { p: Principal; expiresAt: number; until: number }>
+  /** Most unexpired task leases one wallet may hold over all campaigns (default DEFAULT_MAX_LEASES in tasks.ts). */
+  maxLeasesPerWallet?: number
+  /** Shares one commit (one fsync) among label submissions that arrive together (group-commit.ts). */
+  groupCommit?: GroupCommitter
   /** Label signature verification (inline or on worker threads, see verify-pool.ts). */
   verifier?: Verifier
+  /** Activity heartbeat interval the web app is told to use, and the least gap between stored beats (timing.ts defaults when absent). */
+  heartbeat?: { intervalMs: number; minGapMs: number }
+  /** Spam thresholds the server was started with (quality.ts DEFAULT_SPAM when absent). */
+  spam?: SpamThresholds
 }
 
 export type Principal = { address: `0x${string}`; roles: Role[] }

@@ -1,9 +1,14 @@
 import type { Hex } from 'viem'
+import type { Transaction } from 'kysely'
+import type { Database } from './db/schema.ts'
 import { canonicalJson, contentHash } from './canonical.ts'
 import { validateLabelContent, type LabelContent, type TaskKind } from './content.ts'
 import { ApiError } from './errors.ts'
 import { verifyLabelSignature } from './signature.ts'
+import { VerifierCrashed } from './verify-pool.ts'
 import { taskHash } from './campaigns.ts'
+import { acceptedGuidelines } from './guidelines.ts'
+import { labelMessage } from './typed.ts'
 import type { LabelingContext, Principal } from './context.ts'
 
 export type Submission = { taskId: unknown; idempotencyKey: unknown; label: unknown; signature: unknown }
@@ -43,20 +48,24 @@ export async function submitLabel(ctx: LabelingContext, who: Principal, s: Submi
     .executeTakeFirst()
   if (!a) throw new ApiError(403, `task ${s.taskId} is not assigned to you (claim it first)`, { code: 'ENOTASSIGNED' })
   if (a.campaignStatus !== 'open') throw new ApiError(409, `campaign ${a.campaign_id} is closed; no more labels are accepted`, { code: 'ECLOSED' })
+  if (a.status === 'skipped' || a.status === 'reported') throw new ApiError(409, `you ${a.status} task ${s.taskId}; it went back to the pool`, { code: 'ERELEASED' })
   if (a.status === 'submitted') throw new ApiError(409, `you already submitted a label for task ${s.taskId} (with another idempotency key)`, { code: 'EALREADY' })
   if (a.lease_expires_at <= ctx.now()) throw new ApiError(409, `your lease on task ${s.taskId} expired; the task went back to the pool`, { code: 'ELEASEEXPIRED' })
   const payload = JSON.parse(a.payload) as { target?: string }
-  const content = validateLabelContent(s.label, { campaign: a.campaign_id, taskId: s.taskId, taskHash: a.task_hash, kind: a.kind as TaskKind, k: a.k, target: payload.target ?? null }, me)
+  const guidelines = await acceptedGuidelines(ctx, a.campaign_id, a.assigned_at)
+  const content = validateLabelContent(s.label, { campaign: a.campaign_id, taskId: s.taskId, taskHash: a.task_hash, kind: a.kind as TaskKind, k: a.k, target: payload.target ?? null, guidelines }, me)
   const json = canonicalJson(content)
   const labelHash = contentHash(content)
-  const m = { contentHash: labelHash, campaign: a.campaign_id, taskId: BigInt(s.taskId) }
-  const valid = ctx.verifier ? await ctx.verifier.verify(ctx.chainId, me, m, s.signature as Hex) : verifyLabelSignature(ctx.chainId, me, m, s.signature as Hex)
+  const m = labelMessage(content, labelHash)
+  const valid = ctx.verifier ? await ctx.verifier.verify(ctx.chainId, me, m, s.signature as Hex).catch(verifierDown) : verifyLabelSignature(ctx.chainId, me, m, s.signature as Hex)
   if (!valid)
-    throw new ApiError(400, `signature does not verify: it must be your (${me}) EIP-712 signature of Label{contentHash: ${labelHash}, campaign, taskId}`, { code: 'EBADSIG', details: { field: 'signature' } })
+    throw new ApiError(400, `signature does not verify: it must be your (${me}) EIP-712 signature of Label{contentHash: ${labelHash}, campaign, taskId, guidelinesVersion: ${content.guidelines.version}}`, { code: 'EBADSIG', details: { field: 'signature' } })
 
   const now = ctx.now()
   try {
-    const id = await db.transaction().execute(async (trx) => {
+    // Commits are grouped with concurrent submissions when the server runs a group committer (one fsync per batch).
+    const inTransaction = <T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> => (ctx.groupCommit ? ctx.groupCommit.run(work) : db.transaction().execute(work))
+    const id = await inTransaction(async (trx) => {
       const upd = await trx.updateTable('assignments').set({ status: 'submitted', submitted_at: now }).where('id', '=', a.assignmentId).where('status', '=', 'leased').executeTakeFirst()
       if (Number(upd.numUpdatedRows) !== 1) throw new ApiError(409, `you already submitted a label for task ${s.taskId}`, { code: 'EALREADY' })
       const row = await trx
@@ -76,9 +85,10 @@ export async function submitLabel(ctx: LabelingContext, who: Principal, s: Submi
         })
         .returning('id')
         .executeTakeFirstOrThrow()
-      // Every demonstration gets a review task, which its author can never be assigned.
-      if (a.kind === 'demonstration') {
-        const p = { prompt: a.prompt, response: content.response, target: labelHash }
+      // Every demonstration and written prompt gets a review task, which its author can never be assigned.
+      if (a.kind === 'demonstration' || a.kind === 'prompt') {
+        // A written prompt's review says so (`of`), so the reviewer judges it as a prompt.
+        const p = a.kind === 'prompt' ? { prompt: a.prompt, response: content.prompt, target: labelHash, of: 'prompt' } : { prompt: a.prompt, response: content.response, target: labelHash }
         await trx
           .insertInto('tasks')
           .values({
@@ -107,6 +117,12 @@ export async function submitLabel(ctx: LabelingContext, who: Principal, s: Submi
   }
 }
 
+/** A verification worker crashed on this request: nothing was stored, the client may retry. */
+function verifierDown(err: unknown): never {
+  if (err instanceof VerifierCrashed) throw new ApiError(503, 'the signature could not be checked (verification worker crashed); nothing was stored, retry', { code: 'EVERIFY' })
+  throw err
+}
+
 function replay(prior: { id: number; label_hash: string; task_id: number }, s: Submission): SubmitResult {
   if (prior.task_id !== s.taskId) throw new ApiError(409, 'idempotencyKey was already used for another task', { code: 'EIDEMPOTENCY' })
   // Same key, same task: return what is stored. (Content is not re-validated: the stored one was.)
@@ -120,12 +136,13 @@ function replay(prior: { id: number; label_hash: string; task_id: number }, s: S
   return { labelId: prior.id, labelHash: prior.label_hash as Hex, duplicate: true }
 }
 
-export type StoredLabel = { id: number; campaign: string; taskId: number; labeler: string; kind: string; content: LabelContent; labelHash: Hex; signature: Hex; assignedAt: number; createdAt: number }
+/** servedAt: when the task's content was first served to the labeler (null for labels from before it was recorded). */
+export type StoredLabel = { id: number; campaign: string; taskId: number; labeler: string; kind: string; content: LabelContent; labelHash: Hex; signature: Hex; assignedAt: number; servedAt: number | null; createdAt: number }
 
 export async function listLabels(ctx: LabelingContext, campaignId: string, opts: { labeler?: string } = {}): Promise<StoredLabel[]> {
-  let q = ctx.db.selectFrom('labels').selectAll().where('campaign_id', '=', campaignId)
-  if (opts.labeler) q = q.where('labeler', '=', opts.labeler.toLowerCase())
-  const rows = await q.orderBy('id').execute()
+  let q = ctx.db.selectFrom('labels').leftJoin('assignments as a', 'a.id', 'labels.assignment_id').selectAll('labels').select('a.first_served_at').where('labels.campaign_id', '=', campaignId)
+  if (opts.labeler) q = q.where('labels.labeler', '=', opts.labeler.toLowerCase())
+  const rows = await q.orderBy('labels.id').execute()
   return rows.map((r) => ({
     id: r.id,
     campaign: r.campaign_id,
@@ -136,6 +153,7 @@ export async function listLabels(ctx: LabelingContext, campaignId: string, opts:
     labelHash: r.label_hash as Hex,
     signature: r.signature as Hex,
     assignedAt: r.assigned_at,
+    servedAt: r.first_served_at ?? null,
     createdAt: r.created_at,
   }))
 }

@@ -13,14 +13,14 @@ import * as ecc from 'tiny-secp256k1'
 import { packageRoot } from '../util/paths.ts'
 import { createApiClient, makeLabel } from './client.ts'
 import { contentHash } from './canonical.ts'
-import { labelDigest } from './signature.ts'
+import { labelDigest, labelMessage } from './signature.ts'
 import type { TaskView } from './tasks.ts'
 
 export type SpawnedServer = { url: string; proc: ChildProcess; stderrTail: () => string; stop(): Promise<void> }
 
 /** Start `instruct3 label serve` as a child process on an ephemeral port. */
 export async function spawnLabelingServer(db: string, extra: string[] = [], nodeArgs: string[] = []): Promise<SpawnedServer> {
-  const proc = spawn(process.execPath, [...nodeArgs, join(packageRoot, 'bin', 'instruct3.js'), 'label', 'serve', '--db', db, '--port', '0', '--quiet-requests', '--no-rate-limit', '--no-build-web', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const proc = spawn(process.execPath, [...nodeArgs, join(packageRoot, 'bin', 'instruct3.js'), 'label', 'serve', '--db', db, '--port', '0', '--quiet-requests', '--no-rate-limit', '--max-leases', '1000000', '--no-build-web', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] })
   let err = ''
   proc.stderr!.on('data', (d) => (err = (err + d).slice(-4000)))
   const url = await new Promise<string>((res, rej) => {
@@ -88,7 +88,7 @@ export async function prepareLoad(url: string, opts: { requester: string; labele
         const ranking = Array.from({ length: t.k }, (_, i) => (i + li + t.taskId) % t.k)
         const label = makeLabel(t, w.account.address, { ranking, likert: ranking.map((x) => 7 - x), flags: {} })
         const labelHash = contentHash(label)
-        const sig = ecc.signRecoverable(labelDigest(chainId, { contentHash: labelHash, campaign, taskId: BigInt(t.taskId) }), w.pk)
+        const sig = ecc.signRecoverable(labelDigest(chainId, labelMessage(label, labelHash)), w.pk)
         const signature = (bytesToHex(sig.signature) + (27 + sig.recoveryId).toString(16)) as Hex
         const key = `L${li}-T${t.taskId}`
         submissions.push({ key, cookie: c.cookie, labelHash, body: JSON.stringify({ taskId: t.taskId, idempotencyKey: `load-${key}`, label, signature }) })

@@ -15,19 +15,23 @@
  *   A = agreement with consensus: mean agreement with the Copeland merge of the OTHER labelers of
  *       the same task (leave-one-out, so nobody agrees with themselves), tasks with >= 2 others
  *   R = review approval: approvals / reviews of the labeler's demonstrations
+ *       (a gold task leased and left to expire unsubmitted counts as a failed one, agreement 0)
  *   each smoothed towards a prior of 0.5 with m = 2 pseudo-observations: (sum + m*0.5) / (n + m),
  *   so a newcomer starts at 0.5 and one lucky label does not make an expert;
  *   base = 0.5*G + 0.3*A + 0.2*R
  *   qualityBps = round(10000 * base * (1 - spamRate)), spamRate = share of their labels flagged.
  *
- * Spam / low-effort flags per label: too_fast (submitted sooner after the lease than the kind's
- * minimum time), duplicate_text (a demonstration whose normalised text the same labeler already
+ * Spam / low-effort flags per label: too_fast (less than the kind's minimum time spent on it: from
+ * when its content was first served, or from the labeler's previous submission in the campaign if
+ * that came later, since one person works on one task at a time; claiming many tasks, waiting and
+ * submitting them all at once is caught), duplicate_text (a demonstration whose normalised text the same labeler already
  * wrote, or that copies the prompt), constant_ranking (a ranking identical to the labeler's
  * previous 3 rankings, or all outputs tied).
  */
 import type { LabelContent } from './content.ts'
 
-export type QualityLabel = { id: number; labelHash: string; taskId: number; labeler: string; kind: string; content: LabelContent; assignedAt: number; createdAt: number }
+/** servedAt: when the task's content was first sent to the labeler (assignments.first_served_at), if recorded. */
+export type QualityLabel = { id: number; labelHash: string; taskId: number; labeler: string; kind: string; content: LabelContent; assignedAt: number; servedAt?: number | null; createdAt: number }
 export type QualityTask = { id: number; kind: string; prompt: string; gold: { ranking: number[] } | null; k: number }
 export type SpamThresholds = { minMsDemonstration: number; minMsRanking: number; minMsReview: number; constantRun: number }
 export const DEFAULT_SPAM: SpamThresholds = { minMsDemonstration: 8000, minMsRanking: 4000, minMsReview: 2000, constantRun: 3 }
@@ -106,8 +110,11 @@ export function detectSpam(labels: readonly QualityLabel[], tasks: Map<number, Q
   }
   const seenText = new Map<string, Set<string>>() // labeler -> normalised demonstration texts
   const recent = new Map<string, string[]>() // labeler -> last rankings (as strings)
+  const lastAt = new Map<string, number>() // labeler -> time of their previous submission
   for (const l of [...labels].sort((a, b) => a.id - b.id)) {
-    const ms = l.createdAt - l.assignedAt
+    const start = Math.max(l.servedAt ?? l.assignedAt, lastAt.get(l.labeler) ?? -Infinity)
+    lastAt.set(l.labeler, l.createdAt)
+    const ms = l.createdAt - start
     const min = l.kind === 'demonstration' ? t.minMsDemonstration : l.kind === 'ranking' ? t.minMsRanking : t.minMsReview
     if (ms < min) flag(l.id, 'too_fast')
     if (l.kind === 'demonstration' && l.content.response !== undefined) {
@@ -134,10 +141,15 @@ export function detectSpam(labels: readonly QualityLabel[], tasks: Map<number, Q
 
 const smooth = (sum: number, n: number, m = 2, prior = 0.5) => (sum + m * prior) / (n + m)
 
-export function computeQuality(labels: readonly QualityLabel[], tasks: Map<number, QualityTask>, thresholds: SpamThresholds = DEFAULT_SPAM): QualityReport {
+/**
+ * `missedGold`: per labeler, gold tasks they leased and let expire without submitting; each counts as
+ * a failed gold task (otherwise skipping every task that looks hard would dodge gold checks).
+ */
+export function computeQuality(labels: readonly QualityLabel[], tasks: Map<number, QualityTask>, thresholds: SpamThresholds = DEFAULT_SPAM, missedGold: ReadonlyMap<string, number> = new Map()): QualityReport {
   const spam = detectSpam(labels, tasks, thresholds)
   const byLabeler = new Map<string, QualityLabel[]>()
   for (const l of labels) (byLabeler.get(l.labeler) ?? byLabeler.set(l.labeler, []).get(l.labeler)!).push(l)
+  for (const a of missedGold.keys()) if (!byLabeler.has(a)) byLabeler.set(a, [])
 
   // Review outcomes, by reviewed label hash -> verdicts (spam reviews do not count).
   const labelByHash = new Map<string, QualityLabel>()
@@ -196,9 +208,10 @@ export function computeQuality(labels: readonly QualityLabel[], tasks: Map<numbe
 
   const labelers: LabelerQuality[] = []
   for (const [address, ls] of byLabeler) {
+    const missed = missedGold.get(address) ?? 0
     let gS = 0
-    let gN = 0
-    let gFail = 0
+    let gN = missed
+    let gFail = missed
     let rA = 0
     let rN = 0
     let nSpam = 0

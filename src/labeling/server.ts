@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { availableParallelism } from 'node:os'
 import { createVerifier } from './verify-pool.ts'
+import { createGroupCommitter } from './group-commit.ts'
 import { Hono, type Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie'
@@ -19,14 +20,17 @@ import { createRateLimiter } from './ratelimit.ts'
 import { createDeterministicSampler, type ResponseSampler } from './sampler.ts'
 import type { LabelingContext, Principal, Role } from './context.ts'
 import { authenticate, grantRoles, issueNonce, requireRole, sha256, signIn, signOut } from './auth.ts'
-import { campaignProgress, createCampaign, getCampaign, listCampaigns, setCampaignStatus, type CampaignSpec } from './campaigns.ts'
+import { campaignProgress, createCampaign, getCampaign, listCampaigns, publicCampaign, setCampaignStatus, type CampaignSpec } from './campaigns.ts'
 import { claimTasks } from './tasks.ts'
 import { submitLabel } from './labels.ts'
-import { loadCampaignQuality } from './report.ts'
+import { loadCampaignQuality, saveQualitySnapshot } from './report.ts'
+import { createTtlCache, labelerStats, type LabelerCampaignStats } from './stats.ts'
 import { exportCampaign } from './export.ts'
 import { FLAGS, type TaskKind } from './content.ts'
 import { labelDomain, LABEL_TYPES } from './signature.ts'
 import { DEFAULT_SPAM, type SpamThresholds } from './quality.ts'
+import { registerChainRoutes, type ChainReadsHook } from './chain-routes.ts'
+import { registerUxRoutes } from './ux-routes.ts'
 
 /** Earnings and badges come from the chain side later; until then the API field is null/empty. */
 export type RewardsLookup = (address: string) => Promise<{ earnings: string | null; badges: string[] }>
@@ -34,6 +38,8 @@ export type RewardsLookup = (address: string) => Promise<{ earnings: string | nu
 export type LabelingServerOptions = {
   /** An open database, or a URL/path for openLabelingDb (SQLite file or postgres://). */
   db: LabelingDb | string
+  /** SQLite durability when `db` is a path: FULL (default, survives power loss) or NORMAL (see db/connect.ts). */
+  synchronous?: 'FULL' | 'NORMAL'
   sampler?: ResponseSampler
   /** Per-campaign sampler built from the campaign's policy reference (path or CID). */
   samplerFor?: (policy: string) => Promise<ResponseSampler>
@@ -49,6 +55,8 @@ export type LabelingServerOptions = {
   nonceTtlMs?: number
   /** Maximum request body in bytes (413 beyond). Default 64 KiB. */
   bodyLimit?: number
+  /** Maximum body of POST /api/campaigns (prompts and gold inline). Default 8 MiB. */
+  campaignBodyLimit?: number
   /** Per-client token bucket; false disables. Default 50/s, burst 100 (sign-in: 5/s, burst 20 per IP). */
   rateLimit?: { perSecond: number; burst: number } | false
   logger?: Logger | false
@@ -60,7 +68,21 @@ export type LabelingServerOptions = {
   exportDir?: string
   addToStore?: (dir: string) => Promise<string>
   rewards?: RewardsLookup
+  /** The web app's chain reads (createChainReads(deployment) from src/chain/app-reads.ts); without it /api/chain* answers 404. */
+  chain?: ChainReadsHook
+  /**
+   * With a chain deployment: whether `address` joined (staked in) on-chain campaign
+   * `chainCampaignId` and was not slashed (src/chain/membership.ts). Tasks of a campaign with a
+   * chain id are leased only to such labelers, so every exported label can be paid.
+   */
+  membership?: (chainCampaignId: string, address: string) => Promise<boolean>
   spam?: SpamThresholds
+  /** Most unexpired task leases one wallet may hold over all campaigns (default 20). */
+  maxLeasesPerWallet?: number
+  /** How long /api/me/stats answers are cached per address (ms, default 2000). */
+  statsTtlMs?: number
+  /** Activity heartbeats (timing.ts): interval the web app uses and least gap between stored beats. Default 15 s / 5 s; tests shorten them. */
+  heartbeat?: { intervalMs: number; minGapMs: number }
   /** Worker threads verifying label signatures; 0 verifies on the event loop. Default: 1 when the machine has >= 2 CPUs. */
   verifyThreads?: number
 }
@@ -75,8 +97,20 @@ export type LabelingServer = {
 
 const COOKIE = 'i3_session'
 
+/** `p`, or a rejection after `ms` (the pending work is abandoned, not cancelled). */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)
+    t.unref()
+    p.then(
+      (v) => (clearTimeout(t), resolve(v)),
+      (e) => (clearTimeout(t), reject(e)),
+    )
+  })
+}
+
 export async function createLabelingServer(opts: LabelingServerOptions): Promise<LabelingServer> {
-  const ldb = typeof opts.db === 'string' ? await openLabelingDb(opts.db) : opts.db
+  const ldb = typeof opts.db === 'string' ? await openLabelingDb(opts.db, opts.synchronous ? { synchronous: opts.synchronous } : {}) : opts.db
   const log = opts.logger === false ? silentLogger : (opts.logger ?? createJsonLogger())
   const lower = (xs?: string[]) => new Set((xs ?? []).map((x) => x.toLowerCase()))
   const ctx: LabelingContext = {
@@ -92,11 +126,15 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
     sessionTtlMs: opts.sessionTtlMs ?? 12 * 3600_000,
     nonceTtlMs: opts.nonceTtlMs ?? 10 * 60_000,
     sessionCache: new Map(),
+    ...(opts.maxLeasesPerWallet !== undefined ? { maxLeasesPerWallet: opts.maxLeasesPerWallet } : {}),
+    groupCommit: createGroupCommitter(ldb.db),
     verifier: createVerifier(opts.verifyThreads ?? (availableParallelism() >= 2 ? 1 : 0)),
   }
   const domains = new Set(opts.domains ?? [])
   let listenPort = 0
   const spam = opts.spam ?? DEFAULT_SPAM
+  ctx.spam = spam
+  if (opts.heartbeat) ctx.heartbeat = opts.heartbeat
   const limiter = opts.rateLimit === false ? null : createRateLimiter(opts.rateLimit ?? { perSecond: 50, burst: 100 })
   const authLimiter = opts.rateLimit === false ? null : createRateLimiter({ perSecond: 5, burst: 20 })
   const webDir = resolve(opts.webDir ?? join(packageRoot, 'web', 'dist'))
@@ -118,19 +156,28 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
     if (logRequests || c.res.status >= 500)
       log[c.res.status >= 500 ? 'error' : 'info']('request', { method: c.req.method, path: c.req.path, status: c.res.status, ms: +(performance.now() - t0).toFixed(2), ip: clientIp(c) })
   })
-  app.use(
-    '/api/*',
-    bodyLimit({ maxSize: opts.bodyLimit ?? 64 * 1024, onError: (c) => c.json({ error: { code: 'ETOOLARGE', message: `request body larger than ${opts.bodyLimit ?? 64 * 1024} bytes` } }, 413) }),
-  )
+  // Campaign creation carries its prompts and gold inline, so it gets its own (larger) body limit.
+  const limitBody = (max: number) => bodyLimit({ maxSize: max, onError: (c) => c.json({ error: { code: 'ETOOLARGE', message: `request body larger than ${max} bytes` } }, 413) })
+  const smallBody = limitBody(opts.bodyLimit ?? 64 * 1024)
+  const campaignBody = limitBody(opts.campaignBodyLimit ?? 8 * 1024 * 1024)
+  app.use('/api/*', (c, next) => (c.req.method === 'POST' && c.req.path === '/api/campaigns' ? campaignBody(c, next) : smallBody(c, next)))
+  // Rate limits are keyed on the signed-in address when the cookie names a valid session, else on the
+  // client address: a made-up cookie buys no bucket of its own. (authenticate caches valid sessions.)
+  const rateKey = async (c: Context): Promise<string> => {
+    const cookie = getCookie(c, COOKIE)
+    if (cookie) {
+      const p = await authenticate(ctx, cookie).catch(() => null)
+      if (p) return 'a:' + p.address
+    }
+    return 'ip:' + clientIp(c)
+  }
   app.use('/api/*', async (c, next) => {
     if (c.req.method === 'POST' && !(c.req.header('content-type') ?? '').startsWith('application/json'))
       return c.json({ error: { code: 'EUNSUPPORTED', message: 'POST bodies must be application/json' } }, 415)
     const isAuth = c.req.path.startsWith('/api/auth/')
     const lim = isAuth ? authLimiter : limiter
     if (lim) {
-      const cookie = isAuth ? undefined : getCookie(c, COOKIE)
-      const key = cookie ? 's:' + cookie : 'ip:' + clientIp(c)
-      const r = lim.take(key)
+      const r = lim.take(isAuth ? 'ip:' + clientIp(c) : await rateKey(c))
       if (!r.ok) {
         c.header('Retry-After', String(r.retryAfterS))
         return c.json({ error: { code: 'ERATELIMIT', message: 'too many requests; slow down' } }, 429)
@@ -182,17 +229,21 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
     return c.json({ ok: true })
   })
   app.get('/api/me', async (c) => c.json(await who(c)))
+  // "My work": live counts plus quality as of each campaign's last export (stats.ts), cached per
+  // address for a few seconds; the chain lookup (many RPC calls) is cached longer and bounded in time.
+  const statsCache = createTtlCache<LabelerCampaignStats[]>({ ttlMs: opts.statsTtlMs ?? 2000, maxEntries: 10_000 })
+  const rewardsCache = createTtlCache<{ earnings: string | null; badges: string[] }>({ ttlMs: 30_000, maxEntries: 10_000 })
+  const lookupRewards = (address: string) =>
+    opts.rewards
+      ? rewardsCache.get(address, () => withTimeout(opts.rewards!(address), 5000)).catch((err) => {
+          log.error('rewards lookup failed', { address, err: String((err as Error)?.message ?? err) })
+          return { earnings: null, badges: [] as string[] }
+        })
+      : Promise.resolve({ earnings: null, badges: [] as string[] })
   app.get('/api/me/stats', async (c) => {
     const p = await who(c)
-    const campaigns = await listCampaigns(ctx)
-    const per = []
-    for (const camp of campaigns) {
-      const { quality, labels } = await loadCampaignQuality(ctx, camp.id, spam)
-      const q = quality.labelers.find((l) => l.address === p.address)
-      if (q) per.push({ campaign: camp.id, name: camp.name, ...q, spamLabels: labels.filter((l) => l.labeler === p.address && quality.spam.has(l.id)).length })
-    }
-    const rewards = opts.rewards ? await opts.rewards(p.address) : { earnings: null, badges: [] }
-    return c.json({ address: p.address, roles: p.roles, campaigns: per, ...rewards })
+    const [campaigns, rewards] = await Promise.all([statsCache.get(p.address, () => labelerStats(ctx, p.address)), lookupRewards(p.address)])
+    return c.json({ address: p.address, roles: p.roles, campaigns, ...rewards })
   })
   app.post('/api/users/:address/roles', async (c) => {
     const p = await who(c)
@@ -209,9 +260,12 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
     return c.json({ address: c.req.param('address').toLowerCase(), roles })
   })
 
+  // Labelers see campaigns without the policy reference, prompt source, creator or gold count.
+  const isRequester = (p: Principal) => p.roles.includes('requester')
   app.get('/api/campaigns', async (c) => {
-    await who(c)
-    return c.json({ campaigns: await listCampaigns(ctx) })
+    const p = await who(c)
+    const all = await listCampaigns(ctx)
+    return c.json({ campaigns: isRequester(p) ? all : all.map(publicCampaign) })
   })
   app.post('/api/campaigns', async (c) => {
     const p = await who(c)
@@ -221,9 +275,11 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
     return c.json({ campaign: camp }, 201)
   })
   app.get('/api/campaigns/:id', async (c) => {
-    await who(c)
+    const p = await who(c)
     const camp = await getCampaign(ctx, c.req.param('id'))
-    return c.json({ campaign: camp, progress: await campaignProgress(ctx, camp.id) })
+    const progress = await campaignProgress(ctx, camp.id)
+    if (isRequester(p)) return c.json({ campaign: camp, progress })
+    return c.json({ campaign: publicCampaign(camp), progress: { byKind: progress.byKind } })
   })
   app.post('/api/campaigns/:id/close', async (c) => {
     const p = await who(c)
@@ -233,7 +289,13 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
   app.post('/api/campaigns/:id/tasks/claim', async (c) => {
     const p = await who(c)
     const b = await body(c)
-    const kinds = Array.isArray(b.kinds) ? (b.kinds.filter((k) => ['demonstration', 'ranking', 'review'].includes(k as string)) as TaskKind[]) : undefined
+    const kinds = Array.isArray(b.kinds) ? (b.kinds.filter((k) => ['demonstration', 'ranking', 'review', 'prompt'].includes(k as string)) as TaskKind[]) : undefined
+    if (opts.membership) {
+      const chainId = (await getCampaign(ctx, c.req.param('id'))).chain_campaign_id
+      if (chainId !== null && !(await opts.membership(chainId, p.address))) {
+        throw new ApiError(403, `${p.address} has not joined on-chain campaign ${chainId}: stake first (instruct3 campaign join ${chainId})`, { code: 'ENOTJOINED' })
+      }
+    }
     return c.json({ tasks: await claimTasks(ctx, p, c.req.param('id'), { count: typeof b.count === 'number' ? b.count : 1, kinds }) })
   })
   app.get('/api/campaigns/:id/quality', async (c) => {
@@ -255,6 +317,9 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
     const id = c.req.param('id')
     await getCampaign(ctx, id)
     const r = await exportCampaign(ctx, id, join(exportRoot, id), { spam, ...(opts.addToStore ? { addToStore: opts.addToStore } : {}) })
+    // Labelers see their quality (gold results included) from this export on.
+    await saveQualitySnapshot(ctx, id, (await loadCampaignQuality(ctx, id, spam)).quality)
+    statsCache.clear()
     log.info('campaign exported', { campaign: id, dir: r.dir, root: r.manifest.merkleRoot })
     return c.json({ dir: r.dir, files: r.files, merkleRoot: r.manifest.merkleRoot, labelCount: r.manifest.labelCount, datasetCid: r.manifest.datasetCid, counts: r.counts })
   })
@@ -270,6 +335,9 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
     if (!row || (row.labeler !== p.address && !p.roles.includes('requester'))) throw new ApiError(404, 'no such label (or not yours)', { code: 'ENOLABEL' })
     return c.json({ id: row.id, labelHash: row.label_hash, labeler: row.labeler, kind: row.kind, taskId: row.task_id, campaign: row.campaign_id, content: JSON.parse(row.content), signature: row.signature, chainId: ctx.chainId })
   })
+  // On-chain reads and the campaign link (src/labeling/chain-routes.ts).
+  registerChainRoutes(app, opts.chain, { ctx, who, body })
+  registerUxRoutes(app, ctx, { who, body, spam })
   app.all('/api/*', (c) => c.json({ error: { code: 'ENOTFOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404))
 
   // The web app: static files, and index.html for client-side routes.

@@ -1,6 +1,6 @@
 import { hashDomain, hashTypedData, hexToBytes, keccak256, verifyTypedData, type Address, type Hex } from 'viem'
 import { labelTypedData, type LabelMessage } from './typed.ts'
-export { LABEL_TYPES, LABEL_DOMAIN_NAME, labelDomain, labelTypedData, type LabelMessage } from './typed.ts'
+export { LABEL_TYPES, LABEL_DOMAIN_NAME, labelDomain, labelMessage, labelTypedData, type LabelMessage } from './typed.ts'
 import * as ecc from 'tiny-secp256k1'
 
 /** The digest a wallet signs (EIP-712 `\x19\x01 ‖ domainSeparator ‖ hashStruct(message)`), via viem. */
@@ -9,7 +9,7 @@ export function labelDigestViem(chainId: number, m: LabelMessage): Hex {
 }
 
 const enc = new TextEncoder()
-const LABEL_TYPEHASH = keccak256(enc.encode('Label(bytes32 contentHash,string campaign,uint256 taskId)'), 'bytes')
+const LABEL_TYPEHASH = keccak256(enc.encode('Label(bytes32 contentHash,string campaign,uint256 taskId,uint256 guidelinesVersion)'), 'bytes')
 const domainSeparators = new Map<number, Uint8Array>()
 
 /**
@@ -23,11 +23,12 @@ export function labelDigest(chainId: number, m: LabelMessage): Uint8Array {
     ds = hexToBytes(hashDomain({ domain: labelTypedData(chainId, m).domain as never, types: { EIP712Domain: [{ name: 'name', type: 'string' }, { name: 'version', type: 'string' }, { name: 'chainId', type: 'uint256' }] } }))
     domainSeparators.set(chainId, ds)
   }
-  const struct = new Uint8Array(128)
+  const struct = new Uint8Array(160)
   struct.set(LABEL_TYPEHASH, 0)
   struct.set(hexToBytes(m.contentHash), 32)
   struct.set(keccak256(enc.encode(m.campaign), 'bytes'), 64)
   struct.set(hexToBytes(`0x${m.taskId.toString(16).padStart(64, '0')}`), 96)
+  struct.set(hexToBytes(`0x${m.guidelinesVersion.toString(16).padStart(64, '0')}`), 128)
   const buf = new Uint8Array(66)
   buf[0] = 0x19
   buf[1] = 0x01
@@ -62,7 +63,7 @@ export function verifyLabelSignature(chainId: number, address: Address, m: Label
   if (recId !== 0 && recId !== 1) return false
   const s = BigInt('0x' + signature.slice(66, 130))
   if (s === 0n || s > SECP256K1_N / 2n) return false
-  if (!/^0x[0-9a-fA-F]{64}$/.test(m.contentHash) || m.taskId < 0n || m.taskId >= 2n ** 256n) return false
+  if (!/^0x[0-9a-fA-F]{64}$/.test(m.contentHash) || m.taskId < 0n || m.taskId >= 2n ** 256n || m.guidelinesVersion < 0n || m.guidelinesVersion >= 2n ** 256n) return false
   const digest = labelDigest(chainId, m)
   let pub: Uint8Array | null
   try {

@@ -37,6 +37,9 @@ export interface Backend {
 }
 
 /** Build the ContentStore (+ block access) over a backend. `extra` adds backend-specific members. */
+/** Default bound on what one `get` writes (see ContentStore.get). */
+export const DEFAULT_MAX_GET_BYTES = 64 * 2 ** 30
+
 export function createStoreCore<E extends object>(backend: Backend, extra: E): Store & E {
   const getBlock = async (cid: CID, opts: BlockReadOptions = {}): Promise<Uint8Array> => {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS
@@ -115,8 +118,18 @@ export function createStoreCore<E extends object>(backend: Backend, extra: E): S
     }
   }
 
+  // Counts the bytes `get` writes and stops past the bound (repeated subtrees expand on the way out).
+  const bounded = async function* (src: AsyncIterable<Uint8Array>, budget: { left: number; max: number }, cid: CID): AsyncGenerator<Uint8Array> {
+    for await (const chunk of src) {
+      budget.left -= chunk.byteLength
+      if (budget.left < 0)
+        throw new Instruct3Error(`${cid} expands past ${budget.max} bytes (pass a larger maxBytes if that is expected); nothing was written`, { code: 'ETOOLARGE', details: { cid: cid.toString() } })
+      yield chunk
+    }
+  }
+
   // Materialise a directory into an existing folder, recursively, streaming each file.
-  const fillDir = async (cid: CID, dir: string, opts: ReadOptions): Promise<void> => {
+  const fillDir = async (cid: CID, dir: string, opts: ReadOptions, budget: { left: number; max: number }): Promise<void> => {
     for await (const e of ls(cid, opts)) {
       if (e.name.includes('/') || e.name === '..' || e.name === '.' || e.name === '') {
         throw new Instruct3Error(`unsafe entry name "${e.name}" in directory ${cid}`, { code: 'EUNSAFE', details: { cid: cid.toString() } })
@@ -124,9 +137,9 @@ export function createStoreCore<E extends object>(backend: Backend, extra: E): S
       const target = join(dir, e.name)
       if (e.type === 'directory') {
         await mkdir(target)
-        await fillDir(e.cid, target, opts)
+        await fillDir(e.cid, target, opts, budget)
       } else {
-        await writeFileAtomic(target, cat(e.cid, opts))
+        await writeFileAtomic(target, bounded(cat(e.cid, opts), budget, e.cid))
       }
     }
   }
@@ -140,8 +153,10 @@ export function createStoreCore<E extends object>(backend: Backend, extra: E): S
     ls,
     async get(cidIn, dest, opts = {}) {
       const cid = toCid(cidIn)
-      if (await isDir(cid, opts)) await writeDirAtomic(dest, (tmp) => fillDir(cid, tmp, opts))
-      else await writeFileAtomic(dest, cat(cid, opts))
+      const max = opts.maxBytes ?? DEFAULT_MAX_GET_BYTES
+      const budget = { left: max, max }
+      if (await isDir(cid, opts)) await writeDirAtomic(dest, (tmp) => fillDir(cid, tmp, opts, budget))
+      else await writeFileAtomic(dest, bounded(cat(cid, opts), budget, cid))
     },
     async putDag(value, opts = {}) {
       const { cid, bytes } = await encodeDagJson(value)

@@ -15,8 +15,11 @@ export interface ContentStore {
   addDirectory(path: string, opts?: AddOptions): Promise<CID>
   /** Stream a UnixFS file's bytes; every block is re-hashed against its CID. */
   cat(cid: CID | string, opts?: ReadOptions): AsyncIterable<Uint8Array>
-  /** Materialise a UnixFS file or directory at `dest` (atomically: temp path + rename). */
-  get(cid: CID | string, dest: string, opts?: ReadOptions): Promise<void>
+  /**
+   * Materialise a UnixFS file or directory at `dest` (atomically: temp path + rename). At most
+   * `maxBytes` (default 64 GiB) are written: a DAG linking one subtree many times cannot fill the disk.
+   */
+  get(cid: CID | string, dest: string, opts?: ReadOptions & { maxBytes?: number }): Promise<void>
   /** List a UnixFS directory's entries. */
   ls(cid: CID | string, opts?: ReadOptions): AsyncIterable<{ name: string; cid: CID; type: 'file' | 'directory'; size: bigint }>
   /** Store a dag-json node (run manifests); returns its CID (codec dag-json). */

@@ -11,7 +11,7 @@ import { Command } from 'commander'
 import { keccak256, toHex } from 'viem'
 import { register } from '../../src/cli/commands/chain.ts'
 import { devAccount } from '../../src/chain/client.ts'
-import { buildMerkleTree } from '../../src/labeling/merkle.ts'
+import { buildMerkleTree } from '../../src/batch/index.ts'
 import { packageRoot } from '../../src/util/paths.ts'
 import { Instruct3Error } from '../../src/util/errors.ts'
 
@@ -79,7 +79,7 @@ test('chain up deploys and campaign commands drive a campaign', { timeout: 120_0
   const hashes = Array.from({ length: 6 }, (_, i) => keccak256(toHex(`label ${i}`)))
   const tree = buildMerkleTree(hashes)
   const batch = {
-    version: 1,
+    version: 2,
     campaignId: 'svc-1',
     chainCampaignId: '1',
     createdAt: new Date().toISOString(),
@@ -112,10 +112,12 @@ test('chain up deploys and campaign commands drive a campaign', { timeout: 120_0
   assert.deepEqual(meta.datasets, [batch.datasetCid])
 
   // bad input: named errors
-  await assert.rejects(cli('campaign', 'settle', '1', file), (e: unknown) => e instanceof Instruct3Error && /BatchAlreadySettled/.test(e.message))
+  // settling the same export again pays nothing and says why
+  assert.match(await cli('campaign', 'settle', '1', file), new RegExp(`skipped ${l1}: no labels beyond those already paid`))
   writeFileSync(file, JSON.stringify({ ...batch, labelers: [{ ...batch.labelers[0], qualityBps: 12_000 }] }))
   await assert.rejects(cli('campaign', 'settle', '1', file), (e: unknown) => e instanceof Instruct3Error && /labelers\[0\]\.qualityBps/.test(e.message))
   await assert.rejects(cli('campaign', 'fund', '1', '10', '--dev-account', '2'), /NotRequester/)
 
-  assert.match(await cli('campaign', 'close', '1'), /campaign 1 closed; refunded/)
+  assert.match(await cli('campaign', 'close', '1'), /campaign 1 closed; settlement window ends at/)
+  await assert.rejects(cli('campaign', 'refund', '1'), /SettlementWindowOpen/)
 })

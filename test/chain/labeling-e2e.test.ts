@@ -15,7 +15,8 @@ import { deployContracts } from '../../src/chain/deploy.ts'
 import { createChainContext, sendTx } from '../../src/chain/context.ts'
 import type { Deployment } from '../../src/chain/deployment.ts'
 import { createCampaign, getPosition, joinCampaign } from '../../src/chain/campaign.ts'
-import { readBatchFile } from '../../src/chain/batch.ts'
+import { readBatchManifest } from '../../src/batch/index.ts'
+import { createMembershipCheck } from '../../src/chain/membership.ts'
 import { settleBatch } from '../../src/chain/settle.ts'
 import { getBadge } from '../../src/chain/badges.ts'
 import { createRewardsLookup } from '../../src/chain/rewards.ts'
@@ -32,6 +33,7 @@ const requester = devAccount(0)
 const oracle = devAccount(1)
 const labelers = [devAccount(2), devAccount(3), devAccount(4)]
 const cheater = labelers[2]
+const unstaked = devAccount(5)
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'instruct3-chain-labeling-'))
@@ -45,6 +47,7 @@ before(async () => {
     requesters: [requester.address],
     spam: { minMsDemonstration: 0, minMsRanking: 0, minMsReview: 0, constantRun: 10 },
     rewards: createRewardsLookup(d),
+    membership: createMembershipCheck({ deployment: d }),
   })
   url = (await server.listen(0)).url
 })
@@ -55,15 +58,34 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-test('label through the API, export, settle on chain: pay, slashing and badges follow quality', { timeout: 120_000 }, async () => {
-  // 1. the service: a ranking campaign with a gold task mixed in
+test('label through the API, export, settle on chain: pay, slashing and badges follow quality; only staked wallets get tasks', { timeout: 120_000 }, async () => {
+  // 0. on chain: fund the campaign and stake the three labelers
+  const req = createChainContext({ deployment: d, account: requester })
+  await sendTx(req, 'mint', { address: d.token!, abi: testTokenAbi, functionName: 'mint', args: [requester.address, parseEther('1000')] })
+  const now = (await req.publicClient.getBlock()).timestamp
+  const params = { rewardPerLabel: parseEther('1'), requiredStake: parseEther('10'), qualityThresholdBps: 8000, immediateBps: 5000, bonusBps: 1000, fraudGoldFailBps: 3000, vestingPeriod: 86400n, deadline: now + 30n * 86400n, settlementWindow: 86400n }
+  const { campaignId } = await createCampaign(req, { token: d.token!, oracle: oracle.address, params, funding: parseEther('1000') })
+  for (const w of labelers) {
+    const ctx = createChainContext({ deployment: d, account: w })
+    await sendTx(ctx, 'mint', { address: d.token!, abi: testTokenAbi, functionName: 'mint', args: [w.address, parseEther('10')] })
+    await joinCampaign(ctx, campaignId)
+  }
+
+  // 1. the service: a ranking campaign (tied to the on-chain one) with a gold task mixed in
   const rc = createApiClient(url)
   assert.equal((await rc.signIn(requester)).status, 200)
   const gold = [{ prompt: 'gold prompt', responses: ['best', 'good', 'meh', 'bad'], ranking: [0, 1, 2, 3] }]
   const prompts = ['Explain what a reentrancy attack is.', 'Summarise EIP-1559 in two sentences.', 'What does SWC-107 describe?']
-  const cr = await rc.call('POST', '/api/campaigns', { name: 'chain e2e', prompts, policy: 'bafy-policy', kinds: ['ranking'], k: 4, overlap: 3, goldEvery: 2, gold, leaseSeconds: 60 })
+  const cr = await rc.call('POST', '/api/campaigns', { name: 'chain e2e', prompts, policy: 'bafy-policy', kinds: ['ranking'], k: 4, overlap: 3, goldEvery: 2, gold, leaseSeconds: 60, chainCampaignId: campaignId.toString() })
   assert.equal(cr.status, 201, JSON.stringify(cr.body))
   const serviceId: string = cr.body.campaign.id
+
+  // a wallet that never staked gets no task (its work could not be paid)
+  const uc = createApiClient(url)
+  assert.equal((await uc.signIn(unstaked)).status, 200)
+  const refused = await uc.call('POST', `/api/campaigns/${serviceId}/tasks/claim`, { count: 10 })
+  assert.equal(refused.status, 403, JSON.stringify(refused.body))
+  assert.equal(refused.body.error.code, 'ENOTJOINED')
 
   // 2. three labelers label everything they are given; the cheater ranks everything backwards
   for (const w of labelers) {
@@ -81,21 +103,15 @@ test('label through the API, export, settle on chain: pay, slashing and badges f
   }
   const ex = await rc.call('POST', `/api/campaigns/${serviceId}/export`, {})
   assert.equal(ex.status, 200, JSON.stringify(ex.body))
-  const batch = readBatchFile(join(ex.body.dir, 'batch.json'))
+  const batch = readBatchManifest(join(ex.body.dir, 'batch.json'))
   const row = (a: string) => batch.labelers.find((l) => l.address === getAddress(a))!
   assert.ok(row(cheater.address).goldFailures > 0, 'the backwards ranker failed gold')
   for (const w of labelers.slice(0, 2)) assert.ok(row(w.address).qualityBps > row(cheater.address).qualityBps)
 
-  // 3. on chain: fund, stake, settle the exported batch
-  const req = createChainContext({ deployment: d, account: requester })
-  await sendTx(req, 'mint', { address: d.token!, abi: testTokenAbi, functionName: 'mint', args: [requester.address, parseEther('1000')] })
-  const params = { rewardPerLabel: parseEther('1'), requiredStake: parseEther('10'), qualityThresholdBps: 8000, immediateBps: 5000, bonusBps: 1000, fraudGoldFailBps: 3000, vestingPeriod: 86400n }
-  const { campaignId } = await createCampaign(req, { token: d.token!, oracle: oracle.address, params, funding: parseEther('1000') })
-  for (const w of labelers) {
-    const ctx = createChainContext({ deployment: d, account: w })
-    await sendTx(ctx, 'mint', { address: d.token!, abi: testTokenAbi, functionName: 'mint', args: [w.address, parseEther('10')] })
-    await joinCampaign(ctx, campaignId)
-  }
+  assert.equal(batch.chainCampaignId, campaignId.toString())
+  assert.ok(!batch.labelers.some((l) => l.address === getAddress(unstaked.address)), 'no labels from the unstaked wallet')
+
+  // 3. on chain: settle the exported batch
   const report = await settleBatch(createChainContext({ deployment: d, account: oracle }), campaignId, batch)
   console.log(`exported batch: ${batch.labelCount} labels; ${batch.labelers.map((l) => `${l.address.slice(0, 8)} accepted ${l.accepted} q ${l.qualityBps} gold ${l.goldFailures}/${l.goldTotal}`).join('; ')}; settle gas ${report.gasUsed}`)
 

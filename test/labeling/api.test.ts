@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Hex } from 'viem'
 import { makeLabel, signLabel } from '../../src/labeling/client.ts'
-import { verifyLabelSignatureViem } from '../../src/labeling/signature.ts'
+import { labelMessage, verifyLabelSignatureViem } from '../../src/labeling/signature.ts'
 import { verifyMerkleProof } from '../../src/labeling/merkle.ts'
 import { contentHash } from '../../src/labeling/canonical.ts'
 import { parseComparison, parseDemonstration } from '../../src/data/formats.ts'
@@ -96,12 +96,12 @@ test('campaign -> overlap assignment -> signed labels -> review -> quality -> ex
     const batch = JSON.parse(readFileSync(join(ex.body.dir, 'batch.json'), 'utf8'))
     assert.equal(batch.labelCount, Number(labelCount) + 2)
     assert.equal(batch.datasetCid, 'bafy-test-dataset-cid')
-    assert.deepEqual(addedDirs, [['comparisons.jsonl', 'demonstrations.jsonl', 'labels.jsonl']], 'the store gets the dataset files, batch.json records their CID')
+    assert.deepEqual(addedDirs, [['comparisons.jsonl', 'demonstrations.jsonl', 'labels.jsonl', 'prompts.jsonl']], 'the store gets the dataset files, batch.json records their CID')
     for (const l of batch.labels) assert.ok(verifyMerkleProof(l.proof, batch.merkleRoot, l.labelHash))
     const labels = readFileSync(join(ex.body.dir, 'labels.jsonl'), 'utf8').trim().split('\n').map((s) => JSON.parse(s))
     for (const l of labels) {
       assert.equal(contentHash(l.content), l.labelHash)
-      assert.ok(await verifyLabelSignatureViem(l.chainId, l.labeler, { contentHash: l.labelHash, campaign: l.campaign, taskId: BigInt(l.taskId) }, l.signature as Hex), 'export signatures verify with viem')
+      assert.ok(await verifyLabelSignatureViem(l.chainId, l.labeler, labelMessage(l.content, l.labelHash), l.signature as Hex), 'export signatures verify with viem')
     }
     const comps = readFileSync(join(ex.body.dir, 'comparisons.jsonl'), 'utf8').trim().split('\n').map((s, i) => parseComparison(JSON.parse(s), { file: 'comparisons.jsonl', line: i + 1 }))
     assert.equal(comps.length, 2)

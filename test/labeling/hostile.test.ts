@@ -168,3 +168,261 @@ test('closed campaign', async () => {
   await expect4xx(a.call('POST', '/api/labels', { taskId: task2.taskId, idempotencyKey: 'closed-c-01', label, signature }), 409, /campaign .* is closed/)
   await expect4xx(a.call('POST', `/api/campaigns/${cid}/tasks/claim`, {}), 409, /closed/)
 })
+
+// ---- Issue 13: server paths, cookie floods, gold probing, claim hoarding, stale/wrong-chain SIWE ----
+
+/** Text that would only appear in a response if a server file leaked into it. */
+const PASSWD_LINE = /root:.*:0:0:/
+
+test('server paths in API fields are never read: promptsPath, goldPath, /dev/zero', async () => {
+  const rc = t.client()
+  await rc.signIn(req)
+  for (const [field, value] of [
+    ['promptsPath', '/etc/passwd'],
+    ['goldPath', '/etc/passwd'],
+    ['promptsPath', '/dev/zero'],
+    ['goldPath', '/dev/zero'],
+  ] as const) {
+    const r = await rc.call('POST', '/api/campaigns', { name: 'paths', prompts: ['p'], policy: 'bafy', kinds: ['ranking'], [field]: value })
+    assert.equal(r.status, 400, `${field}=${value}: ${JSON.stringify(r.body).slice(0, 200)}`)
+    assert.equal(r.body.error.details?.field, field)
+    assert.match(r.body.error.message, /server paths are not accepted/)
+    assert.doesNotMatch(JSON.stringify(r.body), PASSWD_LINE)
+  }
+})
+
+test('a server path in any other API field is treated as data, never opened', async () => {
+  const rc = t.client()
+  await rc.signIn(req)
+  const path = '/etc/passwd'
+  const bodies: Array<[string, string, Record<string, unknown>]> = [
+    ['POST', '/api/campaigns', { name: path, prompts: [path], policy: path, kinds: ['ranking'] }],
+    ['POST', '/api/campaigns', { name: 'x', prompts: ['p'], policy: 'bafy', gold: [{ prompt: path, responses: [path, path, path, path], ranking: [0, 1, 2, 3] }] }],
+    ['POST', `/api/campaigns/${encodeURIComponent(path)}/tasks/claim`, { count: 1, kinds: [path] }],
+    ['POST', '/api/labels', { taskId: 1, idempotencyKey: path, label: { v: 1, response: path }, signature: path }],
+    ['POST', `/api/users/${encodeURIComponent(path)}/roles`, { roles: [path] }],
+    ['POST', '/api/auth/verify', { message: path, signature: path }],
+  ]
+  for (const [method, route, body] of bodies) {
+    const r = await rc.call(method, route, body)
+    assert.ok(r.status < 500, `${route}: ${r.status}`)
+    assert.doesNotMatch(JSON.stringify(r.body), PASSWD_LINE, route)
+  }
+  for (const route of [`/api/campaigns/${encodeURIComponent(path)}`, `/api/labels/${encodeURIComponent(path)}`, `/api/campaigns/..%2F..%2Fetc%2Fpasswd/quality`]) {
+    const r = await rc.call('GET', route)
+    assert.ok(r.status >= 400 && r.status < 500, `${route}: ${r.status}`)
+    assert.doesNotMatch(JSON.stringify(r.body), PASSWD_LINE, route)
+  }
+})
+
+test('labelers do not see the policy reference or where prompts came from', async () => {
+  const rc = t.client()
+  await rc.signIn(req)
+  const created = await rc.call('POST', '/api/campaigns', { name: 'hidden-policy', prompts: ['p'], policy: '/srv/checkpoints/policy-7', kinds: ['ranking'] })
+  assert.equal(created.status, 201)
+  const id = created.body.campaign.id
+  const one = await a.call('GET', `/api/campaigns/${id}`)
+  const all = await a.call('GET', '/api/campaigns')
+  for (const body of [one.body, all.body]) {
+    assert.doesNotMatch(JSON.stringify(body), /\/srv\/checkpoints/)
+    assert.doesNotMatch(JSON.stringify(body), /prompts_source|created_by/)
+  }
+  assert.equal('goldTasks' in (one.body.progress ?? {}), false, 'labelers do not see the gold count')
+  // The requester still does.
+  assert.match(JSON.stringify((await rc.call('GET', `/api/campaigns/${id}`)).body), /\/srv\/checkpoints/)
+})
+
+test('random-cookie flood: limited per client address, and it does not evict other clients', async () => {
+  const s = await startTestServer({ requesters: [req.address], rateLimit: { perSecond: 1, burst: 5 } })
+  try {
+    const statuses: number[] = []
+    for (let i = 0; i < 30; i++) {
+      const c = s.client()
+      c.cookie = `i3_session=${Math.random().toString(36).slice(2)}${i}`
+      statuses.push((await c.call('GET', '/api/campaigns')).status)
+    }
+    assert.ok(statuses.filter((x) => x === 429).length >= 20, `random cookies are throttled by client address: ${statuses.join(',')}`)
+  } finally {
+    await s.close()
+  }
+})
+
+test('rate limiter: a flood of new keys does not evict a throttled client', async () => {
+  const { createRateLimiter } = await import('../../src/labeling/ratelimit.ts')
+  const lim = createRateLimiter({ perSecond: 1, burst: 3, maxKeys: 10 })
+  const now = 1000
+  for (let i = 0; i < 3; i++) assert.equal(lim.take('victim-or-abuser', now).ok, true)
+  assert.equal(lim.take('victim-or-abuser', now).ok, false)
+  for (let i = 0; i < 100; i++) lim.take(`flood-${i}`, now)
+  assert.equal(lim.take('victim-or-abuser', now).ok, false, 'still throttled: its bucket was not evicted and refilled')
+})
+
+/** A fresh server and campaign with gold tasks, for the gold-probing cases. */
+async function goldCampaign(opts: { prompts?: number; gold?: number; goldEvery?: number; leaseSeconds?: number; maxLeases?: number } = {}) {
+  const clk = testClock()
+  const s = await startTestServer({ requesters: [req.address], now: clk.now, ...(opts.maxLeases ? { maxLeasesPerWallet: opts.maxLeases } : {}) })
+  const rc = s.client()
+  await rc.signIn(req)
+  const gold = Array.from({ length: opts.gold ?? 5 }, (_, i) => ({ prompt: `gold ${i}`, responses: ['a', 'b', 'c', 'd'], ranking: [0, 1, 2, 3] }))
+  const prompts = Array.from({ length: opts.prompts ?? 20 }, (_, i) => `prompt ${i}`)
+  const r = await rc.call('POST', '/api/campaigns', { name: 'gold', prompts, policy: 'bafy', kinds: ['ranking'], k: 4, goldEvery: opts.goldEvery ?? 5, gold, leaseSeconds: opts.leaseSeconds ?? 600 })
+  assert.equal(r.status, 201, JSON.stringify(r.body))
+  return { s, clk, rc, id: r.body.campaign.id as string }
+}
+
+test('gold probing: gold tasks do not get the highest ids', async () => {
+  const { s, id } = await goldCampaign({ prompts: 40, gold: 6 })
+  try {
+    const rows = await s.server.ctx.db.selectFrom('tasks').select(['id', 'gold']).where('campaign_id', '=', id).execute()
+    const maxNormal = Math.max(...rows.filter((r) => r.gold === null).map((r) => r.id))
+    const gold = rows.filter((r) => r.gold !== null).map((r) => r.id)
+    assert.equal(gold.length, 6)
+    assert.ok(gold.some((g) => g < maxNormal), `gold ids ${gold} are all above every normal id (${maxNormal})`)
+  } finally {
+    await s.close()
+  }
+})
+
+test('gold probing: gold is not every goldEvery-th claim', async () => {
+  const { s, id } = await goldCampaign({ prompts: 30, gold: 10, goldEvery: 3 })
+  try {
+    const patterns = new Set<string>()
+    for (let i = 0; i < 6; i++) {
+      const w = wallet(`gold-claim-${i}`)
+      const c = s.client()
+      await c.signIn(w)
+      const ids: number[] = []
+      for (let j = 0; j < 9; j++) ids.push(...(await c.call('POST', `/api/campaigns/${id}/tasks/claim`, { count: j + 1 })).body.tasks.map((x: any) => x.taskId).slice(j))
+      const gold = new Set((await s.server.ctx.db.selectFrom('tasks').select('id').where('campaign_id', '=', id).where('gold', 'is not', null).execute()).map((r) => r.id))
+      patterns.add(ids.map((x) => (gold.has(x) ? 'G' : '.')).join(''))
+    }
+    assert.ok(![...patterns].every((p) => p === '..G..G..G'), `every labeler got gold at positions 3, 6, 9: ${[...patterns]}`)
+  } finally {
+    await s.close()
+  }
+})
+
+test('gold probing: gold results stay hidden until export; an expired gold lease counts as failed', async () => {
+  const { s, clk, rc, id } = await goldCampaign({ prompts: 20, gold: 6, goldEvery: 2, leaseSeconds: 60 })
+  try {
+    const w = wallet('gold-prober')
+    const c = s.client()
+    await c.signIn(w)
+    const tasks = (await c.call('POST', `/api/campaigns/${id}/tasks/claim`, { count: 20 })).body.tasks
+    const gold = new Set((await s.server.ctx.db.selectFrom('tasks').select('id').where('campaign_id', '=', id).where('gold', 'is not', null).execute()).map((r) => r.id))
+    const goldTasks = tasks.filter((x: any) => gold.has(x.taskId))
+    assert.ok(goldTasks.length >= 2, `needs 2 gold tasks, got ${goldTasks.length}`)
+    // Submit one gold task wrongly; leave another unsubmitted.
+    clk.advance(10_000)
+    const g = goldTasks[0]
+    const label = makeLabel(g, w.address, { ranking: [3, 2, 1, 0] })
+    const { signature } = await signLabel(w, 31337, label)
+    assert.equal((await c.call('POST', '/api/labels', { taskId: g.taskId, idempotencyKey: 'gold-probe-1', label, signature })).status, 201)
+    const stats = (await c.call('GET', '/api/me/stats')).body
+    const row = stats.campaigns.find((x: any) => x.campaign === id)
+    assert.ok(row, JSON.stringify(stats))
+    assert.equal(row.labels, 1)
+    assert.equal(row.goldTotal, 0, 'no gold result before export')
+    assert.equal(row.goldAccuracy, null, 'no gold result before export')
+    assert.equal(row.qualityAsOf, null)
+    // Let every other lease expire, then export: the unsubmitted gold leases count as failures.
+    clk.advance(120_000)
+    assert.equal((await rc.call('POST', `/api/campaigns/${id}/export`, {})).status, 200)
+    const q = (await rc.call('GET', `/api/campaigns/${id}/quality`)).body.labelers.find((l: any) => l.address === w.address.toLowerCase())
+    assert.equal(q.goldTotal, goldTasks.length, 'every leased gold task counts')
+    assert.equal(q.goldFailures, goldTasks.length, 'one wrong + the rest unsubmitted')
+    const after = (await c.call('GET', '/api/me/stats')).body.campaigns.find((x: any) => x.campaign === id)
+    assert.equal(after.goldTotal, goldTasks.length, 'visible after export')
+    assert.ok(after.qualityAsOf)
+  } finally {
+    await s.close()
+  }
+})
+
+test('gold probing: too_fast counts from when each task was served, not from a bulk claim', async () => {
+  const { s, clk, rc, id } = await goldCampaign({ prompts: 6, gold: 0, leaseSeconds: 7200 })
+  try {
+    const w = wallet('bulk-claimer')
+    const c = s.client()
+    await c.signIn(w)
+    const tasks = (await c.call('POST', `/api/campaigns/${id}/tasks/claim`, { count: 6 })).body.tasks
+    assert.equal(tasks.length, 6)
+    clk.advance(3600_000) // claim everything, wait an hour, then submit all at once
+    const rankings = [[0, 1, 2, 3], [1, 0, 2, 3], [0, 2, 1, 3], [2, 1, 0, 3], [3, 1, 2, 0], [0, 1, 3, 2]] // distinct: no constant_ranking flag
+    for (const [i, task] of tasks.entries()) {
+      const label = makeLabel(task, w.address, { ranking: rankings[i] })
+      const { signature } = await signLabel(w, 31337, label)
+      const r = await c.call('POST', '/api/labels', { taskId: task.taskId, idempotencyKey: `bulk-task-${task.taskId}`, label, signature })
+      assert.equal(r.status, 201, JSON.stringify(r.body))
+    }
+    const q = (await rc.call('GET', `/api/campaigns/${id}/quality`)).body
+    assert.ok(q.spamLabels >= 5, `${q.spamLabels} of 6 instant submissions flagged too_fast`)
+  } finally {
+    await s.close()
+  }
+})
+
+test('claim hoarding: one wallet cannot lease more than the per-wallet cap', async () => {
+  const { s, id } = await goldCampaign({ prompts: 60, gold: 0, maxLeases: 10 })
+  try {
+    const w = wallet('hoarder')
+    const c = s.client()
+    await c.signIn(w)
+    const first = await c.call('POST', `/api/campaigns/${id}/tasks/claim`, { count: 1000 })
+    assert.equal(first.body.tasks.length, 10)
+    const again = await c.call('POST', `/api/campaigns/${id}/tasks/claim`, { count: 1000 })
+    assert.deepEqual(again.body.tasks.map((x: any) => x.taskId), first.body.tasks.map((x: any) => x.taskId), 'the same 10 leases, no more')
+    const task = first.body.tasks[0]
+    const label = makeLabel(task, w.address, { ranking: [0, 1, 2, 3] })
+    const { signature } = await signLabel(w, 31337, label)
+    assert.equal((await c.call('POST', '/api/labels', { taskId: task.taskId, idempotencyKey: 'hoard-key-1', label, signature })).status, 201)
+    assert.equal((await c.call('POST', `/api/campaigns/${id}/tasks/claim`, { count: 1000 })).body.tasks.length, 10, 'one submitted, one more leased')
+  } finally {
+    await s.close()
+  }
+})
+
+test('claim hoarding: the default cap is well below 1000', async () => {
+  const { s, id } = await goldCampaign({ prompts: 300, gold: 0 })
+  try {
+    const c = s.client()
+    await c.signIn(wallet('hoarder-2'))
+    const n = (await c.call('POST', `/api/campaigns/${id}/tasks/claim`, { count: 1000 })).body.tasks.length
+    assert.ok(n <= 100, `default cap leased ${n}`)
+  } finally {
+    await s.close()
+  }
+})
+
+test('stale or wrong-chain SIWE messages are refused', async () => {
+  const c = t.client()
+  const sessions = await count('sessions')
+  const wrongChain = await c.signIn(alice, { chainId: 1 })
+  assert.equal(wrongChain.status, 401)
+  assert.match(wrongChain.body.error.message, /chain/)
+  const stale = await c.signIn(alice, { issuedAt: new Date(clock.now() - 3 * 3600_000) })
+  assert.equal(stale.status, 401)
+  assert.match(stale.body.error.message, /issued/)
+  const future = await c.signIn(alice, { issuedAt: new Date(clock.now() + 3 * 3600_000) })
+  assert.equal(future.status, 401)
+  assert.match(future.body.error.message, /issued/)
+  assert.equal(await count('sessions'), sessions, 'no session created')
+})
+
+test('used nonces and expired sessions are purged', async () => {
+  const clk = testClock()
+  const s = await startTestServer({ now: clk.now, sessionTtlMs: 3600_000, nonceTtlMs: 600_000 })
+  try {
+    const n = (tbl: 'nonces' | 'sessions') => s.server.ctx.db.selectFrom(tbl).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst().then((r) => Number(r!.n))
+    for (let i = 0; i < 5; i++) assert.equal((await s.client().signIn(wallet(`purge-${i}`), { issuedAt: new Date(clk.now()) })).status, 200)
+    for (let i = 0; i < 5; i++) await s.client().call('GET', '/api/auth/nonce') // issued, never used
+    assert.equal(await n('sessions'), 5)
+    assert.equal(await n('nonces'), 10)
+    clk.advance(2 * 3600_000)
+    await s.client().call('GET', '/api/auth/nonce')
+    assert.equal(await n('sessions'), 0, 'expired sessions purged')
+    assert.equal(await n('nonces'), 1, 'used and expired nonces purged')
+  } finally {
+    await s.close()
+  }
+})

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { makeLabel, signLabel } from '../../src/labeling/client.ts'
 import { verifyMerkleProof } from '../../src/labeling/merkle.ts'
 import { startTestServer, wallet } from './helpers.ts'
+import { QUIZZES } from '../../src/labeling/categories.ts'
 
 // The same queries on Postgres: a throwaway cluster (initdb + pg_ctl on loopback), skipped when
 // the PostgreSQL server binaries are not installed.
@@ -70,6 +71,35 @@ test('Postgres backend: campaign, overlap claims, signed labels, idempotency, ba
     const batch = JSON.parse(readFileSync(join(ex.body.dir, 'batch.json'), 'utf8'))
     assert.equal(batch.labelCount, 8)
     for (const l of batch.labels) assert.ok(verifyMerkleProof(l.proof, batch.merkleRoot, l.labelHash))
+
+    // Issue 20 queries on Postgres: quiz, gated claim, skip/report with make-up gold, heartbeats, pay, reports, leaderboard, guidelines, prompts.
+    const gold = [0, 1].map((i) => ({ prompt: `pg gold ${i}`, responses: ['a', 'b', 'c', 'd'], ranking: [0, 1, 2, 3] }))
+    const gov = (await rc.call('POST', '/api/campaigns', { name: 'pg gov', prompts: ['g1', 'g2', 'g3', 'g4'], policy: 'bafy-pg', kinds: ['ranking'], category: 'governance', gold, goldEvery: 2, rewardPerLabel: 0.5, targetHourly: 10 })).body.campaign.id
+    const lc = t.client()
+    const lw = wallet('pg-ux')
+    await lc.signIn(lw)
+    assert.equal((await lc.call('POST', `/api/campaigns/${gov}/tasks/claim`, {})).body.error.code, 'EUNQUALIFIED')
+    const quiz = (await lc.call('POST', '/api/qualifications/governance/quiz', {})).body
+    assert.equal((await lc.call('POST', '/api/qualifications/governance/answers', { attempt: quiz.attempt, answers: QUIZZES.governance.map((q) => q.answer) })).body.passed, true)
+    const [t1] = (await lc.call('POST', `/api/campaigns/${gov}/tasks/claim`, {})).body.tasks
+    assert.equal((await lc.call('POST', `/api/tasks/${t1.taskId}/skip`, {})).status, 200)
+    const [t2] = (await lc.call('POST', `/api/campaigns/${gov}/tasks/claim`, {})).body.tasks
+    assert.equal((await lc.call('POST', `/api/tasks/${t2.taskId}/report`, { reason: 'harmful_content' })).status, 200)
+    const [t3] = (await lc.call('POST', `/api/campaigns/${gov}/tasks/claim`, {})).body.tasks
+    assert.deepEqual((await lc.call('POST', `/api/tasks/${t3.taskId}/activity`, {})).body, { recorded: true })
+    const l3 = makeLabel(t3, lw.address, { ranking: [0, 1, 2, 3] })
+    assert.equal((await lc.call('POST', '/api/labels', { taskId: t3.taskId, idempotencyKey: 'pg-ux-label', label: l3, signature: (await signLabel(lw, 31337, l3)).signature })).status, 201)
+    assert.deepEqual((await rc.call('GET', `/api/campaigns/${gov}/reports`)).body.byReason, { harmful_content: 1 })
+    const pay = (await rc.call('GET', `/api/campaigns/${gov}/pay`)).body
+    assert.equal(pay.rows.length, 1)
+    assert.equal(pay.rows[0].address, lw.address.toLowerCase())
+    assert.equal((await lc.call('GET', '/api/me/pay')).body.campaigns[0].basis, 'provisional')
+    assert.equal((await lc.call('POST', '/api/me/profile', { displayName: 'pg labeler', showOnLeaderboard: true })).status, 200)
+    assert.equal((await lc.call('GET', `/api/campaigns/${gov}/leaderboard`)).body.rows[0].name, 'pg labeler')
+    assert.equal((await rc.call('POST', `/api/campaigns/${gov}/guidelines`, { markdown: '# v2' })).body.version, 2)
+    const pc = await rc.call('POST', '/api/campaigns', { name: 'pg prompts', policy: 'bafy-pg', kinds: ['prompt'], promptTasks: 1 })
+    assert.equal(pc.status, 201, JSON.stringify(pc.body))
+    assert.equal((await lc.call('POST', `/api/campaigns/${pc.body.campaign.id}/tasks/claim`, { count: 5 })).body.tasks.length, 3)
   } finally {
     await t?.close()
     try {

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { keccak256, toHex, type Hex } from 'viem'
-import { buildMerkleTree, verifyMerkleProof, hashPair } from '../../src/labeling/merkle.ts'
+import { buildMerkleTree, verifyMerkleProof, hashPair, labelLeaf } from '../../src/labeling/merkle.ts'
 import { canonicalJson, contentHash } from '../../src/labeling/canonical.ts'
 import { mergeRankings, pairAgreement, computeQuality, detectSpam, type QualityLabel, type QualityTask } from '../../src/labeling/quality.ts'
 import { verifyLabelSignature, verifyLabelSignatureViem, labelTypedData } from '../../src/labeling/signature.ts'
@@ -20,11 +20,12 @@ test('merkle: OZ sorted-pair tree, every proof verifies, tampering fails', () =>
     const { root, proofs } = buildMerkleTree(leaves)
     leaves.forEach((l, i) => assert.ok(verifyMerkleProof(proofs[i], root, l), `n=${n} leaf ${i}`))
     assert.equal(verifyMerkleProof(proofs[0], root, keccak256(toHex('other'))), false)
-    if (n === 1) assert.equal(root, leaves[0])
+    if (n === 1) assert.equal(root, labelLeaf(leaves[0]))
   }
-  // hand-computed 3-leaf tree: root = H(sorted(H(sorted(a,b)), c))
+  // hand-computed 3-leaf tree over leaves hashed twice: root = H(sorted(H(sorted(A,B)), C)), X = keccak(keccak(x))
   const [a, b, c] = ['x', 'y', 'z'].map((s) => keccak256(toHex(s))) as Hex[]
-  assert.equal(buildMerkleTree([a, b, c]).root, hashPair(hashPair(a, b), c))
+  const [A, B, C] = [a, b, c].map((h) => keccak256(keccak256(h)))
+  assert.equal(buildMerkleTree([a, b, c]).root, hashPair(hashPair(A, B), C))
 })
 
 test('ranking validation: permutations with ties, dense', () => {
@@ -56,9 +57,10 @@ test('quality: agreement, gold, spam and reputation formula', () => {
     taskId,
     labeler,
     kind: 'ranking',
-    content: { v: 1, campaign: 'c', taskId, taskHash: '0x', kind: 'ranking', labeler: labeler as Hex, ranking },
-    assignedAt: 0,
-    createdAt: ms,
+    content: { v: 2, campaign: 'c', taskId, taskHash: '0x', kind: 'ranking', labeler: labeler as Hex, guidelines: { version: 1, hash: '0x' }, ranking },
+    // one label at a time, 100 s apart: each is measured from its own serve time
+    assignedAt: id * 100_000,
+    createdAt: id * 100_000 + ms,
   })
   const labels = [L('a', 1, [0, 1, 2, 3]), L('b', 1, [0, 1, 2, 3]), L('c', 1, [3, 2, 1, 0], 10), L('a', 2, [0, 1, 2, 3]), L('c', 2, [3, 2, 1, 0])]
   const q = computeQuality(labels, tasks)
@@ -85,13 +87,15 @@ test('quality: agreement, gold, spam and reputation formula', () => {
 test('fast signature check agrees with viem verifyTypedData (valid, wrong signer, high-s, wrong v)', async () => {
   const w = wallet('sig')
   const other = wallet('other')
-  const m = { contentHash: keccak256(toHex('label')), campaign: 'c_1', taskId: 7n }
+  const m = { contentHash: keccak256(toHex('label')), campaign: 'c_1', taskId: 7n, guidelinesVersion: 3n }
   const sig = await w.signTypedData(labelTypedData(31337, m))
   assert.equal(verifyLabelSignature(31337, w.address, m, sig), true)
   assert.equal(await verifyLabelSignatureViem(31337, w.address, m, sig), true)
   assert.equal(verifyLabelSignature(31337, other.address, m, sig), false)
   assert.equal(verifyLabelSignature(1, w.address, m, sig), false, 'other chain id')
   assert.equal(verifyLabelSignature(31337, w.address, { ...m, taskId: 8n }, sig), false)
+  assert.equal(verifyLabelSignature(31337, w.address, { ...m, guidelinesVersion: 2n }, sig), false, 'other guidelines version')
+  assert.equal(await verifyLabelSignatureViem(31337, w.address, { ...m, guidelinesVersion: 2n }, sig), false)
   // flip v: recovers another key
   const v = parseInt(sig.slice(130), 16)
   const flipped = (sig.slice(0, 130) + (v === 27 ? '1c' : '1b')) as Hex
@@ -107,8 +111,8 @@ test('fast signature check agrees with viem verifyTypedData (valid, wrong signer
 test('hand-encoded EIP-712 digest equals viem hashTypedData', async () => {
   const { labelDigest, labelDigestViem } = await import('../../src/labeling/signature.ts')
   const { bytesToHex } = await import('viem')
-  for (const [chainId, campaign, taskId] of [[1, 'c_abc', 1n], [31337, 'ünïcode campaign', 2n ** 200n], [8453, '', 0n]] as const) {
-    const m = { contentHash: keccak256(toHex(campaign)), campaign, taskId }
+  for (const [chainId, campaign, taskId, guidelinesVersion] of [[1, 'c_abc', 1n, 1n], [31337, 'ünïcode campaign', 2n ** 200n, 7n], [8453, '', 0n, 2n ** 255n]] as const) {
+    const m = { contentHash: keccak256(toHex(campaign)), campaign, taskId, guidelinesVersion }
     assert.equal(bytesToHex(labelDigest(chainId, m)), labelDigestViem(chainId, m))
   }
 })

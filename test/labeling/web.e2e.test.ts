@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import type { Hex } from 'viem'
 import { buildWeb } from '../../web/build.ts'
 import { contentHash } from '../../src/labeling/canonical.ts'
-import { verifyLabelSignatureViem } from '../../src/labeling/signature.ts'
+import { labelMessage, verifyLabelSignatureViem } from '../../src/labeling/signature.ts'
 import { startTestServer, wallet } from './helpers.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -110,7 +110,7 @@ test('web app in Chromium: wallet sign-in, demonstration, keyboard ranking, sign
       assert.equal(r.labeler, w.address.toLowerCase())
       const content = JSON.parse(r.content)
       assert.equal(contentHash(content), r.label_hash)
-      assert.ok(await verifyLabelSignatureViem(31337, w.address, { contentHash: r.label_hash as Hex, campaign: cid, taskId: BigInt(r.task_id) }, r.signature as Hex), 'signature verifies with viem')
+      assert.ok(await verifyLabelSignatureViem(31337, w.address, labelMessage(JSON.parse(r.content), r.label_hash as Hex), r.signature as Hex), 'signature verifies with viem')
     }
     assert.equal(JSON.parse(rows[0].content).response, demoText)
     const rank = JSON.parse(rows[1].content)

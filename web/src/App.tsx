@@ -5,8 +5,10 @@ import { connectDevKey, connectInjected, hasInjected, type Wallet } from './wall
 import { WorkPage } from './Work.tsx'
 import { MyWorkPage } from './MyWork.tsx'
 import { DashboardPage } from './Dashboard.tsx'
+import { LabelerChainPage } from './chain/LabelerChainPage.tsx'
+import { LeaderboardPage } from './Leaderboard.tsx'
 
-type Tab = 'work' | 'mine' | 'dashboard'
+type Tab = 'work' | 'mine' | 'dashboard' | 'stake' | 'board'
 
 export function App() {
   const [config, setConfig] = useState<Config | null>(null)
@@ -111,6 +113,13 @@ export function App() {
             <button className={tab === 'mine' ? 'tab on' : 'tab'} onClick={() => setTab('mine')} data-testid="tab-mine">
               My work
             </button>
+            {/* on-chain: campaign terms, stake and join, positions, badge (web/src/chain) */}
+            <button className={tab === 'stake' ? 'tab on' : 'tab'} onClick={() => setTab('stake')} data-testid="tab-stake">
+              Stake &amp; earn
+            </button>
+            <button className={tab === 'board' ? 'tab on' : 'tab'} onClick={() => setTab('board')} data-testid="tab-board">
+              Leaderboard
+            </button>
             {me.roles.includes('requester') ? (
               <button className={tab === 'dashboard' ? 'tab on' : 'tab'} onClick={() => setTab('dashboard')} data-testid="tab-dashboard">
                 Dashboard
@@ -121,6 +130,8 @@ export function App() {
             {tab === 'work' && config ? <WorkPage wallet={wallet} me={me} config={config} /> : null}
             {tab === 'mine' ? <MyWorkPage /> : null}
             {tab === 'dashboard' ? <DashboardPage /> : null}
+            {tab === 'stake' ? <LabelerChainPage /> : null}
+            {tab === 'board' ? <LeaderboardPage /> : null}
           </main>
         </>
       )}

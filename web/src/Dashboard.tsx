@@ -1,8 +1,11 @@
 import { useEffect, useState } from 'react'
 import { api } from './api.ts'
 import { Meter } from './MyWork.tsx'
+import { PromptsFile } from './PromptsFile.tsx'
+import { RequesterChainPanel } from './chain/RequesterChainPanel.tsx'
+import { CampaignInsights } from './DashboardExtras.tsx'
 
-type Campaign = { id: string; name: string; status: string; policy: string; k: number; overlap: number; created_at: number }
+type Campaign = { id: string; name: string; status: string; policy: string; k: number; overlap: number; created_at: number; chain_campaign_id: string | null; category: string; kinds: string }
 type Progress = { byKind: Record<string, { tasks: number; slots: number; labels: number }>; goldTasks: number }
 type Quality = { progress: Progress; meanAgreement: number | null; labelers: Array<{ address: string; labels: number; accepted: number; agreement: number | null; goldAccuracy: number | null; qualityBps: number; spamRate: number }>; spamLabels: number; acceptedLabels: number }
 
@@ -12,7 +15,8 @@ export function DashboardPage() {
   const [q, setQ] = useState<Quality | null>(null)
   const [exp, setExp] = useState<{ dir: string; merkleRoot: string; labelCount: number; datasetCid: string | null } | null>(null)
   const [err, setErr] = useState<string | null>(null)
-  const [form, setForm] = useState({ name: '', promptsPath: '', prompts: '', policy: '', k: 4, overlap: 3 })
+  const [form, setForm] = useState({ name: '', prompts: '', policy: '', k: 4, overlap: 3, category: 'general', rewardPerLabel: '', targetHourly: '', writePrompts: false })
+  const [fromFile, setFromFile] = useState<{ name: string; prompts: string[] } | null>(null)
 
   const load = () => api<{ campaigns: Campaign[] }>('GET', '/api/campaigns').then((r) => setList(r.campaigns), (e) => setErr(e.message))
   useEffect(() => {
@@ -27,13 +31,19 @@ export function DashboardPage() {
   const create = async () => {
     setErr(null)
     try {
-      const prompts = form.prompts.split('\n').map((s) => s.trim()).filter(Boolean)
+      // Prompts go inline: from the file the browser read, else the pasted lines (the API takes no server paths).
+      const prompts = fromFile?.prompts ?? form.prompts.split('\n').map((s) => s.trim()).filter(Boolean)
       const r = await api<{ campaign: Campaign }>('POST', '/api/campaigns', {
         name: form.name,
         policy: form.policy,
         k: Number(form.k),
         overlap: Number(form.overlap),
-        ...(form.promptsPath ? { promptsPath: form.promptsPath } : { prompts }),
+        // Issue 20: expertise category, pay terms, and prompt-writing tasks.
+        category: form.category,
+        ...(form.rewardPerLabel ? { rewardPerLabel: Number(form.rewardPerLabel) } : {}),
+        ...(form.targetHourly ? { targetHourly: Number(form.targetHourly) } : {}),
+        ...(form.writePrompts ? { kinds: prompts.length ? ['demonstration', 'ranking', 'prompt'] : ['prompt'] } : {}),
+        ...(prompts.length || !form.writePrompts ? { prompts } : {}),
       })
       await load()
       setSel(r.campaign.id)
@@ -61,12 +71,22 @@ export function DashboardPage() {
           <h2>Campaigns</h2>
           <ul className="clist">
             {list.map((c) => (
-              <li key={c.id} className={sel === c.id ? 'on' : ''} onClick={() => setSel(c.id)}>
+              <li
+                key={c.id}
+                className={sel === c.id ? 'on' : ''}
+                onClick={() => setSel(c.id)}
+                // keyboard: Tab to a campaign, Enter or Space selects it
+                tabIndex={0}
+                role="button"
+                aria-pressed={sel === c.id}
+                onKeyDown={(e) => (e.key === 'Enter' || e.key === ' ') && (e.preventDefault(), setSel(c.id))}
+                data-testid={`campaign-${c.id}`}
+              >
                 <div>
                   <b>{c.name}</b> <span className={`chip ${c.status === 'open' ? 'ok' : 'soft'}`}>{c.status}</span>
                 </div>
                 <div className="small muted mono">
-                  {c.id} · K={c.k} · overlap {c.overlap} · policy {c.policy}
+                  {c.id} · {c.category} · {c.kinds} · K={c.k} · overlap {c.overlap} · policy {c.policy}
                 </div>
               </li>
             ))}
@@ -76,10 +96,24 @@ export function DashboardPage() {
         <section className="card">
           <h2>New campaign</h2>
           <div className="form">
-            <input placeholder="Name" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} />
-            <input placeholder="Policy checkpoint (path or CID)" value={form.policy} onChange={(e) => setForm({ ...form, policy: e.target.value })} />
-            <input placeholder="Prompts JSONL path on the server" value={form.promptsPath} onChange={(e) => setForm({ ...form, promptsPath: e.target.value })} />
-            <textarea placeholder="…or prompts, one per line" rows={3} value={form.prompts} onChange={(e) => setForm({ ...form, prompts: e.target.value })} />
+            <input placeholder="Name" aria-label="Name" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} />
+            <input placeholder="Policy checkpoint (CID)" aria-label="Policy checkpoint (CID)" value={form.policy} onChange={(e) => setForm({ ...form, policy: e.target.value })} />
+            <PromptsFile onPrompts={setFromFile} />
+            <textarea placeholder="…or paste prompts, one per line" aria-label="Prompts, one per line" rows={3} value={form.prompts} disabled={!!fromFile} onChange={(e) => setForm({ ...form, prompts: e.target.value })} data-testid="prompts-text" />
+            <div className="row">
+              <select value={form.category} onChange={(e) => setForm({ ...form, category: e.target.value })} data-testid="new-category">
+                {['general', 'smart_contract_security', 'governance', 'defi', 'transactions'].map((c) => (
+                  <option key={c} value={c}>
+                    {c.replace(/_/g, ' ')}
+                  </option>
+                ))}
+              </select>
+              <input placeholder="USDC per label" value={form.rewardPerLabel} onChange={(e) => setForm({ ...form, rewardPerLabel: e.target.value })} style={{ width: 150 }} />
+              <input placeholder="target USDC/h" value={form.targetHourly} onChange={(e) => setForm({ ...form, targetHourly: e.target.value })} style={{ width: 150 }} />
+              <label>
+                <input type="checkbox" checked={form.writePrompts} onChange={(e) => setForm({ ...form, writePrompts: e.target.checked })} /> prompt writing
+              </label>
+            </div>
             <div className="row">
               <label>
                 K <input type="number" min={4} max={9} value={form.k} onChange={(e) => setForm({ ...form, k: Number(e.target.value) })} />
@@ -166,6 +200,9 @@ export function DashboardPage() {
           </table>
         </section>
       ) : null}
+      {/* on chain: create and fund, budget, settlements, close (web/src/chain) */}
+      {sel && list.find((c) => c.id === sel) ? <RequesterChainPanel key={sel} campaign={list.find((c) => c.id === sel)!} onChanged={load} /> : null}
+      {sel ? <CampaignInsights key={sel} campaign={sel} /> : null}
     </div>
   )
 }

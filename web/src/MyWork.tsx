@@ -1,5 +1,8 @@
 import { useEffect, useState } from 'react'
 import { api } from './api.ts'
+import { ChainWork } from './chain/ChainWork.tsx'
+import { CategoriesHeld } from './Qualify.tsx'
+import { MyPay, ProfileForm } from './MyPay.tsx'
 
 type Row = {
   campaign: string
@@ -48,7 +51,12 @@ export function MyWorkPage() {
           <div className="label">Badges</div>
           <div className="badges">{s.badges.length ? s.badges.map((b) => <span key={b} className="chip role">{b}</span>) : <span className="muted">none yet</span>}</div>
         </div>
+        <div className="stat card">
+          <div className="label">Categories</div>
+          <CategoriesHeld />
+        </div>
       </div>
+      <MyPay />
       <table className="card">
         <thead>
           <tr>
@@ -88,6 +96,9 @@ export function MyWorkPage() {
           ) : null}
         </tbody>
       </table>
+      {/* on chain: badge, stake, claimable, vesting, withdraw (web/src/chain) */}
+      <ChainWork />
+      <ProfileForm />
     </div>
   )
 }

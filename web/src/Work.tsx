@@ -2,11 +2,17 @@ import { useCallback, useEffect, useState } from 'react'
 import { makeLabel, signLabel } from '../../src/labeling/client.ts'
 import type { LabelContent } from '../../src/labeling/content.ts'
 import type { TaskView } from '../../src/labeling/tasks.ts'
-import { api, type Config, type Me } from './api.ts'
+import { api, ApiFailure, type Config, type Me } from './api.ts'
 import type { Wallet } from './wallet.ts'
 import { RankTask } from './Rank.tsx'
+import { GuidelinesPanel } from './Guidelines.tsx'
+import { TaskActions } from './TaskActions.tsx'
+import { PromptTask } from './PromptTask.tsx'
+import { QualifyPanel } from './Qualify.tsx'
+import { useActivityHeartbeat } from './activity.ts'
 
-type Campaign = { id: string; name: string; status: string; k: number; kinds: string }
+type Campaign = { id: string; name: string; status: string; k: number; kinds: string; category: string; currency: string; reward_micros: number; target_hourly_micros: number | null }
+const CATEGORY_NAMES: Record<string, string> = { smart_contract_security: 'Smart-contract security', governance: 'Governance', defi: 'DeFi', transactions: 'Transactions', general: 'General' }
 
 export function WorkPage({ wallet, me, config }: { wallet: Wallet; me: Me; config: Config }) {
   const [campaigns, setCampaigns] = useState<Campaign[]>([])
@@ -15,6 +21,13 @@ export function WorkPage({ wallet, me, config }: { wallet: Wallet; me: Me; confi
   const [msg, setMsg] = useState<{ kind: 'ok' | 'err'; text: string } | null>(null)
   const [busy, setBusy] = useState(false)
   const [empty, setEmpty] = useState(false)
+  const [unqualified, setUnqualified] = useState(false)
+  const [heartbeatMs, setHeartbeatMs] = useState<number | null>(null)
+  useEffect(() => {
+    api<{ heartbeatMs: number }>('GET', '/api/categories').then((r) => setHeartbeatMs(r.heartbeatMs), () => setHeartbeatMs(15_000))
+  }, [])
+  useActivityHeartbeat(heartbeatMs === null ? null : (task?.taskId ?? null), heartbeatMs ?? 15_000)
+  const camp = campaigns.find((c) => c.id === cid)
 
   useEffect(() => {
     api<{ campaigns: Campaign[] }>('GET', '/api/campaigns').then((r) => {
@@ -31,8 +44,13 @@ export function WorkPage({ wallet, me, config }: { wallet: Wallet; me: Me; confi
       const r = await api<{ tasks: TaskView[] }>('POST', `/api/campaigns/${cid}/tasks/claim`, { count: 1 })
       setTask(r.tasks[0] ?? null)
       setEmpty(!r.tasks.length)
+      setUnqualified(false)
     } catch (e) {
-      setMsg({ kind: 'err', text: (e as Error).message })
+      // A category campaign for which this labeler has not qualified: offer its quiz instead of an error.
+      if (e instanceof ApiFailure && e.code === 'EUNQUALIFIED') {
+        setTask(null)
+        setUnqualified(true)
+      } else setMsg({ kind: 'err', text: (e as Error).message })
     } finally {
       setBusy(false)
     }
@@ -40,6 +58,7 @@ export function WorkPage({ wallet, me, config }: { wallet: Wallet; me: Me; confi
 
   useEffect(() => {
     setTask(null)
+    setUnqualified(false)
     if (cid) next()
   }, [cid])
 
@@ -83,6 +102,16 @@ export function WorkPage({ wallet, me, config }: { wallet: Wallet; me: Me; confi
             ))}
           </select>
         </label>
+        {camp ? (
+          <span className="chip role" data-testid="campaign-category">
+            {CATEGORY_NAMES[camp.category] ?? camp.category}
+          </span>
+        ) : null}
+        {camp && camp.reward_micros > 0 ? (
+          <span className="chip soft" title="pay per accepted label, and the campaign's declared target effective hourly rate">
+            {camp.reward_micros / 1e6} {camp.currency}/label{camp.target_hourly_micros ? ` · target ${camp.target_hourly_micros / 1e6} ${camp.currency}/h` : ''}
+          </span>
+        ) : null}
         {task ? <span className="chip soft">task #{task.taskId} · {task.kind}</span> : null}
         {task ? <span className="small muted">lease until {new Date(task.leaseExpiresAt).toLocaleTimeString()}</span> : null}
       </div>
@@ -97,9 +126,27 @@ export function WorkPage({ wallet, me, config }: { wallet: Wallet; me: Me; confi
           Nothing left for you in this campaign right now. <button onClick={next}>Check again</button>
         </div>
       ) : null}
-      {task?.kind === 'demonstration' ? <DemoTask key={task.taskId} task={task} busy={busy} onSubmit={(response) => submit({ response })} /> : null}
-      {task?.kind === 'ranking' ? <RankTask key={task.taskId} task={task} flags={config.flags} busy={busy} onSubmit={submit} /> : null}
-      {task?.kind === 'review' ? <ReviewTask key={task.taskId} task={task} busy={busy} onSubmit={(verdict, note) => submit({ target: task.target as `0x${string}`, verdict, ...(note ? { note } : {}) })} /> : null}
+      {unqualified && camp ? <QualifyPanel key={camp.id} category={camp.category} name={CATEGORY_NAMES[camp.category] ?? camp.category} onQualified={next} /> : null}
+      {task ? (
+        <div className="worklayout">
+          <div>
+            {task.kind === 'demonstration' ? <DemoTask key={task.taskId} task={task} busy={busy} onSubmit={(response) => submit({ response })} /> : null}
+            {task.kind === 'ranking' ? <RankTask key={task.taskId} task={task} flags={config.flags} busy={busy} onSubmit={submit} /> : null}
+            {task.kind === 'review' ? <ReviewTask key={task.taskId} task={task} busy={busy} onSubmit={(verdict, note) => submit({ target: task.target as `0x${string}`, verdict, ...(note ? { note } : {}) })} /> : null}
+            {task.kind === 'prompt' ? <PromptTask key={task.taskId} task={task} busy={busy} onSubmit={(prompt) => submit({ prompt })} /> : null}
+            <TaskActions
+              key={'a' + task.taskId}
+              taskId={task.taskId}
+              onDone={(text) => {
+                setMsg({ kind: 'ok', text })
+                next()
+              }}
+              onError={(text) => setMsg({ kind: 'err', text })}
+            />
+          </div>
+          <GuidelinesPanel campaign={task.campaign} version={task.guidelines.version} />
+        </div>
+      ) : null}
     </div>
   )
 }
@@ -143,10 +190,10 @@ function ReviewTask({ task, busy, onSubmit }: { task: TaskView; busy: boolean; o
   const [note, setNote] = useState('')
   return (
     <section className="card" data-testid="review-task">
-      <h2>Review another labeler's demonstration</h2>
+      <h2>{task.reviewOf === 'prompt' ? "Review another labeler's prompt" : "Review another labeler's demonstration"}</h2>
       <Prompt text={task.prompt} />
       <div className="output">
-        <div className="label">Their response</div>
+        <div className="label">{task.reviewOf === 'prompt' ? 'The prompt they wrote (realistic, specific, in the asked style?)' : 'Their response'}</div>
         <div className="text">{task.response}</div>
       </div>
       <textarea value={note} onChange={(e) => setNote(e.target.value)} placeholder="Optional note (why)" rows={3} />

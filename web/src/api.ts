@@ -6,9 +6,12 @@ export type Config = { chainId: number; flags: string[]; openRoles: boolean }
 /** Same-origin JSON calls; the session is an httpOnly cookie the browser sends itself. */
 export class ApiFailure extends Error {
   status: number
-  constructor(status: number, message: string) {
+  /** The API's error code (e.g. EUNQUALIFIED), when it sent one. */
+  code: string | undefined
+  constructor(status: number, message: string, code?: string) {
     super(message)
     this.status = status
+    this.code = code
   }
 }
 
@@ -24,6 +27,6 @@ export async function api<T = any>(method: 'GET' | 'POST', path: string, body?: 
   try {
     json = JSON.parse(text)
   } catch {}
-  if (!res.ok) throw new ApiFailure(res.status, json?.error?.message ?? `${res.status} ${text.slice(0, 200)}`)
+  if (!res.ok) throw new ApiFailure(res.status, json?.error?.message ?? `${res.status} ${text.slice(0, 200)}`, json?.error?.code)
   return json as T
 }

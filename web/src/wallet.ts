@@ -36,7 +36,8 @@ export async function connectInjected(): Promise<Wallet> {
         types: { EIP712Domain: [{ name: 'name', type: 'string' }, { name: 'version', type: 'string' }, { name: 'chainId', type: 'uint256' }], ...td.types },
         domain: td.domain,
         primaryType: td.primaryType,
-        message: { ...td.message, taskId: td.message.taskId.toString() },
+        // uint256 fields (taskId, guidelinesVersion) travel as decimal strings.
+        message: Object.fromEntries(Object.entries(td.message).map(([k, v]) => [k, typeof v === 'bigint' ? v.toString() : v])),
       })
       return (await eth.request({ method: 'eth_signTypedData_v4', params: [address, json] })) as Hex
     },

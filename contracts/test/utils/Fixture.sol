@@ -14,6 +14,8 @@ abstract contract Fixture is TestBase {
     uint256 internal constant STAKE = 10 * E18;
     uint256 internal constant BUDGET = 1000 * E18;
     uint64 internal constant VESTING = 7 days;
+    uint64 internal constant DURATION = 30 days; // campaign deadline, from setUp
+    uint64 internal constant WINDOW = 3 days; // settlement window after close
 
     TestToken internal token;
     LabelingEscrow internal escrow;
@@ -42,9 +44,9 @@ abstract contract Fixture is TestBase {
         _fundAndJoin(l3);
     }
 
-    /// reward 1 token/label, stake 10, threshold 80%, half paid at once, +10% per good settlement,
-    /// fraud above 30% gold failures, 7-day vesting.
-    function params() internal pure returns (LabelingEscrow.CampaignParams memory p) {
+    /// reward 1 token/label, stake 10, threshold 80%, half paid at once, +10% bonus on deposits that
+    /// stay locked 7 days at quality, fraud above 30% gold failures, deadline in 30 days, 3-day window.
+    function params() internal view returns (LabelingEscrow.CampaignParams memory p) {
         p.rewardPerLabel = uint128(E18);
         p.requiredStake = uint128(STAKE);
         p.qualityThresholdBps = 8000;
@@ -52,6 +54,8 @@ abstract contract Fixture is TestBase {
         p.bonusBps = 1000;
         p.fraudGoldFailBps = 3000;
         p.vestingPeriod = VESTING;
+        p.deadline = uint64(block.timestamp) + DURATION;
+        p.settlementWindow = WINDOW;
     }
 
     function _fundAndJoin(address who) internal {

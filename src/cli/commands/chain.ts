@@ -10,8 +10,13 @@ import { Instruct3Error } from '../../util/errors.ts'
 import { dataDir } from '../../util/paths.ts'
 import { createProgress } from '../../util/progress.ts'
 
-/** viem's helpers, the chain area's API and the contracts' ABIs, imported on first use (`--help` stays fast). */
-const chainLib = async () => ({ ...(await import('viem')), ...(await import('../../chain/index.ts')), ...(await import('../../chain/generated/index.ts')) })
+/** viem's helpers, the chain area's API, the batch manifest module and the contracts' ABIs, imported on first use (`--help` stays fast). */
+const chainLib = async () => ({
+  ...(await import('viem')),
+  ...(await import('../../chain/index.ts')),
+  ...(await import('../../batch/index.ts')),
+  ...(await import('../../chain/generated/index.ts')),
+})
 type ChainLib = Awaited<ReturnType<typeof chainLib>>
 
 type Role = 'requester' | 'oracle' | 'labeler'
@@ -184,11 +189,13 @@ export function register(program: Command): void {
     .requiredOption('--reward <tokens>', 'reward per accepted label at full quality')
     .requiredOption('--fund <tokens>', 'initial budget')
     .option('--stake <tokens>', 'stake a labeler must lock to join', '10')
-    .option('--threshold <bps>', 'quality at or above which vesting stake appreciates', '8000')
+    .option('--threshold <bps>', 'quality at or above which a vesting deposit earns the bonus', '8000')
     .option('--immediate <bps>', 'share of each payment claimable at once (the rest vests)', '5000')
-    .option('--bonus <bps>', 'vesting stake growth per settlement at or above the threshold', '1000')
+    .option('--bonus <bps>', 'bonus on a vesting deposit kept locked for the whole vesting period at quality (reserved from the budget at deposit)', '1000')
     .option('--fraud-limit <bps>', 'gold-task failure rate above which the oracle may slash', '3000')
     .option('--vesting <duration>', 'vesting period (3600, 90m, 12h, 7d)', '7d')
+    .option('--deadline <duration>', 'time from now after which anyone may close the campaign (at most 730d)', '30d')
+    .option('--settlement-window <duration>', 'time after close during which the oracle can still settle and slash (1d to 30d); stakes unlock after it', '3d')
     .option('--token <address>', 'ERC-20 to pay in (default: the deployment\'s TestToken)')
     .option('--oracle <address>', 'who settles (default: the deployment\'s oracle)')
     .option('--mint', 'mint the budget first (local TestToken only)')
@@ -209,6 +216,9 @@ export function register(program: Command): void {
         bonusBps: parseBps(String(o.bonus), 'bonus'),
         fraudGoldFailBps: parseBps(String(o.fraudLimit), 'fraud-limit'),
         vestingPeriod: parseDuration(String(o.vesting), 'vesting'),
+        // The deadline is absolute on chain; count it from the chain's clock (anvil may be warped).
+        deadline: (await ctx.publicClient.getBlock()).timestamp + parseDuration(String(o.deadline), 'deadline'),
+        settlementWindow: parseDuration(String(o.settlementWindow), 'settlement-window'),
       }
       await maybeMint(ctx, token, funding, o.mint as boolean | undefined)
       const { campaignId, txHash } = await createCampaign(ctx, { token, oracle, params, funding })
@@ -246,15 +256,15 @@ export function register(program: Command): void {
 
   campaign
     .command('settle <id> <batch>')
-    .description('settle a labeling export\'s batch.json (signer = the oracle): slash proven cheaters, pay by quality, mint/upgrade badges')
+    .description('settle a labeling export\'s batch.json (signer = the oracle): slash proven cheaters, pay labels not yet paid by quality (in pages of 200 labelers), mint/upgrade badges; settling the same or an older export again pays nothing')
     .option('--dataset-cid <cid>', 'dataset CID to record (default: the batch\'s datasetCid)')
     .option('--no-badges', 'do not mint or upgrade badges')
     .option('--metadata-dir <dir>', 'write badge metadata JSON files here, named by CID (default: <data-dir>/chain/badges)')
     .action(async (id: string, file: string, o: { datasetCid?: string; badges: boolean; metadataDir?: string }, cmd: Command) => {
-      const { readBatchFile, settleBatch } = await chainLib()
+      const { readBatchManifest, settleBatch } = await chainLib()
       const g = cmd.optsWithGlobals<ChainOpts>()
       const ctx = await contextFor(cmd, 'oracle')
-      const batch = readBatchFile(file)
+      const batch = readBatchManifest(file)
       const metaDir = o.metadataDir ?? join(dataDir(g.dataDir), 'chain', 'badges')
       const steps = createProgress({ label: 'settle', total: batch.labelers.length * (o.badges ? 2 : 1), unit: 'steps', quiet: g.json })
       const r = await settleBatch(ctx, parseId(id), batch, {
@@ -269,9 +279,10 @@ export function register(program: Command): void {
       })
       steps.done()
       if (g.json) return console.log(json(r))
-      console.log(`batch ${r.batchIndex ?? '-'} settled (tx ${r.txHash ?? '-'}, gas ${r.gasUsed}); root ${r.merkleRoot}; dataset ${r.datasetCid || '-'}`)
-      for (const c of r.credits) console.log(`  ${c.labeler} accepted ${c.accepted} quality ${c.qualityBps} bps: immediate ${c.immediate}, vested ${c.vested}, bonus ${c.bonus}`)
-      for (const s of r.slashed) console.log(`  SLASHED ${s.labeler}: ${s.goldFailures}/${s.goldTotal} gold failures; stake ${s.fromStake} + vesting ${s.fromVesting} back to the campaign (evidence ${s.evidenceCid})`)
+      console.log(`batch ${r.batchIndex ?? '-'} settled in ${r.pages.length} transaction(s) (gas ${r.gasUsed}); root ${r.merkleRoot}; dataset ${r.datasetCid || '-'}`)
+      for (const c of r.credits) console.log(`  ${c.labeler} ${c.accepted} new accepted labels, quality ${c.qualityBps} bps: immediate ${c.immediate}, vested ${c.vested}, bonus reserved ${c.bonusReserved}`)
+      for (const s of r.slashed) console.log(`  SLASHED ${s.labeler}: ${s.goldFailures}/${s.goldTotal} gold failures; stake ${s.fromStake} + vesting ${s.fromVesting} + bonus reserve ${s.fromBonusReserve} back to the campaign (evidence ${s.evidenceCid})`)
+      for (const k of r.skipped) console.log(`  skipped ${k.labeler}: ${k.reason === 'not-joined' ? 'never joined the campaign on chain (not paid)' : k.reason === 'slashed' ? 'slashed earlier' : 'no labels beyond those already paid'}`)
       for (const b of r.badges) console.log(`  badge ${b.labeler}: ${b.action}, level ${b.level} ${b.tokenURI ?? ''}`)
     })
 
@@ -290,12 +301,12 @@ export function register(program: Command): void {
       if (!Number.isInteger(goldFailures) || !Number.isInteger(goldTotal) || goldFailures < 0 || goldTotal < 0) throw usage('gold counts must be non-negative integers', 'gold-failures')
       const proof = { campaignId: parseId(id), labeler: getAddress(labeler), goldFailures, goldTotal, evidenceCid: o.evidence }
       const r = await slashLabeler(ctx, proof, await signFraudProof(ctx.account!, ctx.deployment, proof))
-      console.log(`slashed ${labeler}: stake ${r.fromStake}, vesting ${r.fromVesting} (tx ${r.txHash})`)
+      console.log(`slashed ${labeler}: stake ${r.fromStake}, vesting ${r.fromVesting}, bonus reserve ${r.fromBonusReserve} (tx ${r.txHash})`)
     })
 
   campaign
     .command('withdraw <id>')
-    .description('withdraw claimable pay (and matured vesting stake); --stake takes back the join stake of a closed campaign')
+    .description('withdraw claimable pay (and matured vesting stake with its bonus); --stake takes back the join stake once the campaign is closed and its settlement window is over. Works while the escrow is paused')
     .option('--stake', 'withdraw the join stake instead')
     .action(async (id: string, o: { stake?: boolean }, cmd: Command) => {
       const { withdrawPay, withdrawStake } = await chainLib()
@@ -306,12 +317,22 @@ export function register(program: Command): void {
 
   campaign
     .command('close <id>')
-    .description('close a campaign and refund its unspent budget (signer = its requester)')
+    .description('close a campaign (signer = its requester; anyone after the deadline). The oracle can still settle and slash until the settlement window ends; then stakes unlock and `campaign refund` returns the unspent budget')
     .action(async (id: string, _o: unknown, cmd: Command) => {
       const { closeCampaign } = await chainLib()
       const ctx = await contextFor(cmd, 'requester')
       const r = await closeCampaign(ctx, parseId(id))
-      console.log(`campaign ${id} closed; refunded ${r.refunded} (tx ${r.txHash})`)
+      console.log(`campaign ${id} closed; settlement window ends at ${new Date(Number(r.settlementEndsAt) * 1000).toISOString()} (tx ${r.txHash})`)
+    })
+
+  campaign
+    .command('refund <id>')
+    .description('after the settlement window, send the unspent budget to the requester (any signer may trigger it)')
+    .action(async (id: string, _o: unknown, cmd: Command) => {
+      const { refundCampaign } = await chainLib()
+      const ctx = await contextFor(cmd, 'requester')
+      const r = await refundCampaign(ctx, parseId(id))
+      console.log(`campaign ${id}: refunded ${r.refunded} to the requester (tx ${r.txHash})`)
     })
 
   campaign

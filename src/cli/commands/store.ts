@@ -94,9 +94,12 @@ export function register(program: Command): void {
 
   store
     .command('get <cid> <dest>')
-    .description('materialise a file or directory at <dest> (atomically: nothing is left on failure)')
-    .action(async (cid: string, dest: string, _o: unknown, cmd: Command) =>
+    .description('materialise a file or directory at <dest> (atomically: nothing is left on failure); an existing non-empty <dest> needs --force')
+    .option('--force', 'replace an existing non-empty <dest> (its contents are deleted)', false)
+    .action(async (cid: string, dest: string, g: { force: boolean }, cmd: Command) =>
       withStore(cmd, async (s, o) => {
+        const { refuseToReplace } = await import('../../util/replace-guard.ts')
+        await refuseToReplace(resolve(dest), { force: g.force })
         await s.get(cid, resolve(dest), { timeoutMs: timeoutOf(o) })
         console.log(`${cid} -> ${dest}`)
       }),
@@ -158,9 +161,12 @@ export function register(program: Command): void {
     .command('import-car <file>')
     .description('import a CAR: every block verified and every link resolved before anything is stored; roots pinned')
     .option('--no-pin', 'do not pin the roots')
-    .action(async (file: string, o: { pin: boolean }, cmd: Command) =>
+    .option('--max-expanded <bytes>', 'refuse a CAR whose DAG expands past this many bytes (repeated subtrees counted each time; default 64 GiB)')
+    .action(async (file: string, o: { pin: boolean; maxExpanded?: string }, cmd: Command) =>
       withStore(cmd, async (s) => {
-        const r = await (await lib()).importCar(s, resolve(file), { pin: o.pin })
+        const max = o.maxExpanded === undefined ? undefined : Number(o.maxExpanded)
+        if (max !== undefined && !(Number.isFinite(max) && max > 0)) throw new Instruct3Error(`--max-expanded must be a positive number of bytes, got ${JSON.stringify(o.maxExpanded)}`, { code: 'EUSAGE', details: { field: '--max-expanded' } })
+        const r = await (await lib()).importCar(s, resolve(file), { pin: o.pin, ...(max !== undefined ? { maxExpandedBytes: max } : {}) })
         console.log(`imported ${r.blocks} blocks (${r.bytes} bytes); roots: ${r.roots.join(' ')}`)
       }),
     )

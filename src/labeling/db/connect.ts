@@ -6,10 +6,10 @@ import { migrate } from './migrations.ts'
 
 export type ConnectOptions = {
   /**
-   * SQLite `synchronous` pragma. NORMAL (default) in WAL mode: a commit is in the OS page cache
-   * (written to the WAL with write(2)) before it returns, so an acknowledged submission survives
-   * SIGKILL of the server; only an OS crash or power loss can lose the last commits. FULL also
-   * fsyncs the WAL at every commit and survives power loss, at a throughput cost.
+   * SQLite `synchronous` pragma. FULL (default) in WAL mode fsyncs the WAL at every commit, so an
+   * acknowledged label survives power loss and OS crashes. NORMAL only write(2)s the WAL: it
+   * survives SIGKILL of the server but an OS crash or power loss can lose the last commits; it is
+   * for benchmarks and throwaway databases (docs/labeling.md has the measured cost of FULL).
    */
   synchronous?: 'NORMAL' | 'FULL'
 }
@@ -38,7 +38,7 @@ export async function openLabelingDb(url: string, opts: ConnectOptions = {}): Pr
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
   const sqlite = new SQLite(file)
   sqlite.pragma('journal_mode = WAL')
-  sqlite.pragma(`synchronous = ${opts.synchronous ?? 'NORMAL'}`)
+  sqlite.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`)
   sqlite.pragma('busy_timeout = 5000')
   sqlite.pragma('foreign_keys = ON')
   // Kysely prepares every query again; better-sqlite3 statements are reusable, so cache them by SQL

@@ -97,6 +97,91 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('labels_campaign').on('labels').columns(['campaign_id', 'id']).execute()
       },
     },
+    // Issue 13: when each task's content was first served to its labeler (speed checks, time on task);
+    // per-labeler quality published at export (what /api/me/stats shows); indexes for purging.
+    '0002_trust': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('assignments').addColumn('first_served_at', time).execute()
+        await db.schema
+          .createTable('labeler_quality')
+          .addColumn('campaign_id', 'text', (c) => c.notNull())
+          .addColumn('labeler', 'text', (c) => c.notNull())
+          .addColumn('quality', 'text', (c) => c.notNull())
+          .addColumn('exported_at', time, (c) => c.notNull())
+          .addPrimaryKeyConstraint('labeler_quality_pk', ['campaign_id', 'labeler'])
+          .execute()
+        await db.schema.createIndex('nonces_expires').on('nonces').column('expires_at').execute()
+        await db.schema.createIndex('sessions_expires').on('sessions').column('expires_at').execute()
+        await db.schema.createIndex('assignments_campaign_status').on('assignments').columns(['campaign_id', 'status', 'lease_expires_at']).execute()
+      },
+    },
+    // Issue 20: guidelines, skip/report, prompt writing, categories and qualification, time on task, pay.
+    '0003_labeling_ux': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('campaigns').addColumn('category', 'text', (c) => c.notNull().defaultTo('general')).execute()
+        await db.schema.alterTable('campaigns').addColumn('currency', 'text', (c) => c.notNull().defaultTo('USDC')).execute()
+        await db.schema.alterTable('campaigns').addColumn('reward_micros', time, (c) => c.notNull().defaultTo(0)).execute()
+        await db.schema.alterTable('campaigns').addColumn('target_hourly_micros', time).execute()
+        await db.schema.alterTable('campaigns').addColumn('skips_per_hour', 'integer', (c) => c.notNull().defaultTo(6)).execute()
+        await db.schema.alterTable('assignments').addColumn('released_at', time).execute()
+        await db.schema.alterTable('assignments').addColumn('gold_makeup', 'integer', (c) => c.notNull().defaultTo(0)).execute()
+        await db.schema
+          .createTable('guidelines')
+          .addColumn('campaign_id', 'text', (c) => c.notNull().references('campaigns.id'))
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('markdown', 'text', (c) => c.notNull())
+          .addColumn('hash', 'text', (c) => c.notNull())
+          .addColumn('created_by', 'text', (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addPrimaryKeyConstraint('guidelines_pk', ['campaign_id', 'version'])
+          .execute()
+        await db.schema
+          .createTable('reports')
+          .addColumn('id', id, (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+          .addColumn('campaign_id', 'text', (c) => c.notNull())
+          .addColumn('task_id', 'integer', (c) => c.notNull().references('tasks.id'))
+          .addColumn('labeler', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('note', 'text')
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addUniqueConstraint('reports_task_labeler', ['task_id', 'labeler'])
+          .execute()
+        await db.schema.createIndex('reports_campaign').on('reports').columns(['campaign_id', 'id']).execute()
+        await db.schema
+          .createTable('activity')
+          .addColumn('assignment_id', 'integer', (c) => c.notNull().references('assignments.id'))
+          .addColumn('at', time, (c) => c.notNull())
+          .execute()
+        await db.schema.createIndex('activity_assignment').on('activity').columns(['assignment_id', 'at']).execute()
+        await db.schema
+          .createTable('qualifications')
+          .addColumn('address', 'text', (c) => c.notNull())
+          .addColumn('category', 'text', (c) => c.notNull())
+          .addColumn('level', 'integer', (c) => c.notNull())
+          .addColumn('score', 'integer', (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addPrimaryKeyConstraint('qualifications_pk', ['address', 'category'])
+          .execute()
+        await db.schema
+          .createTable('quiz_attempts')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('address', 'text', (c) => c.notNull())
+          .addColumn('category', 'text', (c) => c.notNull())
+          .addColumn('started_at', time, (c) => c.notNull())
+          .addColumn('finished_at', time)
+          .addColumn('score', 'integer')
+          .addColumn('passed', 'integer')
+          .execute()
+        await db.schema.createIndex('quiz_attempts_address').on('quiz_attempts').columns(['address', 'category', 'started_at']).execute()
+        await db.schema
+          .createTable('profiles')
+          .addColumn('address', 'text', (c) => c.primaryKey())
+          .addColumn('display_name', 'text')
+          .addColumn('show_on_leaderboard', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('updated_at', time, (c) => c.notNull())
+          .execute()
+      },
+    },
   }
 }
 
