@@ -11,6 +11,7 @@ import { DEFAULT_IMAGE } from '../jobs/stages.ts'
 import type { StageResources } from '../jobs/types.ts'
 import { parseCid } from './cid.ts'
 import { checkEvalSettings } from './eval-config.ts'
+import { DEFAULT_TASK_OPTIONS } from '../data/tasks/common.ts'
 import { checkPpoSettings, type PpoSettingsPatch } from '../train/ppo-config.ts'
 
 export type PipelineConfig = {
@@ -19,7 +20,11 @@ export type PipelineConfig = {
   workDir: string
   /** The public data folder (shared/data). */
   dataDir: string
-  tasks: { maxChars: number; maxAnswerChars: number }
+  /**
+   * valFraction: share held out, for the corpus and the tasks alike (the same hash rule, so a held-out
+   * prompt is never in the pretraining text; a larger fraction keeps every smaller one's items).
+   */
+  tasks: { maxChars: number; maxAnswerChars: number; valFraction: number }
   /**
    * Start from this pretrained GPT-2 (a Hugging Face folder, or its CID) instead of pretraining: the
    * `base` stage replaces `pretrain`, and `tokenizer`, `model` and `pretrain` (but maxDocs) are unused.
@@ -71,7 +76,8 @@ export function defaultPipelineConfig(): PipelineConfig {
     name: 'default',
     workDir: join(dataDir(), 'runs', 'default'),
     dataDir: sharedDataDir(),
-    tasks: { maxChars: 640, maxAnswerChars: 200 },
+    // 0.1 holds out 333 non-SWC prompts (0.05: 189), enough for the evaluation's 320 (docs/rlhf.md)
+    tasks: { maxChars: 640, maxAnswerChars: 200, valFraction: 0.1 },
     base: { model: '' },
     tokenizer: { vocabSize: 4096, trainBytes: 8_000_000 },
     model: { nCtx: 256, nEmbd: 256, nLayer: 4, nHead: 4, dropout: 0 },
@@ -104,7 +110,7 @@ export function demoConfig(): PipelineConfig {
     ...c,
     name: 'demo',
     workDir: join(dataDir(), 'runs', 'demo'),
-    tasks: { maxChars: 280, maxAnswerChars: 100 },
+    tasks: { maxChars: 280, maxAnswerChars: 100, valFraction: DEFAULT_TASK_OPTIONS.valFraction },
     tokenizer: { vocabSize: 2048, trainBytes: 3_000_000 },
     model: { nCtx: 128, nEmbd: 64, nLayer: 2, nHead: 2, dropout: 0 },
     pretrain: { ...c.pretrain, steps: 550, batchSize: 16, lr: 4e-3, minLr: 4e-4, warmup: 40, evalEvery: 100, checkpointEvery: 100 },
@@ -157,6 +163,8 @@ export function mergeConfig(base: PipelineConfig, patch: unknown, file?: string)
   if (typeof maxPrompts !== 'number') throw new Instruct3Error(`expected number, got ${typeof maxPrompts}`, { code: 'ECONFIG', details: { file, field: 'ppo.maxPrompts' } })
   if (zeroScore !== undefined && typeof zeroScore !== 'boolean') throw new Instruct3Error(`expected boolean, got ${typeof zeroScore}`, { code: 'ECONFIG', details: { file, field: 'ppo.zeroScore' } })
   checkPpoSettings(ppo, 'ppo', file)
+  if (!(merged.tasks.valFraction > 0 && merged.tasks.valFraction <= 0.5))
+    throw new Instruct3Error(`must be in (0, 0.5], got ${merged.tasks.valFraction}`, { code: 'ECONFIG', details: { file, field: 'tasks.valFraction' } })
   if (!(Number.isInteger(merged.samples.perPrompt) && merged.samples.perPrompt >= 1))
     throw new Instruct3Error(`must be an integer >= 1, got ${merged.samples.perPrompt}`, { code: 'ECONFIG', details: { file, field: 'samples.perPrompt' } })
   try {

@@ -14,6 +14,7 @@ import { fromHfConfig } from '../model/config.ts'
 import { comparisonRows, demonstrationRows } from './load.ts'
 import { out, sha, type Ctx, type StageDef, type StageResult } from './stage.ts'
 import { splitRankingRows } from './ranking-rows.ts'
+import { DEFAULT_TASK_OPTIONS } from '../data/tasks/common.ts'
 
 /** The stage whose model the others start from: `base` (a pretrained model) when it ran, else `pretrain`. */
 const lm = (ctx: Ctx): 'base' | 'pretrain' => (ctx.records.has('base') ? 'base' : 'pretrain')
@@ -126,6 +127,12 @@ function jobLimits(hours: number, resources: StageResources): { resources: Stage
 const light = (hours: number) => jobLimits(hours, { cpu: '1', memory: '2gb', disk: '4gb' })
 const training = (hours: number, memory = '8gb') => jobLimits(hours, { cpu: '4', memory, disk: '4gb' })
 
+/** The data stage's task settings as keyed: the default valFraction is left out, so records made before the option existed are reused. */
+function tasksKey(t: PipelineConfig['tasks']): Partial<PipelineConfig['tasks']> {
+  const { valFraction, ...rest } = t
+  return valFraction === DEFAULT_TASK_OPTIONS.valFraction ? rest : t
+}
+
 export const STAGES: StageDef[] = [
   {
     name: 'data',
@@ -133,13 +140,14 @@ export const STAGES: StageDef[] = [
     external: (c) => ({ 'shared-data': c.dataDir }),
     outputs: ['corpus', 'tasks'],
     ...light(1),
-    config: (c) => ({ tasks: c.tasks, dataChecksums: existsSync(join(c.dataDir, 'SHA256SUMS')) ? sha(readFileSync(join(c.dataDir, 'SHA256SUMS'))) : c.dataDir }),
+    config: (c) => ({ tasks: tasksKey(c.tasks), dataChecksums: existsSync(join(c.dataDir, 'SHA256SUMS')) ? sha(readFileSync(join(c.dataDir, 'SHA256SUMS'))) : c.dataDir }),
     async run(ctx, dir) {
       const { buildCorpus } = await import('../data/corpus.ts')
       const { buildTasks } = await import('../data/tasks/build.ts')
       const dataDir = ctx.external.get('shared-data')!
-      const corpus = await buildCorpus({ dataDir, outDir: join(dir, 'corpus'), quiet: ctx.quiet })
-      const tasks = await buildTasks({ dataDir, outDir: join(dir, 'tasks'), quiet: ctx.quiet, maxChars: ctx.cfg.tasks.maxChars, maxAnswerChars: ctx.cfg.tasks.maxAnswerChars })
+      // one held-out fraction for corpus and tasks: the same hash rule keeps val prompts out of the pretraining text
+      const corpus = await buildCorpus({ dataDir, outDir: join(dir, 'corpus'), quiet: ctx.quiet, valFraction: ctx.cfg.tasks.valFraction })
+      const tasks = await buildTasks({ dataDir, outDir: join(dir, 'tasks'), quiet: ctx.quiet, maxChars: ctx.cfg.tasks.maxChars, maxAnswerChars: ctx.cfg.tasks.maxAnswerChars, valFraction: ctx.cfg.tasks.valFraction })
       void tasks
       return {
         outputs: { corpus: join(dir, 'corpus'), tasks: join(dir, 'tasks') },

@@ -60,6 +60,17 @@ test('rewardSource: the score-0 ablation scores every response 0 and keeps the v
   assert.equal(off.valueDir, '/rm')
 })
 
+test('tasks.valFraction: one held-out share for corpus and tasks; the default leaves the data stage key as it was', () => {
+  const demo = demoConfig()
+  assert.equal(demo.tasks.valFraction, 0.05)
+  assert.equal(defaultPipelineConfig().tasks.valFraction, 0.1)
+  for (const bad of [0, 0.9]) assert.throws(() => mergeConfig(demo, { tasks: { valFraction: bad } }), /tasks\.valFraction/)
+  const data = activeStages(demo).find((s) => s.name === 'data')!
+  assert.deepEqual((data.config(demo) as { tasks: object }).tasks, { maxChars: 280, maxAnswerChars: 100 })
+  const wider = mergeConfig(demo, { tasks: { valFraction: 0.1 } })
+  assert.deepEqual((data.config(wider) as { tasks: object }).tasks, { maxChars: 280, maxAnswerChars: 100, valFraction: 0.1 })
+})
+
 test('judge.init: the judge starts from the base model by default, from SFT on request; its stage key sees the choice', () => {
   const cfg = demoConfig()
   assert.equal(cfg.judge.init, 'base')
