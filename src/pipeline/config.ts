@@ -76,7 +76,7 @@ export function defaultPipelineConfig(): PipelineConfig {
     name: 'default',
     workDir: join(dataDir(), 'runs', 'default'),
     dataDir: sharedDataDir(),
-    // 0.1 holds out 333 non-SWC prompts (0.05: 189), enough for the evaluation's 320 (docs/rlhf.md)
+    // enough held-out prompts for the evaluation's 320 (docs/rlhf.md has the counts)
     tasks: { maxChars: 640, maxAnswerChars: 200, valFraction: 0.1 },
     base: { model: '' },
     tokenizer: { vocabSize: 4096, trainBytes: 8_000_000 },
