@@ -27,6 +27,7 @@ import { Instruct3Error } from '../util/errors.ts'
 import { scoredSequence, penalizeMissingEos } from '../train/rl/eos.ts'
 import { meanInterval, type Interval } from './bootstrap.ts'
 import { checkEvalSettings, defaultEvalSettings } from './eval-config.ts'
+import { samplePairAccuracy, type SamplePairAccuracy } from './sample-pairs.ts'
 import { summarize, versusSft, type PolicySamples, type PolicySummary, type VersusSft } from './policy-compare.ts'
 
 export type PolicyEval = {
@@ -54,7 +55,7 @@ export type PolicyEval = {
 }
 
 export type EvalReport = {
-  rewardModels: Array<{ name: string; dir: string; data: string; accuracy: number; margin: number; pairs: number; byKind: PairKindAccuracy[]; byTask: TaskAccuracy[] }>
+  rewardModels: Array<{ name: string; dir: string; data: string; accuracy: number; margin: number; pairs: number; byKind: PairKindAccuracy[]; byTask: TaskAccuracy[]; samplePairs?: SamplePairAccuracy[] }>
   policies: PolicyEval[]
 }
 
@@ -93,8 +94,10 @@ export async function evaluate(cfg: EvalConfig): Promise<EvalReport> {
   const boot = { resamples: cfg.resamples ?? defaultEvalSettings.resamples, seed: cfg.seed }
   const report: EvalReport = { rewardModels: [], policies: [] }
   for (const [name, { dir, data }] of Object.entries(cfg.rewardModels)) {
-    const r = await evaluateReward(dir, await loadComparisons(data))
-    report.rewardModels.push({ name, dir, data, accuracy: r.accuracy, margin: r.margin, pairs: r.pairs, byKind: r.byKind, byTask: r.byTask })
+    const rows = await loadComparisons(data)
+    const r = await evaluateReward(dir, rows)
+    const samplePairs = samplePairAccuracy(dir, rows, boot)
+    report.rewardModels.push({ name, dir, data, accuracy: r.accuracy, margin: r.margin, pairs: r.pairs, byKind: r.byKind, byTask: r.byTask, ...(samplePairs.length ? { samplePairs } : {}) })
   }
   // policies need a judge and prompts; scoring reward models alone needs neither
   if (Object.keys(cfg.policies).length === 0) return report

@@ -4,10 +4,25 @@
  * scores on its own, and what it gains over SFT on the same prompts.
  */
 import { formatInterval, type Interval } from './bootstrap.ts'
-import type { PolicyEval } from './evaluate.ts'
+import type { EvalReport, PolicyEval } from './evaluate.ts'
 
 const ci = (x: Interval | undefined, d = 3) => (x === undefined || !Number.isFinite(x.value) ? 'n/a' : formatInterval(x, d))
 const num = (v: number | undefined, d = 3) => (v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d))
+
+/** Markdown lines: each reward model's held-out accuracy on SFT sample vs SFT sample pairs, per task, with intervals. */
+export function samplePairTable(rms: EvalReport['rewardModels']): string[] {
+  const withPairs = rms.filter((r) => r.samplePairs?.length)
+  if (!withPairs.length) return []
+  const md = [
+    'Held-out accuracy on SFT sample vs SFT sample pairs (ranked by closeness to the reference), per task; 95% interval over the ranking rows:',
+    '',
+    '| reward model | task | rows | pairs | accuracy |',
+    '|---|---|---:|---:|---:|',
+  ]
+  for (const r of withPairs) for (const t of r.samplePairs!) md.push(`| ${r.name} | ${t.task} | ${t.rows} | ${t.pairs} | ${ci(t.accuracy)} |`)
+  md.push('')
+  return md
+}
 
 /** Markdown lines of the two tables (empty when there are no policies). */
 export function policyTables(policies: PolicyEval[]): string[] {

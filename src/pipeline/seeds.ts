@@ -57,14 +57,15 @@ export function summarizeSeeds(runs: Array<{ seed: number; report: EvalReport }>
     const kls = evs.map((p) => p.klToSft).filter((k): k is number => k !== undefined)
     return { name, metrics, ...(kls.length ? { klToSft: over(kls, 0) } : {}) }
   })
+  // from each run's sample-pair intervals (eval's samplePairs): cleared = interval above 0.5
   const sampleVsSample: SeedSummary['sampleVsSample'] = []
-  const keys = new Set(runs.flatMap((r) => r.report.rewardModels.flatMap((m) => m.byTask.map((t) => `${m.name}\u0000${t.task}`))))
+  const keys = new Set(runs.flatMap((r) => r.report.rewardModels.flatMap((m) => (m.samplePairs ?? []).map((t) => `${m.name}\u0000${t.task}`))))
   for (const key of keys) {
     const [model, task] = key.split('\u0000')
     const accs = runs
-      .map((r) => r.report.rewardModels.find((m) => m.name === model)?.byTask.find((t) => t.task === task)?.byKind.find((k) => k.kind === 'sft-sample > sft-sample')?.accuracy)
-      .filter((a): a is number => a !== undefined)
-    if (accs.length) sampleVsSample.push({ model, task, accuracy: over(accs, accs.filter((a) => a > 0.5).length) })
+      .map((r) => r.report.rewardModels.find((m) => m.name === model)?.samplePairs?.find((t) => t.task === task)?.accuracy)
+      .filter((a): a is Interval => a !== undefined)
+    sampleVsSample.push({ model, task, accuracy: over(accs.map((a) => a.value), accs.filter((a) => a.lo > 0.5).length) })
   }
   return { seeds: runs.map((r) => r.seed), policies, sampleVsSample }
 }
@@ -86,7 +87,7 @@ export function seedsMarkdown(s: SeedSummary): string {
       `| ${p.name} | ${cell(p.metrics.winRate)} | ${cell(p.metrics.lengthControlledWinRate)} | ${cell(p.metrics.rewardDifference)} | ${cell(p.metrics.rougeLDifference)} | ${cell(p.metrics.tokenF1Difference)} | ${p.klToSft ? `${p.klToSft.mean.toFixed(2)} ± ${p.klToSft.sd.toFixed(2)}` : 'n/a'} |`,
     )
   if (s.sampleVsSample.length) {
-    md.push('', 'Reward-model accuracy on held-out SFT sample vs SFT sample pairs, per task (in brackets: seeds above 0.5):', '', '| reward model | task | accuracy |', '|---|---|---:|')
+    md.push('', 'Reward-model accuracy on held-out SFT sample vs SFT sample pairs, per task (in brackets: seeds whose interval is above 0.5):', '', '| reward model | task | accuracy |', '|---|---|---:|')
     for (const r of s.sampleVsSample) md.push(`| ${r.model} | ${r.task} | ${cell(r.accuracy)} |`)
   }
   return md.join('\n') + '\n'

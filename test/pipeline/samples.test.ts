@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { addPolicySamples, rankingRow } from '../../src/pipeline/samples.ts'
 import { SAMPLE_RANKING_SUFFIX, splitRankingRows } from '../../src/pipeline/ranking-rows.ts'
 import { crowdScore } from '../../src/pipeline/text-match.ts'
+import { samplePairAccuracy, accuracyByTask } from '../../src/pipeline/sample-pairs.ts'
 import { evaluateReward } from '../../src/train/reward.ts'
 import { loadComparisons, comparisonPairs } from '../../src/data/formats.ts'
 import { formatExample } from '../../src/tokenizer/index.ts'
@@ -71,6 +72,15 @@ test('addPolicySamples with perPrompt 3: every sample joins its comparison, then
     const k = ev.byTask.find((x) => x.task === task)!.byKind.find((x) => x.kind === 'sft-sample > sft-sample')
     assert.ok(k && k.pairs >= 1 && k.accuracy >= 0 && k.accuracy <= 1, `task ${task}: ${JSON.stringify(k)}`)
   }
+  // the same per task with an interval over the ranking rows (what the report's sample-pair table shows)
+  const sp = samplePairAccuracy(rm, out, { resamples: 50 })
+  assert.equal(sp[0].task, 'all')
+  assert.equal(sp[0].rows, r.rankingRows)
+  for (const task of withRanking) {
+    const a = sp.find((x) => x.task === task)!
+    assert.ok(a.accuracy.lo <= a.accuracy.value && a.accuracy.value <= a.accuracy.hi)
+    assert.equal(a.pairs, ev.byTask.find((x) => x.task === task)!.byKind.find((x) => x.kind === 'sft-sample > sft-sample')!.pairs)
+  }
   await assert.rejects(addPolicySamples({ policyDir: model, sets: [], maxNewTokens: 8, perPrompt: 0, seed: 1 }), /perPrompt/)
 })
 
@@ -82,6 +92,14 @@ test('rankingRow: orders samples by closeness to the rank-0 response; all tied -
   assert.equal(row.task, 't')
   assert.equal(rankingRow(c, ['same', 'same'], 'sft-sample'), null)
   assert.equal(rankingRow({ ...c, id: undefined }, ['a', 'the answer'], 'sft-sample'), undefined)
+})
+
+test('accuracyByTask: per-row accuracies grouped by task plus "all", each with an interval', () => {
+  const rows = [{ task: 'a', ranking: [0, 1] }, { task: 'a', ranking: [0, 1, 2] }, { task: 'b', ranking: [0, 1] }, { ranking: [1, 0] }]
+  const r = accuracyByTask(rows, [1, 2 / 3, 0, 1], { resamples: 50 })
+  assert.deepEqual(r.map((x) => [x.task, x.rows, x.pairs]), [['all', 4, 6], ['a', 2, 4], ['b', 1, 1]])
+  assert.ok(Math.abs(r[1].accuracy.value - 5 / 6) < 1e-12)
+  assert.deepEqual(r[2].accuracy, { value: 0, lo: 0, hi: 0 })
 })
 
 test('splitRankingRows: a ranking row follows its comparison when picked, and only then', () => {

@@ -17,7 +17,7 @@ test('seedConfigs: seeds s, s+1, ... each with its own folder and judge seed; pr
 
 const iv = (value: number, lo: number, hi: number) => ({ value, lo, hi })
 
-function report(win: [number, number, number], rouge: [number, number, number], acc: number): EvalReport {
+function report(win: [number, number, number], rouge: [number, number, number], acc: [number, number, number]): EvalReport {
   const ppo = {
     name: 'ppo',
     klToSft: 3,
@@ -26,15 +26,15 @@ function report(win: [number, number, number], rouge: [number, number, number], 
   const sft = { name: 'sft' } as unknown as PolicyEval
   return {
     policies: [sft, ppo],
-    rewardModels: [{ name: 'reward (web3)', dir: '', data: '', accuracy: 0.7, margin: 1, pairs: 10, byKind: [], byTask: [{ task: 'summarize', accuracy: 0.7, prompts: 5, byKind: [{ kind: 'sft-sample > sft-sample', accuracy: acc, pairs: 4 }] }] }],
+    rewardModels: [{ name: 'reward (web3)', dir: '', data: '', accuracy: 0.7, margin: 1, pairs: 10, byKind: [], byTask: [], samplePairs: [{ task: 'summarize', accuracy: iv(...acc), rows: 5, pairs: 5 }] }],
   }
 }
 
 test('summarizeSeeds: mean and sd of each estimate, seeds whose interval clears the null, RM accuracy on sample pairs per task', () => {
   const s = summarizeSeeds([
-    { seed: 1, report: report([0.62, 0.55, 0.69], [0.02, 0.01, 0.03], 0.6) },
-    { seed: 2, report: report([0.58, 0.49, 0.66], [0.01, -0.01, 0.03], 0.7) },
-    { seed: 3, report: report([0.66, 0.6, 0.72], [0.03, 0.02, 0.04], 0.4) },
+    { seed: 1, report: report([0.62, 0.55, 0.69], [0.02, 0.01, 0.03], [0.6, 0.52, 0.68]) },
+    { seed: 2, report: report([0.58, 0.49, 0.66], [0.01, -0.01, 0.03], [0.7, 0.6, 0.8]) },
+    { seed: 3, report: report([0.66, 0.6, 0.72], [0.03, 0.02, 0.04], [0.4, 0.3, 0.5]) },
   ])
   const ppo = s.policies.find((p) => p.name === 'ppo')!
   assert.ok(Math.abs(ppo.metrics.winRate.mean - 0.62) < 1e-12)
