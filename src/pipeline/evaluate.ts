@@ -1,8 +1,11 @@
 /**
  * Evaluation (`instruct3 eval`): what shows each InstructGPT stage did its job.
  * - reward models: pairwise accuracy and margin on held-out comparisons;
- * - policies vs the SFT model: win rate judged by a reward model that was NOT used to train them,
- *   mean judge reward, KL to SFT (nats per response, on the policy's own samples), response length;
+ * - policies vs the SFT model, on `samplesPerPrompt` samples of each held-out prompt, every number with
+ *   a paired bootstrap 95% interval over prompts (policy-compare.ts): win rate judged by a reward model
+ *   that was NOT used to train them, the same at equal lengths, judge reward difference, ROUGE-L and
+ *   token F1 to the reference answer (no reward model involved), KL to SFT (nats per response, on the
+ *   policy's own samples), response length, share of responses that ended with EOS;
  * - language modelling: perplexity on held-out web3 text;
  * - the SWC-naming task: exact-match accuracy (closed label set) of greedy answers.
  */
@@ -21,6 +24,11 @@ import { evaluateReward, type PairKindAccuracy, type OriginAccuracy, type TaskAc
 import { tokenizeCorpus, sequentialWindows } from '../train/lmdata.ts'
 import { createProgress } from '../util/progress.ts'
 import { Instruct3Error } from '../util/errors.ts'
+import { scoredSequence, penalizeMissingEos } from '../train/rl/eos.ts'
+import { meanInterval, type Interval } from './bootstrap.ts'
+import { checkEvalSettings, defaultEvalSettings } from './eval-config.ts'
+import { samplePairAccuracy, type SamplePairAccuracy } from './sample-pairs.ts'
+import { summarize, versusSft, type PolicySamples, type PolicySummary, type VersusSft } from './policy-compare.ts'
 
 export type PolicyEval = {
   name: string
@@ -28,7 +36,17 @@ export type PolicyEval = {
   judgeReward: number
   winRateVsSft?: number
   klToSft?: number
+  /** Response tokens, EOS not counted. */
   responseLength: number
+  /** Share of responses that ended with EOS (the others were cut at maxNewTokens). */
+  eosRate: number
+  prompts: number
+  samplesPerPrompt: number
+  /** Judge reward, ROUGE-L and token F1 to the reference, with intervals. */
+  summary: PolicySummary
+  /** Against SFT on the same prompts and sample indices (absent for SFT itself). */
+  vsSft?: VersusSft
+  klToSftInterval?: Interval
   swcAccuracy?: number
   /** Closed-set SWC naming: the label of highest log-likelihood given the prompt, against the reference. */
   swcChoiceAccuracy?: number
@@ -37,7 +55,7 @@ export type PolicyEval = {
 }
 
 export type EvalReport = {
-  rewardModels: Array<{ name: string; dir: string; data: string; accuracy: number; margin: number; pairs: number; byKind: PairKindAccuracy[]; byTask: TaskAccuracy[]; byOrigin: OriginAccuracy[] }>
+  rewardModels: Array<{ name: string; dir: string; data: string; accuracy: number; margin: number; pairs: number; byKind: PairKindAccuracy[]; byTask: TaskAccuracy[]; byOrigin: OriginAccuracy[]; samplePairs?: SamplePairAccuracy[] }>
   policies: PolicyEval[]
 }
 
@@ -58,15 +76,28 @@ export type EvalConfig = {
   heldOutText?: string
   maxPrompts: number
   maxNewTokens: number
+  /** Samples per prompt and policy (default 4); sample s of prompt i is paired across policies. */
+  samplesPerPrompt?: number
+  /** Bootstrap resamples per interval (default 2000). */
+  resamples?: number
+  /** Subtracted from the judge reward of responses without EOS, as PPO's missingEosPenalty (default none). */
+  missingEosPenalty?: number
+  /** Prompts generated per batch, one compiled shape (default 32). */
+  batchSize?: number
   seed: number
   quiet?: boolean
 }
 
 export async function evaluate(cfg: EvalConfig): Promise<EvalReport> {
+  checkEvalSettings(cfg)
+  const S = cfg.samplesPerPrompt ?? defaultEvalSettings.samplesPerPrompt
+  const boot = { resamples: cfg.resamples ?? defaultEvalSettings.resamples, seed: cfg.seed }
   const report: EvalReport = { rewardModels: [], policies: [] }
   for (const [name, { dir, data }] of Object.entries(cfg.rewardModels)) {
-    const r = await evaluateReward(dir, await loadComparisons(data))
-    report.rewardModels.push({ name, dir, data, accuracy: r.accuracy, margin: r.margin, pairs: r.pairs, byKind: r.byKind, byTask: r.byTask, byOrigin: r.byOrigin })
+    const rows = await loadComparisons(data)
+    const r = await evaluateReward(dir, rows)
+    const samplePairs = samplePairAccuracy(dir, rows, boot)
+    report.rewardModels.push({ name, dir, data, accuracy: r.accuracy, margin: r.margin, pairs: r.pairs, byKind: r.byKind, byTask: r.byTask, byOrigin: r.byOrigin, ...(samplePairs.length ? { samplePairs } : {}) })
   }
   // policies need a judge and prompts; scoring reward models alone needs neither
   if (Object.keys(cfg.policies).length === 0) return report
@@ -77,7 +108,8 @@ export async function evaluate(cfg: EvalConfig): Promise<EvalReport> {
   const labels = cfg.swcLabels && existsSync(cfg.swcLabels) ? (JSON.parse(readFileSync(cfg.swcLabels, 'utf8')) as SwcLabel[]).map(formatSwc) : []
   const judge = loadRewardModel(cfg.judge!)
   const sftDir = cfg.policies.sft
-  let sftSamples: { ids: number[][]; rewards: number[] } | undefined
+  const references = prompts.map((p) => p.reference)
+  let sftSamples: PolicySamples | undefined
   const sft = sftDir ? await loadPolicy(sftDir) : undefined
   // one compiled token scorer per model shape, shared by every policy (KL and perplexity)
   const scorers = new Map<string, TokenScorer>()
@@ -105,28 +137,43 @@ export async function evaluate(cfg: EvalConfig): Promise<EvalReport> {
         const tok = policy.tokenizer
         const T = policy.checkpoint.config.nCtx
         const promptIds = prompts.map((p) => clip(formatPrompt(tok, p.prompt), T - cfg.maxNewTokens))
-        // sampled responses (temperature 1): judge reward, win rate and KL are measured on the policy's distribution
-        const g = policy.generateIds(promptIds, { maxNewTokens: cfg.maxNewTokens, temperature: 1, eosId: tok.eosId, rng: createRng(cfg.seed) })
-        const seqs = promptIds.map((p, i) => p.concat(g.finished[i] ? g.tokens[i] : g.tokens[i].concat([tok.eosId])))
-        const rewards = judge.scoreIds(seqs)
+        // S sampled responses per prompt (temperature 1): judge reward, win rate and KL are measured on
+        // the policy's distribution; scored as PPO scores its rollouts (nothing appended, rl/eos.ts)
+        const g = sampleResponses(policy, promptIds, S, cfg.maxNewTokens, cfg.batchSize ?? defaultEvalSettings.batchSize, cfg.seed)
+        const flat = g.flatMap((row) => row)
+        const seqs = flat.map((r) => scoredSequence(promptIds[r.prompt], r.tokens))
+        const scores = penalizeMissingEos(judge.scoreIds(seqs), flat.map((r) => r.finished), cfg.missingEosPenalty)
+        const rows = <T,>(f: (k: number) => T): T[][] => promptIds.map((_, i) => Array.from({ length: S }, (_, s) => f(i * S + s)))
+        const ps: PolicySamples = {
+          rewards: rows((k) => scores[k]),
+          lengths: rows((k) => flat[k].tokens.length - (flat[k].finished ? 1 : 0)),
+          texts: rows((k) => textOf(policy, flat[k].tokens)),
+        }
+        const summary = summarize(ps, references, boot)
         const ev: PolicyEval = {
           name,
           dir,
-          judgeReward: mean(rewards),
-          responseLength: mean(g.tokens.map((t) => t.length)),
-          samples: prompts.slice(0, 3).map((p, i) => ({ prompt: p.prompt, response: textOf(policy, g.tokens[i]), reward: rewards[i] })),
+          judgeReward: summary.judgeReward.value,
+          responseLength: mean(ps.lengths.flat()),
+          eosRate: mean(flat.map((r) => (r.finished ? 1 : 0))),
+          prompts: prompts.length,
+          samplesPerPrompt: S,
+          summary,
+          samples: prompts.slice(0, 3).map((p, i) => ({ prompt: p.prompt, response: ps.texts[i][0], reward: ps.rewards[i][0] })),
         }
-        if (name === 'sft') sftSamples = { ids: seqs, rewards }
+        if (name === 'sft') sftSamples = ps
         else if (sftSamples) {
-          let wins = 0
-          for (let i = 0; i < rewards.length; i++) wins += rewards[i] > sftSamples.rewards[i] ? 1 : rewards[i] === sftSamples.rewards[i] ? 0.5 : 0
-          ev.winRateVsSft = wins / rewards.length
+          ev.vsSft = versusSft(ps, sftSamples, references, boot)
+          ev.winRateVsSft = ev.vsSft.winRate.value
         }
         if (sft && name !== 'sft' && name !== 'base') {
-          // KL(pi || sft) per response = sum over response tokens of log pi - log sft, on pi's samples
-          const pl = responseLogprobs(policy, scorerFor(policy), seqs, promptIds)
-          const rl = responseLogprobs(sft, scorerFor(sft), seqs, promptIds)
-          ev.klToSft = mean(pl.map((v, i) => v - rl[i]))
+          // KL(pi || sft) per response = sum over the sampled response tokens of log pi - log sft, on pi's samples
+          const seqPrompts = flat.map((r) => promptIds[r.prompt])
+          const pl = responseLogprobs(policy, scorerFor(policy), seqs, seqPrompts)
+          const rl = responseLogprobs(sft, scorerFor(sft), seqs, seqPrompts)
+          const kl = rows((k) => pl[k] - rl[k])
+          ev.klToSftInterval = meanInterval(kl, boot)
+          ev.klToSft = ev.klToSftInterval.value
         }
         if (swc.length) {
           const sp = swc.map((p) => clip(formatPrompt(tok, p.prompt), T - 24))
@@ -148,6 +195,27 @@ export async function evaluate(cfg: EvalConfig): Promise<EvalReport> {
     sft?.dispose()
   }
   return report
+}
+
+type Sampled = { prompt: number; tokens: number[]; finished: boolean }
+
+/**
+ * `S` responses to every prompt, as [prompt][sample]. Prompts go in batches of `B` (the last padded
+ * with repeats, one compiled shape); the RNG is seeded once, so every policy draws the same stream.
+ */
+export function sampleResponses(policy: Policy, promptIds: number[][], S: number, maxNewTokens: number, B: number, seed: number): Sampled[][] {
+  const rng = createRng(seed)
+  const out: Sampled[][] = promptIds.map(() => [])
+  const eosId = policy.tokenizer.eosId
+  for (let s = 0; s < S; s++)
+    for (let i = 0; i < promptIds.length; i += B) {
+      const ids = promptIds.slice(i, i + B)
+      const n = ids.length
+      while (ids.length < Math.min(B, promptIds.length)) ids.push(ids[0])
+      const g = policy.generateIds(ids, { maxNewTokens, temperature: 1, eosId, rng })
+      for (let j = 0; j < n; j++) out[i + j].push({ prompt: i + j, tokens: g.tokens[j], finished: g.finished[j] })
+    }
+  return out
 }
 
 function clip(ids: number[], max: number): number[] {

@@ -10,6 +10,7 @@ import { formatDuration } from '../util/progress.ts'
 import type { PipelineConfig } from './config.ts'
 import type { StageRecord } from './stage.ts'
 import type { EvalReport } from './evaluate.ts'
+import { policyTables, samplePairTable } from './report-policies.ts'
 import { barChartSvg, lineChartSvg, writePng, type Series } from './plot.ts'
 
 const fmt = (v: number | undefined, d = 3) => (v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d))
@@ -98,7 +99,7 @@ export async function writeReport(cfg: PipelineConfig, records: Map<string, Stag
     const ev = JSON.parse(readFileSync(evalFile, 'utf8')) as EvalReport
     md.push('## Reward models (held-out comparisons)', '', '| reward model | accuracy | mean margin | pairs |', '|---|---:|---:|---:|')
     for (const r of ev.rewardModels) md.push(`| ${r.name} | ${fmt(r.accuracy)} | ${fmt(r.margin)} | ${r.pairs} |`)
-    md.push('', 'The web3 comparisons are synthetic (marked `synthetic: true`): the reference answer beats each wrong answer (tied among themselves): its first half, another item\'s answer, its words shuffled and, with the samples stage, a sample of the SFT model. hh-rlhf pairs are real human preferences (harmless-base slice).', '')
+    md.push('', 'The web3 comparisons are synthetic (marked `synthetic: true`): the reference answer beats each wrong answer (tied among themselves): its first half, another item\'s answer, its words shuffled and, with the samples stage, samples of the SFT model; a further row ranks those samples among themselves by closeness to the reference (`sft-sample > sft-sample`). hh-rlhf pairs are real human preferences (harmless-base slice).', '')
     // per origin: who made the held-out rows (synthetic, human, simulated-labeler)
     const origins = [...new Set(ev.rewardModels.flatMap((r) => (r.byOrigin ?? []).map((o) => o.origin)))]
     if (origins.length) {
@@ -117,6 +118,7 @@ export async function writeReport(cfg: PipelineConfig, records: Map<string, Stag
       }
       md.push('')
     }
+    md.push(...samplePairTable(ev.rewardModels))
     // per task: where the accuracy is lost (a cell holds each multi-task reward model's number, in column
     // order; a single-task model's one row would repeat its line above)
     const withTasks = ev.rewardModels.filter((r) => (r.byTask?.length ?? 0) > 1)
@@ -142,14 +144,10 @@ export async function writeReport(cfg: PipelineConfig, records: Map<string, Stag
     md.push(
       '## Policies',
       '',
-      'Judge = a reward model trained on the other half of the comparisons with another seed, never used to train a policy. Responses sampled at temperature 1 on held-out prompts.',
+      'Judge = a reward model trained on the other half of the comparisons with another seed, never used to train a policy.',
       '',
-      '| policy | judge reward | win rate vs SFT | KL to SFT (nats) | response length | SWC naming: greedy answer | SWC naming: most likely label | held-out perplexity |',
-      '|---|---:|---:|---:|---:|---:|---:|---:|',
+      ...policyTables(ev.policies),
     )
-    for (const p of ev.policies)
-      md.push(`| ${p.name} | ${fmt(p.judgeReward)} | ${fmt(p.winRateVsSft)} | ${fmt(p.klToSft)} | ${fmt(p.responseLength, 1)} | ${fmt(p.swcAccuracy)} | ${fmt(p.swcChoiceAccuracy)} | ${fmt(p.perplexity, 1)} |`)
-    md.push('')
     plot('judge_reward.png', barChartSvg(ev.policies.map((p) => ({ label: p.name, value: p.judgeReward })), { title: 'Mean judge reward on held-out prompts', yLabel: 'reward' }))
     const wr = ev.policies.filter((p) => p.winRateVsSft !== undefined)
     if (wr.length) plot('win_rate.png', barChartSvg(wr.map((p) => ({ label: p.name, value: p.winRateVsSft! })), { title: 'Win rate vs SFT (judge)', yLabel: 'win rate' }))

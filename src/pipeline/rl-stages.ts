@@ -20,9 +20,18 @@ export type PpoStageInit = {
   quiet: boolean
 }
 
+/**
+ * What PPO is rewarded by: the reward model, or with `zeroScore` (the ablation) a score of 0 for every
+ * response. The value model starts from the reward model either way, so the ablation differs in the
+ * score only.
+ */
+export function rewardSource(rewardDir: string, zeroScore = false): { reward: { modelDir: string } | { fn: () => number }; valueDir: string } {
+  return { reward: zeroScore ? { fn: () => 0 } : { modelDir: rewardDir }, valueDir: rewardDir }
+}
+
 export async function runPpoStage(init: PpoStageInit): Promise<{ outputs: Record<string, string>; metrics: Record<string, number> }> {
   const { trainPpo, defaultPpoConfig } = await import('../train/ppo.ts')
-  const { maxPrompts, ...settings } = init.cfg.ppo
+  const { maxPrompts, zeroScore, ...settings } = init.cfg.ppo
   const maxNew = settings.maxNewTokens ?? defaultPpoConfig.maxNewTokens
   const tok = loadTokenizer(init.sft)
   const nCtx = loadCheckpoint(init.sft).config.nCtx
@@ -36,7 +45,7 @@ export async function runPpoStage(init: PpoStageInit): Promise<{ outputs: Record
   const r = await trainPpo({
     ...settings,
     policyDir: init.sft,
-    reward: { modelDir: init.reward },
+    ...rewardSource(init.reward, zeroScore),
     prompts,
     ptxTokens,
     outDir: init.outDir,

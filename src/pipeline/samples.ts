@@ -1,32 +1,45 @@
 /**
- * The `samples` stage: every comparison gets one more response, a sample of the SFT model (temperature
- * 1, the distribution PPO starts from), ranked with the wrong answers and marked `origins: "sft-sample"`.
+ * The `samples` stage: every comparison gets `perPrompt` more responses, samples of the SFT model
+ * (temperature 1, the distribution PPO starts from), ranked with the wrong answers and marked
+ * `origins: "sft-sample"`. With two or more distinct samples, a second row follows it (same prompt, id
+ * + `#sft-ranking`) that ranks the samples among themselves by the simulated crowd's rule, closeness to
+ * the reference (`crowdScore`, text-match.ts); samples with equal scores tie.
  *
  * InstructGPT's labelers ranked *model outputs*. A reward model that has only seen references and
  * their corruptions has never seen what the policy writes, and PPO optimises exactly there. With the
  * samples it learns that the reference beats the policy's own attempt (the signal PPO climbs), and the
- * evaluation reports its accuracy on those pairs separately (`reference > sft-sample`).
+ * evaluation reports its accuracy on those pairs separately (`reference > sft-sample`). The ranking rows
+ * teach what PPO needs most: which of the policy's own samples is better (`sft-sample > sft-sample`).
  */
 import { writeFileAtomicSync } from '../util/atomic.ts'
+import { Instruct3Error } from '../util/errors.ts'
 import { toJsonl } from '../util/jsonl.ts'
 import { MAX_K, type Comparison } from '../data/formats.ts'
 import { loadPolicy } from '../model/policy.ts'
 import { createRng } from '../model/rng.ts'
 import { fitPrompt, formatPrompt } from '../tokenizer/index.ts'
+import { crowdScore } from './text-match.ts'
+import { SAMPLE_RANKING_SUFFIX } from './ranking-rows.ts'
 
 export type AddSamplesInit = {
   policyDir: string
   /** Comparisons in, and the file each augmented set goes to. */
   sets: Array<{ rows: Comparison[]; to: string }>
   maxNewTokens: number
+  /** Samples per comparison (default 1); with >= 2, a ranking row per comparison (see above). */
+  perPrompt?: number
   seed: number
   /** Prompts generated per batch (one compiled shape). */
   batchSize?: number
   origin?: string
 }
 
-/** `emptyOrDuplicate` counts samples left out: empty, equal to a response already there, or too long to fit. */
-export type AddSamplesResult = { comparisons: number; added: number; emptyOrDuplicate: number; meanTokens: number }
+/**
+ * `emptyOrDuplicate` counts samples left out: empty, equal to a response already there, or too long to
+ * fit. `rankingRows`: rows added that rank two or more samples (`tiedRankings` of them tie them all and
+ * are left out).
+ */
+export type AddSamplesResult = { comparisons: number; added: number; emptyOrDuplicate: number; meanTokens: number; rankingRows: number; tiedRankings: number }
 
 export async function addPolicySamples(init: AddSamplesInit): Promise<AddSamplesResult> {
   const policy = await loadPolicy(init.policyDir)
@@ -35,7 +48,9 @@ export async function addPolicySamples(init: AddSamplesInit): Promise<AddSamples
   const B = init.batchSize ?? 32
   const origin = init.origin ?? 'sft-sample'
   const rng = createRng(init.seed)
-  const res: AddSamplesResult = { comparisons: 0, added: 0, emptyOrDuplicate: 0, meanTokens: 0 }
+  const S = init.perPrompt ?? 1
+  if (!Number.isInteger(S) || S < 1) throw new Instruct3Error(`must be an integer >= 1, got ${S}`, { code: 'ECONFIG', details: { field: 'perPrompt' } })
+  const res: AddSamplesResult = { comparisons: 0, added: 0, emptyOrDuplicate: 0, meanTokens: 0, rankingRows: 0, tiedRankings: 0 }
   let tokens = 0
   try {
     for (const f of init.sets) {
@@ -45,36 +60,50 @@ export async function addPolicySamples(init: AddSamplesInit): Promise<AddSamples
       // (a comparison whose own responses cannot fit still gets a sample prompt; the check below leaves it as it is)
       const prompts = rows.map((c, i) => fitPrompt(tok, c.prompt, nCtx, Math.max(init.maxNewTokens, longest[i]) + 1) ?? fitPrompt(tok, c.prompt, nCtx, init.maxNewTokens + 1) ?? '')
       const promptIds = prompts.map((p) => formatPrompt(tok, p))
+      // S passes over the comparisons, batch by batch: samples[i][s]
+      const samples: Array<Array<{ text: string; tokens: number }>> = rows.map(() => [])
+      for (let s = 0; s < S; s++)
+        for (let i = 0; i < rows.length; i += B) {
+          const ids = promptIds.slice(i, i + B)
+          const n = ids.length
+          while (ids.length < B) ids.push(ids[0]) // one batch shape: pad with a repeat, ignored
+          const g = policy.generateIds(ids, { maxNewTokens: init.maxNewTokens, temperature: 1, eosId: tok.eosId, rng })
+          for (let j = 0; j < n; j++) {
+            const body = g.finished[j] ? g.tokens[j].slice(0, -1) : g.tokens[j]
+            samples[i + j].push({ text: tok.decode(body, { skipSpecial: true }).trim(), tokens: body.length })
+          }
+        }
       const out: Comparison[] = []
-      for (let i = 0; i < rows.length; i += B) {
-        const ids = promptIds.slice(i, i + B)
-        const n = ids.length
-        while (ids.length < B) ids.push(ids[0]) // one batch shape: pad with a repeat, ignored
-        const g = policy.generateIds(ids, { maxNewTokens: init.maxNewTokens, temperature: 1, eosId: tok.eosId, rng })
-        for (let j = 0; j < n; j++) {
-          const c = rows[i + j]
-          const body = g.finished[j] ? g.tokens[j].slice(0, -1) : g.tokens[j]
-          const text = tok.decode(body, { skipSpecial: true }).trim()
+      for (const [i, row] of rows.entries()) {
+        let c = row
+        const kept: string[] = []
+        for (const { text, tokens: n } of samples[i]) {
           const origins = c.origins ?? c.responses.map((_, k) => (k === 0 ? 'reference' : 'unknown'))
           const worst = Math.max(...c.ranking)
           if (!text || c.responses.includes(text) || c.responses.length >= MAX_K) {
             res.emptyOrDuplicate++
-            out.push(c)
             continue
           }
           // decoded text can re-encode longer than the sampled ids (bytes that were not UTF-8): refit if needed
-          const responses = [...c.responses, text]
-          const need = Math.max(longest[i + j], tok.encode(text).length) + 1
-          const prompt = promptIds[i + j].length + need <= nCtx ? prompts[i + j] : fitPrompt(tok, c.prompt, nCtx, need)
+          const need = Math.max(longest[i], tok.encode(text).length) + 1
+          const prompt = promptIds[i].length + need <= nCtx ? prompts[i] : fitPrompt(tok, c.prompt, nCtx, need)
           if (prompt === null) {
             res.emptyOrDuplicate++
-            out.push(c)
             continue
           }
-          tokens += body.length
+          longest[i] = Math.max(longest[i], tok.encode(text).length)
+          tokens += n
           res.added++
+          kept.push(text)
           // ranked with the wrong answers: below the reference, no order among the wrong ones
-          out.push({ ...c, prompt, responses, ranking: [...c.ranking, Math.max(worst, 1)], origins: [...origins, origin] })
+          c = { ...c, prompt, responses: [...c.responses, text], ranking: [...c.ranking, Math.max(worst, 1)], origins: [...origins, origin] }
+        }
+        out.push(c)
+        const ranked = kept.length >= 2 ? rankingRow(c, kept, origin) : undefined
+        if (ranked === null) res.tiedRankings++
+        else if (ranked) {
+          res.rankingRows++
+          out.push(ranked)
         }
       }
       res.comparisons += rows.length
@@ -85,4 +114,26 @@ export async function addPolicySamples(init: AddSamplesInit): Promise<AddSamples
   }
   res.meanTokens = res.added ? tokens / res.added : 0
   return res
+}
+
+/**
+ * The row that ranks a comparison's samples among themselves by `crowdScore` to its reference (the
+ * response of rank 0); undefined when the comparison has no id (the reward/judge split keys on it), null
+ * when every sample scores the same (no pair to learn from).
+ */
+export function rankingRow(c: Comparison, samples: string[], origin: string): Comparison | null | undefined {
+  if (c.id === undefined) return undefined
+  const reference = c.responses[c.ranking.indexOf(0)]
+  const scores = samples.map((t) => crowdScore(t, reference))
+  const distinct = [...new Set(scores)].sort((a, b) => b - a)
+  if (distinct.length < 2) return null
+  return {
+    id: c.id + SAMPLE_RANKING_SUFFIX,
+    prompt: c.prompt,
+    responses: samples,
+    ranking: scores.map((s) => distinct.indexOf(s)),
+    synthetic: true,
+    origins: samples.map(() => origin),
+    ...(c.task !== undefined ? { task: c.task } : {}),
+  }
 }

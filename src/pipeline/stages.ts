@@ -14,6 +14,8 @@ import { fromHfConfig } from '../model/config.ts'
 import { comparisonRows, demonstrationRows } from './load.ts'
 import { out, sha, type Ctx, type StageDef, type StageResult } from './stage.ts'
 import { labelsStage, rewardLabelsStage } from './label-stages.ts'
+import { splitRankingRows } from './ranking-rows.ts'
+import { DEFAULT_TASK_OPTIONS } from '../data/tasks/common.ts'
 
 /** The stage whose model the others start from: `base` (a pretrained model) when it ran, else `pretrain`. */
 const lm = (ctx: Ctx): 'base' | 'pretrain' => (ctx.records.has('base') ? 'base' : 'pretrain')
@@ -51,15 +53,17 @@ type RewardStageInit = {
   val: string
   demonstrations?: string
   settings: PipelineConfig['reward'] & { seed: number }
+  /** The model it starts from (default: the SFT model). */
+  init?: string
 }
 
-/** A reward model on (a stratified subset of) `rows`, initialised from the SFT model. */
+/** A reward model on (a stratified subset of) `rows`, initialised from the SFT model unless `init` says otherwise. */
 async function rewardStage(ctx: Ctx, dir: string, init: RewardStageInit): Promise<StageResult> {
   const { trainReward } = await import('../train/reward.ts')
   mkdirSync(dir, { recursive: true })
   const st = init.settings
   const r = await trainReward({
-    base: out(ctx, 'sft', 'model'),
+    base: init.init ?? out(ctx, 'sft', 'model'),
     train: await comparisonRows(subsetFile(init.rows, st.maxComparisons, join(dir, 'comparisons.train.jsonl'))),
     val: await comparisonRows(init.val),
     demonstrations: init.demonstrations ? await demonstrationRows(init.demonstrations) : undefined,
@@ -77,13 +81,16 @@ async function rewardStage(ctx: Ctx, dir: string, init: RewardStageInit): Promis
 
 /**
  * The training comparisons one learner sees: the policy's reward model and the judge get disjoint
- * halves (by a hash of the id), so the judge was not used to train the policy; DPO draws from all.
- * Each takes a subset stratified by task, capped by its config.
+ * halves (by a hash of the id), so the judge was not used to train the policy; DPO draws from the
+ * reward model's half, so PPO and DPO learn from the same comparisons. Each takes a subset stratified by
+ * task, capped by its config.
  */
-function comparisonsFor<T extends { task?: string; id?: string }>(which: 'reward' | 'judge' | 'dpo', rows: T[], cfg: PipelineConfig): T[] {
-  if (which === 'dpo') return stratified(rows, cfg.dpo.maxComparisons)
-  const half = rows.filter((r) => (parseInt(sha(r.id ?? JSON.stringify(r)).slice(0, 8), 16) % 2 === 0) === (which === 'reward'))
-  return stratified(half, cfg.reward.maxComparisons)
+export function comparisonsFor<T extends { task?: string; id?: string }>(which: 'reward' | 'judge' | 'dpo', rows: T[], cfg: PipelineConfig): T[] {
+  // a row ranking a comparison's SFT samples (samples.ts) goes with its comparison and does not count against the cap
+  const { main, follow } = splitRankingRows(rows)
+  // DPO learns from the policy reward model's half, so it sees no comparison PPO's reward model did not (the judge's half stays unseen by both)
+  const half = main.filter((r) => (parseInt(sha(r.id ?? JSON.stringify(r)).slice(0, 8), 16) % 2 === 0) === (which !== 'judge'))
+  return follow(stratified(half, which === 'dpo' ? cfg.dpo.maxComparisons : cfg.reward.maxComparisons))
 }
 
 /** The web3 comparisons the reward models and DPO learn from: with SFT samples when that stage ran. */
@@ -121,6 +128,12 @@ function jobLimits(hours: number, resources: StageResources): { resources: Stage
 const light = (hours: number) => jobLimits(hours, { cpu: '1', memory: '2gb', disk: '4gb' })
 const training = (hours: number, memory = '8gb') => jobLimits(hours, { cpu: '4', memory, disk: '4gb' })
 
+/** The data stage's task settings as keyed: the default valFraction is left out, so records made before the option existed are reused. */
+function tasksKey(t: PipelineConfig['tasks']): Partial<PipelineConfig['tasks']> {
+  const { valFraction, ...rest } = t
+  return valFraction === DEFAULT_TASK_OPTIONS.valFraction ? rest : t
+}
+
 export const STAGES: StageDef[] = [
   {
     name: 'data',
@@ -128,13 +141,14 @@ export const STAGES: StageDef[] = [
     external: (c) => ({ 'shared-data': c.dataDir }),
     outputs: ['corpus', 'tasks'],
     ...light(1),
-    config: (c) => ({ tasks: c.tasks, dataChecksums: existsSync(join(c.dataDir, 'SHA256SUMS')) ? sha(readFileSync(join(c.dataDir, 'SHA256SUMS'))) : c.dataDir }),
+    config: (c) => ({ tasks: tasksKey(c.tasks), dataChecksums: existsSync(join(c.dataDir, 'SHA256SUMS')) ? sha(readFileSync(join(c.dataDir, 'SHA256SUMS'))) : c.dataDir }),
     async run(ctx, dir) {
       const { buildCorpus } = await import('../data/corpus.ts')
       const { buildTasks } = await import('../data/tasks/build.ts')
       const dataDir = ctx.external.get('shared-data')!
-      const corpus = await buildCorpus({ dataDir, outDir: join(dir, 'corpus'), quiet: ctx.quiet })
-      const tasks = await buildTasks({ dataDir, outDir: join(dir, 'tasks'), quiet: ctx.quiet, maxChars: ctx.cfg.tasks.maxChars, maxAnswerChars: ctx.cfg.tasks.maxAnswerChars })
+      // one held-out fraction for corpus and tasks: the same hash rule keeps val prompts out of the pretraining text
+      const corpus = await buildCorpus({ dataDir, outDir: join(dir, 'corpus'), quiet: ctx.quiet, valFraction: ctx.cfg.tasks.valFraction })
+      const tasks = await buildTasks({ dataDir, outDir: join(dir, 'tasks'), quiet: ctx.quiet, maxChars: ctx.cfg.tasks.maxChars, maxAnswerChars: ctx.cfg.tasks.maxAnswerChars, valFraction: ctx.cfg.tasks.valFraction })
       void tasks
       return {
         outputs: { corpus: join(dir, 'corpus'), tasks: join(dir, 'tasks') },
@@ -240,6 +254,8 @@ export const STAGES: StageDef[] = [
     inputs: ['fit', 'sft'],
     outputs: ['train', 'val'],
     ...training(1),
+    // 2: perPrompt samples and the rows ranking them
+    version: 2,
     // the selection of comparisons depends on the learners' caps
     config: (c) => ({ ...c.samples, seed: c.seed, reward: c.reward.maxComparisons, dpo: c.dpo.maxComparisons }),
     async run(ctx, dir) {
@@ -254,19 +270,19 @@ export const STAGES: StageDef[] = [
         { rows: all.filter((r) => used.has(r)), to: join(dir, 'comparisons.train.jsonl') },
         { rows: await loadComparisons(join(tasks, 'val', 'comparisons.jsonl')), to: join(dir, 'comparisons.val.jsonl') },
       ]
-      const r = await addPolicySamples({ policyDir: out(ctx, 'sft', 'model'), sets, maxNewTokens: ctx.cfg.samples.maxNewTokens, seed: ctx.cfg.seed })
-      ctx.log(`samples: ${r.added} SFT samples added to ${r.comparisons} comparisons (${r.emptyOrDuplicate} empty, duplicate or too long, left out), ${r.meanTokens.toFixed(1)} tokens on average`)
-      return { outputs: { train: sets[0].to, val: sets[1].to }, metrics: { added: r.added, comparisons: r.comparisons, mean_tokens: r.meanTokens } }
+      const r = await addPolicySamples({ policyDir: out(ctx, 'sft', 'model'), sets, maxNewTokens: ctx.cfg.samples.maxNewTokens, perPrompt: ctx.cfg.samples.perPrompt, seed: ctx.cfg.seed })
+      ctx.log(`samples: ${r.added} SFT samples added to ${r.comparisons} comparisons (${r.emptyOrDuplicate} empty, duplicate or too long, left out), ${r.meanTokens.toFixed(1)} tokens on average; ${r.rankingRows} rows rank samples among themselves (${r.tiedRankings} all tied, left out)`)
+      return { outputs: { train: sets[0].to, val: sets[1].to }, metrics: { added: r.added, comparisons: r.comparisons, mean_tokens: r.meanTokens, ranking_rows: r.rankingRows } }
     },
   },
   ...(['reward', 'judge'] as const).map(
     (which): StageDef => ({
       name: which,
       version: 2,
-      inputs: ['fit', 'sft', 'samples'],
+      inputs: ['fit', 'pretrain', 'base', 'sft', 'samples'],
       outputs: ['model', 'metrics'],
       ...training(3),
-      config: (c) => ({ reward: c.reward, seed: which === 'judge' ? c.judge.seed : c.seed }),
+      config: (c) => ({ reward: c.reward, seed: which === 'judge' ? c.judge.seed : c.seed, ...(which === 'judge' ? { init: c.judge.init } : {}) }),
       async run(ctx, dir) {
         const tasks = out(ctx, 'fit', 'tasks')
         const cmp = comparisonFiles(ctx)
@@ -277,6 +293,8 @@ export const STAGES: StageDef[] = [
           val: cmp.val,
           demonstrations: join(tasks, 'val', 'demonstrations.jsonl'),
           settings: { ...rc, seed: which === 'judge' ? ctx.cfg.judge.seed : ctx.cfg.seed },
+          // the judge from the pretrained model shares less with the policy's reward model (issue 18)
+          init: which === 'judge' && ctx.cfg.judge.init === 'base' ? out(ctx, lm(ctx), 'model') : undefined,
         })
       },
     }),
@@ -322,6 +340,8 @@ export const STAGES: StageDef[] = [
   },
   {
     name: 'dpo',
+    // 2: learns from the reward model's half of the comparisons
+    version: 2,
     inputs: ['fit', 'sft', 'samples'],
     outputs: ['model', 'metrics'],
     ...training(3),
@@ -359,6 +379,7 @@ export const STAGES: StageDef[] = [
     config: (c) => c.eval,
     async run(ctx, dir) {
       const { evaluate } = await import('./evaluate.ts')
+      const { vsSftMetrics } = await import('./policy-compare.ts')
       const tasks = out(ctx, 'fit', 'tasks')
       const policies: Record<string, string> = { base: out(ctx, lm(ctx), 'model'), sft: out(ctx, 'sft', 'model') }
       if (ctx.records.has('ppo')) policies.ppo = out(ctx, 'ppo', 'model')
@@ -378,6 +399,9 @@ export const STAGES: StageDef[] = [
         heldOutText: join(out(ctx, 'data', 'corpus'), 'val.jsonl'),
         maxPrompts: ctx.cfg.eval.maxPrompts,
         maxNewTokens: ctx.cfg.eval.maxNewTokens,
+        samplesPerPrompt: ctx.cfg.eval.samplesPerPrompt,
+        resamples: ctx.cfg.eval.resamples,
+        missingEosPenalty: ctx.cfg.eval.missingEosPenalty,
         seed: ctx.cfg.seed,
         quiet: ctx.quiet,
       })
@@ -387,7 +411,7 @@ export const STAGES: StageDef[] = [
       const metrics: Record<string, number> = {}
       for (const p of report.policies) {
         metrics[`${p.name}/judge_reward`] = p.judgeReward
-        if (p.winRateVsSft !== undefined) metrics[`${p.name}/win_rate_vs_sft`] = p.winRateVsSft
+        if (p.vsSft) Object.assign(metrics, vsSftMetrics(p.name, p.vsSft))
         if (p.klToSft !== undefined) metrics[`${p.name}/kl_to_sft`] = p.klToSft
         if (p.swcAccuracy !== undefined) metrics[`${p.name}/swc_accuracy`] = p.swcAccuracy
         if (p.swcChoiceAccuracy !== undefined) metrics[`${p.name}/swc_choice_accuracy`] = p.swcChoiceAccuracy

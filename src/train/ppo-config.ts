@@ -72,9 +72,11 @@ export type PpoConfig = {
 
 export const defaultPpoConfig: Omit<PpoConfig, 'policyDir' | 'reward' | 'prompts' | 'outDir'> = {
   iterations: 20,
-  rolloutBatch: 16,
+  // InstructGPT's ratios scaled to our batch: 512 episodes in minibatches of 64 with one PPO epoch is 8
+  // updates per rollout batch; here 64 episodes in minibatches of 8, one epoch (TRL's default is 4 epochs)
+  rolloutBatch: 64,
   miniBatch: 8,
-  ppoEpochs: 4,
+  ppoEpochs: 1,
   maxNewTokens: 48,
   temperature: 1,
   gamma: 1,

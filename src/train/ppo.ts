@@ -44,6 +44,7 @@ import { gae, whiten } from './rl/advantages.ts'
 import { klK1, klK3, createAdaptiveKlController, createFixedKlController, type KlEstimator, type KlController } from './rl/kl.ts'
 import { createGuards, defaultGuardConfig, type GuardConfig, type GuardTrip } from './rl/guards.ts'
 import { layoutOf, sequenceBatch, gatherRows, scatterRows, selectRows, type Rollout } from './rl/rollout.ts'
+import { scoredSequence, penalizeMissingEos } from './rl/eos.ts'
 
 /** Where rewards come from: a trained reward model, or a scripted scorer (tests, toy tasks). */
 export { defaultPpoConfig, checkPpoSettings, type PpoConfig, type PpoSettings, type PpoSettingsPatch, type RewardSource } from './ppo-config.ts'
@@ -306,13 +307,13 @@ function rolloutPpo(run: PpoRun, it: number, rng: Rng) {
   let scores: number[]
   if (rmScorer && rmParams && rmCk) {
     const rmT = bucketLength(maxPrompt + cfg.maxNewTokens, rmCk.config.nCtx)
-    const r = rmScorer.score(rmParams, scoreBatch(rows.map((x) => x.prompt.concat(x.response)), rmT, padId)).rewards
+    const r = rmScorer.score(rmParams, scoreBatch(rows.map((x) => scoredSequence(x.prompt, x.response)), rmT, padId)).rewards
     scores = Array.from(r)
   } else {
     const fn = (cfg.reward as { fn: (p: number[], r: number[]) => number }).fn
     scores = rows.map((x) => fn(x.prompt, x.finished ? x.response.slice(0, -1) : x.response))
   }
-  if (cfg.missingEosPenalty) scores = scores.map((s, i) => (rows[i].finished ? s : s - cfg.missingEosPenalty!))
+  scores = penalizeMissingEos(scores, rows.map((x) => x.finished), cfg.missingEosPenalty)
   const logp = gatherRows(pol.logprobs, layout)
   const refLogp = gatherRows(ref.logprobs, layout)
   const entropy = gatherRows(pol.entropy, layout)

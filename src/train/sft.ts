@@ -17,6 +17,7 @@ import type { Demonstration } from '../data/formats.ts'
 import { rowAt, type Rows } from './rows.ts'
 import type { HostBatch } from '../model/trainable.ts'
 import { defaultLoopConfig, runTrainingLoop, type LoopConfig, type LoopResult } from './loop.ts'
+import { scoredSequence, penalizeMissingEos } from './rl/eos.ts'
 import { lmBatch, packExamples, shuffled, type Example } from './collate.ts'
 
 export type SftConfig = {
@@ -35,6 +36,8 @@ export type SftConfig = {
   /** Validation prompts generated per selection evaluation. */
   selectPrompts: number
   maxNewTokens: number
+  /** Subtracted from the selection reward of responses without EOS (as PPO's missingEosPenalty). */
+  missingEosPenalty?: number
   quiet?: boolean
 }
 
@@ -139,11 +142,9 @@ export async function trainSft(cfg: SftConfig): Promise<LoopResult> {
               return ids.slice(Math.max(0, ids.length - (T - cfg.maxNewTokens)))
             })
             const g = gen.generate(t.deviceParams(), prompts, { maxNewTokens: cfg.maxNewTokens, temperature: 0, eosId: tok.eosId })
-            const seqs = prompts.map((p, i) => {
-              const r = g.tokens[i]
-              return p.concat(g.finished[i] ? r : r.concat([tok.eosId]))
-            })
-            const rewards = rm.scoreIds(seqs)
+            // scored as PPO scores its rollouts (rl/eos.ts): as sampled, no EOS appended
+            const seqs = prompts.map((p, i) => scoredSequence(p, g.tokens[i]))
+            const rewards = penalizeMissingEos(rm.scoreIds(seqs), g.finished, cfg.missingEosPenalty)
             out['eval/reward'] = rewards.reduce((a, b) => a + b, 0) / rewards.length
             out['eval/response_length'] = g.tokens.reduce((a, r) => a + r.length, 0) / g.tokens.length
           }

@@ -38,13 +38,22 @@ export function register(program: Command): void {
     .option('--runner <kind>', 'inprocess (default: resumable, skips finished stages) | local (each stage a job in a child process) | bacalhau')
     .option('--bacalhau-api <url>', 'Bacalhau orchestrator API (with --runner bacalhau)')
     .option('--ipfs-api <url>', 'Kubo RPC API that the Bacalhau nodes use (with --runner bacalhau)')
+    .option('--seeds <n>', 'run under n seeds (seed, seed+1, ...; each in <workDir>/seed-<s>) and write the evaluation over seeds to <workDir>/seeds.md (in-process runner)')
     .option('--quiet', 'no progress output')
-    .action(async (o: { config: string; until?: string; force?: string[]; runner?: string; bacalhauApi?: string; ipfsApi?: string; quiet?: boolean }) => {
+    .action(async (o: { config: string; until?: string; force?: string[]; runner?: string; bacalhauApi?: string; ipfsApi?: string; seeds?: string; quiet?: boolean }) => {
       const { loadPipelineConfig } = await import('../../pipeline/config.ts')
       const cfg = loadPipelineConfig(resolve(o.config))
       if (o.runner && !['inprocess', 'local', 'bacalhau'].includes(o.runner)) {
         const { Instruct3Error } = await import('../../util/errors.ts')
         throw new Instruct3Error(`unknown runner "${o.runner}" (inprocess, local or bacalhau)`, { code: 'ECONFIG', details: { field: '--runner' } })
+      }
+      if (o.seeds !== undefined) {
+        const { Instruct3Error } = await import('../../util/errors.ts')
+        if (o.runner && o.runner !== 'inprocess') throw new Instruct3Error('--seeds runs in process only', { code: 'ECONFIG', details: { field: '--seeds' } })
+        const { runSeeds } = await import('../../pipeline/seeds.ts')
+        const r = await runSeeds(cfg, Number(o.seeds), { quiet: o.quiet, until: o.until, force: o.force })
+        console.log(`pipeline "${cfg.name}" over ${o.seeds} seeds: ${r.seconds.map((s) => (s / 60).toFixed(1)).join(', ')} min; summary: ${r.summaryFile}`)
+        return
       }
       // the Bacalhau nodes read inputs from and publish to this Kubo node, so our store is it too
       if (o.ipfsApi) cfg.store = { kind: 'kubo', apiUrl: o.ipfsApi }

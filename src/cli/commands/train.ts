@@ -122,13 +122,17 @@ export function register(program: Command): void {
     .option('--comparisons <file>', 'held-out comparisons for reward-model accuracy (needed with --reward-model)')
     .option('--prompts <file>', 'held-out prompts JSONL (SWC-naming rows with references are scored exactly; needed to evaluate policies)')
     .option('--held-out-text <file>', 'held-out corpus JSONL for perplexity')
-    .option('--max-prompts <n>', 'prompts to sample', '64')
+    .option('--max-prompts <n>', 'prompts to sample', '320')
+    .option('--samples <n>', 'samples per prompt and policy (paired across policies)', '4')
+    .option('--resamples <n>', 'bootstrap resamples per 95% interval', '2000')
+    .option('--missing-eos-penalty <x>', 'subtracted from the judge reward of responses without EOS', '0')
     .option('--max-new <n>', 'new tokens per response', '48')
     .option('--out <file>', 'write the report JSON here')
     .option('--seed <n>', 'random seed', '1')
     .option('--quiet', 'no progress output')
     .action(async (o: Record<string, string | string[] | boolean | undefined>) => {
       const { evaluate } = await import('../../pipeline/evaluate.ts')
+      const { formatInterval } = await import('../../pipeline/bootstrap.ts')
       const { Instruct3Error } = await import('../../util/errors.ts')
       const pairs = (v: unknown) => Object.fromEntries(((v as string[]) ?? []).map((s) => { const i = s.indexOf('='); return [s.slice(0, i), resolve(s.slice(i + 1))] }))
       const rms = pairs(o.rewardModel)
@@ -150,6 +154,9 @@ export function register(program: Command): void {
         heldOutText: o.heldOutText ? resolve(String(o.heldOutText)) : undefined,
         maxPrompts: Number(o.maxPrompts),
         maxNewTokens: Number(o.maxNew),
+        samplesPerPrompt: Number(o.samples),
+        resamples: Number(o.resamples),
+        missingEosPenalty: Number(o.missingEosPenalty),
         seed: Number(o.seed),
         quiet: Boolean(o.quiet),
       })
@@ -161,9 +168,11 @@ export function register(program: Command): void {
       for (const r of report.rewardModels) console.log(`rm ${r.name}: accuracy ${r.accuracy.toFixed(3)} margin ${r.margin.toFixed(3)} (${r.pairs} pairs)`)
       for (const p of report.policies)
         console.log(
-          `policy ${p.name}: judge reward ${p.judgeReward.toFixed(3)}` +
-            (p.winRateVsSft !== undefined ? `, win rate vs sft ${p.winRateVsSft.toFixed(3)}` : '') +
-            (p.klToSft !== undefined ? `, KL ${p.klToSft.toFixed(2)}` : '') +
+          `policy ${p.name}: judge reward ${formatInterval(p.summary.judgeReward, 3)}` +
+            (p.summary.rougeL ? `, ROUGE-L ${formatInterval(p.summary.rougeL, 3)}` : '') +
+            (p.vsSft ? `, win rate vs sft ${formatInterval(p.vsSft.winRate, 3)} (length-controlled ${formatInterval(p.vsSft.lengthControlledWinRate, 3)})` : '') +
+            (p.vsSft?.rougeLDifference ? `, ROUGE-L - sft ${formatInterval(p.vsSft.rougeLDifference, 3)}` : '') +
+            (p.klToSftInterval ? `, KL ${formatInterval(p.klToSftInterval, 2)}` : '') +
             `, length ${p.responseLength.toFixed(1)}` +
             (p.swcAccuracy !== undefined ? `, SWC ${p.swcAccuracy.toFixed(3)}` : '') +
             (p.perplexity !== undefined ? `, ppl ${p.perplexity.toFixed(1)}` : ''),
