@@ -15,6 +15,7 @@
 import type { Address, Hex } from 'viem'
 import { createApiClient, makeLabel, signLabel, type Signer } from '../labeling/client.ts'
 import type { TaskView } from '../labeling/tasks.ts'
+import { crowdScore as hiddenScore } from '../data/text-match.ts'
 
 export type CrowdKind = 'careful' | 'careless' | 'cheater'
 
@@ -33,57 +34,6 @@ export function defaultCrowd(signers: Array<Signer & { address: Address }>): Cro
   ]
   if (signers.length < spec.length) throw new Error(`the default crowd needs ${spec.length} wallets, got ${signers.length}`)
   return spec.map(([name, kind, noise], i) => ({ name, kind, noise, signer: signers[i] }))
-}
-
-const words = (s: string) => s.toLowerCase().match(/[a-z0-9]+/g) ?? []
-
-function f1(a: string[], b: string[]): number {
-  if (a.length === 0 || b.length === 0) return 0
-  const counts = new Map<string, number>()
-  for (const x of b) counts.set(x, (counts.get(x) ?? 0) + 1)
-  let common = 0
-  for (const x of a) {
-    const n = counts.get(x) ?? 0
-    if (n > 0) {
-      common++
-      counts.set(x, n - 1)
-    }
-  }
-  if (common === 0) return 0
-  const p = common / a.length
-  const r = common / b.length
-  return (2 * p * r) / (p + r)
-}
-
-/**
- * Closeness of an output to the reference answer, 0..1: the mean of word-unigram F1, word-bigram F1
- * and character-trigram F1. The character part still orders outputs that share no word with the
- * reference (a small model's samples often do not), so careful labelers agree even on those.
- */
-export function closeness(output: string, reference: string): number {
-  const o = words(output)
-  const r = words(reference)
-  const bi = (w: string[]) => w.slice(1).map((x, i) => `${w[i]} ${x}`)
-  const tri = (s: string) => {
-    const t = ` ${s.toLowerCase().replace(/\s+/g, ' ').trim()} `
-    return Array.from({ length: Math.max(0, t.length - 2) }, (_, i) => t.slice(i, i + 3))
-  }
-  return (f1(o, r) + f1(bi(o), bi(r)) + f1(tri(output), tri(reference))) / 3
-}
-
-/** Share of an output's characters that are letters, digits, spaces or common punctuation (0 when empty). */
-export function readability(output: string): number {
-  if (!output) return 0
-  return (output.match(/[A-Za-z0-9 .,;:'"()-]/g)?.length ?? 0) / output.length
-}
-
-/**
- * The hidden rule's score: mostly closeness to the reference; readability breaks near-ties, the way a
- * careful person still prefers the readable one of several wrong answers (a small model's samples
- * often share nothing with the reference, and then only that part orders them).
- */
-export function hiddenScore(output: string, reference: string): number {
-  return 0.9 * closeness(output, reference) + 0.1 * readability(output)
 }
 
 /** Dense ranks (0 = best) of scores, higher is better; equal scores tie. */

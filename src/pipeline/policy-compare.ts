@@ -8,7 +8,7 @@
  */
 import { meanInterval, pairedMeanDifference, pairedWinRate, type BootstrapOptions, type Interval, type Rows } from './bootstrap.ts'
 import { lengthControlledWinRate } from './length-control.ts'
-import { rougeL, tokenF1 } from './text-match.ts'
+import { rougeL, tokenF1 } from '../data/text-match.ts'
 
 export type PolicySamples = {
   /** Judge rewards per prompt and sample. */

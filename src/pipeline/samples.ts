@@ -3,7 +3,7 @@
  * (temperature 1, the distribution PPO starts from), ranked with the wrong answers and marked
  * `origins: "sft-sample"`. With two or more distinct samples, a second row follows it (same prompt, id
  * + `#sft-ranking`) that ranks the samples among themselves by the simulated crowd's rule, closeness to
- * the reference (`crowdScore`, text-match.ts); samples with equal scores tie.
+ * the reference (`crowdScore`, src/data/text-match.ts); samples with equal scores tie.
  *
  * InstructGPT's labelers ranked *model outputs*. A reward model that has only seen references and
  * their corruptions has never seen what the policy writes, and PPO optimises exactly there. With the
@@ -18,7 +18,7 @@ import { MAX_K, type Comparison } from '../data/formats.ts'
 import { loadPolicy } from '../model/policy.ts'
 import { createRng } from '../model/rng.ts'
 import { fitPrompt, formatPrompt } from '../tokenizer/index.ts'
-import { crowdScore } from './text-match.ts'
+import { crowdScore } from '../data/text-match.ts'
 import { SAMPLE_RANKING_SUFFIX } from './ranking-rows.ts'
 
 export type AddSamplesInit = {

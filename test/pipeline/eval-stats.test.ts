@@ -3,7 +3,7 @@
 // length-controlled win rate (removes a pure length preference, keeps a real one).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { rougeL, tokenF1, lcsLength, closeness, crowdScore, words } from '../../src/pipeline/text-match.ts'
+import { rougeL, tokenF1, lcsLength, closeness, crowdScore, words } from '../../src/data/text-match.ts'
 import { pairedWinRate, pairedMeanDifference, meanInterval, bootstrapInterval, quantile, formatInterval } from '../../src/pipeline/bootstrap.ts'
 import { lengthControlledWinRate, fitLogistic } from '../../src/pipeline/length-control.ts'
 import { createRng } from '../../src/model/rng.ts'

@@ -2,7 +2,7 @@
  * Reward-model-free closeness of a response to the reference answer, on text (host-side, no engine):
  * - `rougeL`: ROUGE-L F1 (longest common subsequence of words; F with beta 1, as Google's rouge-score);
  * - `tokenF1`: SQuAD-style bag-of-words F1 (each word counted at most as often as in the other side);
- * - `closeness` / `crowdScore`: the rule the simulated crowd of the loop issue ranks outputs by (mean
+ * - `closeness` / `crowdScore`: the rule the simulated crowd (src/loop/crowd.ts) ranks outputs by (mean
  *   of word-unigram, word-bigram and character-trigram F1; readability breaks near-ties). The SFT
  *   samples stage ranks its samples with `crowdScore`, so the comparisons it writes follow the same
  *   rule as the crowd's labels.
