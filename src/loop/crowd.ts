@@ -16,6 +16,7 @@ import type { Address, Hex } from 'viem'
 import { createApiClient, makeLabel, signLabel, type Signer } from '../labeling/client.ts'
 import type { TaskView } from '../labeling/tasks.ts'
 import { crowdScore as hiddenScore } from '../data/text-match.ts'
+import { mulberry32 } from '../util/rng.ts'
 
 export type CrowdKind = 'careful' | 'careless' | 'cheater'
 
@@ -40,18 +41,6 @@ export function defaultCrowd(signers: Array<Signer & { address: Address }>): Cro
 export function ranksOf(scores: number[]): number[] {
   const distinct = [...new Set(scores)].sort((a, b) => b - a)
   return scores.map((s) => distinct.indexOf(s))
-}
-
-/** A small seeded generator (mulberry32) so a crowd's noise is reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 /** How one member ranks a task's outputs given the reference answer (see the module comment). */
@@ -93,7 +82,7 @@ export async function runCrowd(opts: RunCrowdOptions): Promise<CrowdResult[]> {
     const api = createApiClient(opts.url)
     const si = await api.signIn(m.signer, { chainId: opts.chainId })
     if (si.status !== 200) throw new Error(`${m.name}: sign-in failed (${si.status}): ${JSON.stringify(si.body)}`)
-    members.push({ m, api, rand: seededRandom(opts.seed * 1000 + mi), res: { member: m.name, address: m.signer.address, kind: m.kind, submitted: 0, duplicates: 0 } as CrowdResult, done: false })
+    members.push({ m, api, rand: mulberry32(opts.seed * 1000 + mi), res: { member: m.name, address: m.signer.address, kind: m.kind, submitted: 0, duplicates: 0 } as CrowdResult, done: false })
   }
   while (members.some((x) => !x.done)) {
     for (const x of members) {

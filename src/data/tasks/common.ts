@@ -7,6 +7,7 @@ import { normalizeText, truncateText } from '../normalize.ts'
 import { SOURCES, type SourceDoc } from '../sources.ts'
 import { docSplit } from '../corpus.ts'
 import type { Comparison, Demonstration, PromptRecord } from '../formats.ts'
+import { mulberry32 } from '../../util/rng.ts'
 
 export type TaskName = 'exploit-root-cause' | 'summarize-proposal' | 'swc-naming' | 'explain-transaction'
 
@@ -59,14 +60,7 @@ export function firstParagraph(md: string): string {
 
 /** Small deterministic PRNG (mulberry32) seeded from a string. */
 export function rngFrom(seed: string): () => number {
-  let a = parseInt(sha256Hex(seed).slice(0, 8), 16)
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  return mulberry32(parseInt(sha256Hex(seed).slice(0, 8), 16))
 }
 
 export function clipAnswer(text: string, maxChars: number): string {
