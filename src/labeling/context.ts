@@ -14,6 +14,8 @@ export type LabelingContext = {
   dialect: Dialect
   /** Milliseconds since the epoch; injectable so tests can expire leases and sessions. */
   now: () => number
+  /** Uniform integer in [0, max) for gold placement (crypto's randomInt); injectable so a test can fix where gold lands. */
+  randomInt?: (max: number) => number
   /** EIP-712 domain chain id for label signatures. */
   chainId: number
   sampler: ResponseSampler

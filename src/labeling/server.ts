@@ -51,6 +51,8 @@ export type LabelingServerOptions = {
   /** Demo only: every signed-in address gets every role. */
   openRoles?: boolean
   now?: () => number
+  /** Gold placement's random source (tests only; default crypto randomInt). */
+  randomInt?: (max: number) => number
   sessionTtlMs?: number
   nonceTtlMs?: number
   /** Maximum request body in bytes (413 beyond). Default 64 KiB. */
@@ -117,6 +119,7 @@ export async function createLabelingServer(opts: LabelingServerOptions): Promise
     db: ldb.db,
     dialect: ldb.dialect,
     now: opts.now ?? Date.now,
+    ...(opts.randomInt ? { randomInt: opts.randomInt } : {}),
     chainId: opts.chainId ?? 31337,
     sampler: opts.sampler ?? createDeterministicSampler(),
     ...(opts.samplerFor ? { samplerFor: opts.samplerFor } : {}),

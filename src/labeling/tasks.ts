@@ -153,13 +153,14 @@ export async function claimTasks(ctx: LabelingContext, who: Principal, campaignI
       .limit(want)
       .execute()
     const gold = kinds.includes('ranking') ? await base().where('t.gold', 'is not', null).limit(want).execute() : []
+    const rand = ctx.randomInt ?? randomInt
     const picked: typeof open = []
     const makeup = new Set<number>()
     // Gold only goes out mixed with normal tasks: once none are left, a task that still came would be gold.
     while (picked.length < want && open.length) {
       const owedTurn = goldDebt > 0 && gold.length > 0
-      const goldTurn = owedTurn || (gold.length > 0 && randomInt(c.gold_every) === 0)
-      const next = goldTurn ? gold.splice(randomInt(gold.length), 1)[0] : open.shift()!
+      const goldTurn = owedTurn || (gold.length > 0 && rand(c.gold_every) === 0)
+      const next = goldTurn ? gold.splice(rand(gold.length), 1)[0] : open.shift()!
       if (owedTurn) {
         makeup.add(next.id)
         goldDebt--
