@@ -24,31 +24,10 @@ import { comparisonPairs, type Comparison } from '../data/formats.ts'
 import type { Rows } from './rows.ts'
 import { defaultLoopConfig, runTrainingLoop, type LoopConfig, type LoopResult } from './loop.ts'
 import { bucketLength, lmBatch, shuffled, type Example } from './collate.ts'
+import { defaultDpoConfig, type DpoConfig, type DpoInput } from './dpo-config.ts'
+export type { DpoInput } from './dpo-config.ts'
 
-export type DpoConfig = {
-  /** Initial policy: the SFT model directory (with its tokenizer). */
-  policyDir: string
-  /** Frozen reference (default: policyDir, as in the DPO paper). */
-  refDir?: string
-  /** Comparisons (InstructGPT form, or {prompt, chosen, rejected} as the loader reads it), and their file. */
-  comparisons: Rows<Comparison>
-  /** Held-out comparisons for `eval/rewards/*`. */
-  evalComparisons?: Rows<Comparison>
-  outDir: string
-  /** DPO temperature (TRL's default 0.1). */
-  beta: number
-  /** Pairs per micro-batch (each pair is two sequences). */
-  batchPairs: number
-  loop: Partial<LoopConfig>
-  quiet?: boolean
-}
-
-export const defaultDpoConfig: Omit<DpoConfig, 'policyDir' | 'comparisons' | 'outDir'> = {
-  beta: 0.1,
-  batchPairs: 8,
-  // weight decay off: it would pull the policy towards zero, not towards the reference
-  loop: { steps: 200, lr: 1e-4, minLr: 1e-5, warmup: 10, weightDecay: 0, evalEvery: 50, checkpointEvery: 50 },
-}
+export { defaultDpoConfig, type DpoConfig } from './dpo-config.ts'
 
 export type DpoResult = LoopResult & { pairs: number; evalPairs: number; summaryFile: string }
 
@@ -141,9 +120,6 @@ function loadModelWithTokenizer(dir: string, what: string): { ck: LoadedCheckpoi
   checkTokenizerMatches(tok, { fingerprint: typeof fp === 'string' ? fp : undefined, vocabSize: ck.config.vocabSize }, join(dir, 'config.json'))
   return { ck, tok }
 }
-
-/** What callers pass: the required fields, anything else falls back to `defaultDpoConfig`. */
-export type DpoInput = Partial<DpoConfig> & Pick<DpoConfig, 'policyDir' | 'comparisons' | 'outDir'>
 
 export async function trainDpo(input: DpoInput): Promise<DpoResult> {
   const cfg: DpoConfig = { ...defaultDpoConfig, ...input, loop: { ...defaultDpoConfig.loop, ...input.loop } }

@@ -15,40 +15,11 @@ import type { TensorMap } from '../model/safetensors.ts'
 import type { AdamWConfig } from '../model/optim.ts'
 import { createRng, type Rng } from '../model/rng.ts'
 import { createProgress } from '../util/progress.ts'
+import type { LoopConfig } from './loop-config.ts'
 import { createMetricsLog, type MetricsRow } from './metrics.ts'
 import { lrAt } from './schedule.ts'
 
-export type LoopConfig = {
-  /** Optimizer steps. */
-  steps: number
-  /** Micro-batches per optimizer step. */
-  gradAccum: number
-  lr: number
-  minLr: number
-  warmup: number
-  weightDecay: number
-  gradClip: number
-  beta2: number
-  /** Evaluate every N steps (0 = only at the end). */
-  evalEvery: number
-  /** Write a resumable checkpoint every N steps (0 = only at the end). */
-  checkpointEvery: number
-  seed: number
-}
-
-export const defaultLoopConfig: LoopConfig = {
-  steps: 100,
-  gradAccum: 1,
-  lr: 1e-3,
-  minLr: 1e-4,
-  warmup: 10,
-  weightDecay: 0.1,
-  gradClip: 1.0,
-  beta2: 0.95,
-  evalEvery: 0,
-  checkpointEvery: 50,
-  seed: 1,
-}
+export { defaultLoopConfig, type LoopConfig } from './loop-config.ts'
 
 export type LoopData = {
   /** The micro-batch for (step, micro); draw randomness only from `rng` so resume is exact. */

@@ -14,29 +14,9 @@ import { lmObjective } from '../model/objectives.ts'
 import { trainBpe, loadTokenizer, saveTokenizer, type Tokenizer } from '../tokenizer/index.ts'
 import { defaultLoopConfig, runTrainingLoop, type LoopConfig, type LoopResult } from './loop.ts'
 import { randomWindows, sequentialWindows, tokenizeCorpus } from './lmdata.ts'
+import { defaultPretrainConfig, type PretrainConfig } from './pretrain-config.ts'
 
-export type PretrainConfig = {
-  corpusDir: string
-  outDir: string
-  /** Load a tokenizer from `dir`, or train one of `vocabSize` on (at most `trainBytes` of) the corpus. */
-  tokenizer: { dir?: string; vocabSize: number; trainBytes?: number }
-  model: Partial<Omit<GPTConfig, 'vocabSize'>>
-  batchSize: number
-  loop: Partial<LoopConfig>
-  /** Validation batches per evaluation. */
-  evalBatches: number
-  /** Use only the first N training documents (0 = all): for quick runs and tests. */
-  maxDocs?: number
-  quiet?: boolean
-}
-
-export const defaultPretrainConfig: Omit<PretrainConfig, 'corpusDir' | 'outDir'> = {
-  tokenizer: { vocabSize: 4096, trainBytes: 8_000_000 },
-  model: { nCtx: 128, nEmbd: 128, nLayer: 4, nHead: 4, dropout: 0 },
-  batchSize: 16,
-  loop: { steps: 500, lr: 2e-3, minLr: 2e-4, warmup: 50, evalEvery: 100, checkpointEvery: 100 },
-  evalBatches: 8,
-}
+export { defaultPretrainConfig, type PretrainConfig } from './pretrain-config.ts'
 
 export async function prepareTokenizer(cfg: PretrainConfig['tokenizer'], corpusFile: string, outDir: string, quiet = false): Promise<{ tok: Tokenizer; dir: string }> {
   if (cfg.dir) return { tok: loadTokenizer(cfg.dir), dir: cfg.dir }

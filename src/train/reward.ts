@@ -21,29 +21,9 @@ import { comparisonPairs, type Comparison, type Demonstration } from '../data/fo
 import type { Rows } from './rows.ts'
 import { defaultLoopConfig, runTrainingLoop, type LoopConfig, type LoopResult } from './loop.ts'
 import { bucketLength, shuffled } from './collate.ts'
+import { defaultRewardConfig, type RewardConfig } from './reward-config.ts'
 
-export type RewardConfig = {
-  /** Initialise from this model (the SFT model, per InstructGPT). */
-  base: string
-  train: Rows<Comparison>
-  val?: Rows<Comparison>
-  /** Demonstrations whose mean score becomes 0 (the bias). */
-  demonstrations?: Rows<Demonstration>
-  outDir: string
-  mode: 'listwise' | 'pairwise'
-  /** Comparisons (prompts) per micro-batch in listwise mode; pairs per micro-batch in pairwise mode. */
-  batchSize: number
-  epochs: number
-  loop: Partial<Omit<LoopConfig, 'steps'>>
-  quiet?: boolean
-}
-
-export const defaultRewardConfig: Omit<RewardConfig, 'base' | 'train' | 'outDir'> = {
-  mode: 'listwise',
-  batchSize: 4,
-  epochs: 2,
-  loop: { lr: 3e-4, minLr: 3e-5, warmup: 10, evalEvery: 25, checkpointEvery: 50, weightDecay: 0 },
-}
+export { defaultRewardConfig, type RewardConfig } from './reward-config.ts'
 
 /** One batch element: a prompt, its K responses (the prompt forwarded once) and the (winner, loser) pairs among them. */
 export type Group = RewardGroup & { pairs: Array<[number, number]> }

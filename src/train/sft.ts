@@ -14,41 +14,14 @@ import { loadRewardModel } from '../model/reward-model.ts'
 import { createRng } from '../model/rng.ts'
 import { loadTokenizer, formatExample, formatPrompt } from '../tokenizer/index.ts'
 import type { Demonstration } from '../data/formats.ts'
+import { defaultSftConfig, type SftConfig } from './sft-config.ts'
 import { rowAt, type Rows } from './rows.ts'
 import type { HostBatch } from '../model/trainable.ts'
 import { defaultLoopConfig, runTrainingLoop, type LoopConfig, type LoopResult } from './loop.ts'
 import { scoredSequence, penalizeMissingEos } from './rl/eos.ts'
 import { lmBatch, packExamples, shuffled, type Example } from './collate.ts'
 
-export type SftConfig = {
-  /** The pretrained model directory (with its tokenizer). */
-  base: string
-  train: Rows<Demonstration>
-  val?: Rows<Demonstration>
-  outDir: string
-  epochs: number
-  batchSize: number
-  /** Pack examples into full rows (no padding); otherwise one example per row, padded. */
-  packing: boolean
-  loop: Partial<Omit<LoopConfig, 'steps'>>
-  /** Pick the final checkpoint by this reward model's mean score on validation prompts. */
-  rewardModel?: string
-  /** Validation prompts generated per selection evaluation. */
-  selectPrompts: number
-  maxNewTokens: number
-  /** Subtracted from the selection reward of responses without EOS (as PPO's missingEosPenalty). */
-  missingEosPenalty?: number
-  quiet?: boolean
-}
-
-export const defaultSftConfig: Omit<SftConfig, 'base' | 'train' | 'outDir'> = {
-  epochs: 2,
-  batchSize: 16,
-  packing: true,
-  loop: { lr: 5e-4, minLr: 5e-5, warmup: 10, evalEvery: 20, checkpointEvery: 50, weightDecay: 0 },
-  selectPrompts: 16,
-  maxNewTokens: 48,
-}
+export { defaultSftConfig, type SftConfig } from './sft-config.ts'
 
 export async function trainSft(cfg: SftConfig): Promise<LoopResult> {
   const base = loadCheckpoint(cfg.base)
