@@ -13,6 +13,11 @@ import { parseCid } from './cid.ts'
 import { checkEvalSettings } from './eval-config.ts'
 import { DEFAULT_TASK_OPTIONS } from '../data/tasks/common.ts'
 import { checkPpoSettings, type PpoSettingsPatch } from '../train/ppo-config.ts'
+import { checkPretrainSettings, type PretrainSettings } from '../train/pretrain-config.ts'
+import { checkSftSettings, type SftSettings } from '../train/sft-config.ts'
+import { checkRewardSettings, type RewardSettings } from '../train/reward-config.ts'
+import { checkDpoSettings, type DpoSettings } from '../train/dpo-config.ts'
+import { checkSettings } from '../util/settings.ts'
 import { ROW_ORIGINS, type RowOrigin } from '../data/formats.ts'
 
 export type PipelineConfig = {
@@ -34,15 +39,22 @@ export type PipelineConfig = {
   base: { model: string }
   tokenizer: { vocabSize: number; trainBytes: number }
   model: { nCtx: number; nEmbd: number; nLayer: number; nHead: number; dropout: number }
-  pretrain: { steps: number; batchSize: number; lr: number; minLr: number; warmup: number; evalEvery: number; checkpointEvery: number; evalBatches: number; seed: number; maxDocs: number }
-  /** selectPrompts/selectNewTokens: validation prompts and tokens per prompt when SFT selects its checkpoint by reward. */
-  sft: { epochs: number; batchSize: number; lr: number; minLr: number; warmup: number; evalEvery: number; checkpointEvery: number; maxDemonstrations: number; maxEvalDemonstrations: number; selectByReward: boolean; selectPrompts: number; selectNewTokens: number }
+  /**
+   * The trainer sections (`pretrain`, `sft`, `reward`, `hh`, `dpo`, `ppo`) hold what a config changes of
+   * that trainer's settings (flat: `lr`, not `loop.lr`), checked by the trainer's validator; the defaults
+   * are the trainer's (train/<name>-config.ts). Other keys in a section are the pipeline's own (how many
+   * rows the stage feeds the trainer). The pretraining seed is `pretrain.seed` (the loop's default unless
+   * set); the other trainers run with the pipeline's `seed`.
+   */
+  pretrain: Partial<PretrainSettings>
+  /** selectPrompts/maxNewTokens: validation prompts and tokens per prompt when SFT selects its checkpoint by reward. */
+  sft: Partial<SftSettings> & { maxDemonstrations: number; maxEvalDemonstrations: number; selectByReward: boolean }
   /**
    * perPrompt SFT samples added to every web3 comparison (ranked with the wrong answers) before the reward
    * models and DPO; with >= 2, a row ranking them among themselves by closeness to the reference (samples.ts).
    */
   samples: { enabled: boolean; maxNewTokens: number; perPrompt: number }
-  reward: { epochs: number; batchSize: number; lr: number; minLr: number; warmup: number; evalEvery: number; checkpointEvery: number; mode: 'listwise' | 'pairwise'; maxComparisons: number }
+  reward: Partial<RewardSettings> & { maxComparisons: number }
   /**
    * A second reward model, trained on the other half of the comparisons with another seed: the judge.
    * `init`: the model it starts from, the pretrained base (so it shares less with the policy's reward
@@ -50,7 +62,7 @@ export type PipelineConfig = {
    */
   judge: { seed: number; init: 'base' | 'sft' }
   /** A reward model on the real hh-rlhf preference pairs (reported, not used by RL). */
-  hh: { enabled: boolean; epochs: number; batchSize: number; lr: number; minLr: number; warmup: number; evalEvery: number; checkpointEvery: number; maxComparisons: number }
+  hh: Partial<RewardSettings> & { enabled: boolean; maxComparisons: number }
   /** Which RL step(s) to run after the reward model. */
   rl: 'ppo' | 'dpo' | 'both'
   /**
@@ -59,7 +71,7 @@ export type PipelineConfig = {
    * KL penalty and the pretraining mix move the policy.
    */
   ppo: PpoSettingsPatch & { maxPrompts: number; zeroScore?: boolean }
-  dpo: { beta: number; steps: number; batchPairs: number; lr: number; minLr: number; warmup: number; evalEvery: number; checkpointEvery: number; maxComparisons: number; maxEvalComparisons: number }
+  dpo: Partial<DpoSettings> & { maxComparisons: number; maxEvalComparisons: number }
   /**
    * swcChoice: also score every SWC label's likelihood per held-out contract (33 forward passes each).
    * samplesPerPrompt, resamples, missingEosPenalty (0 = none): see eval-config.ts.
@@ -79,6 +91,9 @@ export type PipelineConfig = {
   seed: number
 }
 
+/** The sections holding a trainer's settings, checked by that trainer's validator. */
+const TRAINER_SECTIONS = ['pretrain', 'sft', 'reward', 'hh', 'dpo', 'ppo'] as const
+
 export type LabelBatchSource = { source: string; origin: RowOrigin; campaign: string }
 
 export function defaultPipelineConfig(): PipelineConfig {
@@ -91,16 +106,17 @@ export function defaultPipelineConfig(): PipelineConfig {
     base: { model: '' },
     tokenizer: { vocabSize: 4096, trainBytes: 8_000_000 },
     model: { nCtx: 256, nEmbd: 256, nLayer: 4, nHead: 4, dropout: 0 },
-    pretrain: { steps: 2000, batchSize: 16, lr: 2e-3, minLr: 2e-4, warmup: 100, evalEvery: 200, checkpointEvery: 200, evalBatches: 8, seed: 1, maxDocs: 0 },
-    sft: { epochs: 2, batchSize: 16, lr: 5e-4, minLr: 5e-5, warmup: 10, evalEvery: 20, checkpointEvery: 50, maxDemonstrations: 0, maxEvalDemonstrations: 0, selectByReward: false, selectPrompts: 16, selectNewTokens: 32 },
+    // the trainer sections name only where the pipeline differs from the trainer's defaults
+    pretrain: { steps: 2000, warmup: 100, evalEvery: 200, checkpointEvery: 200 },
+    sft: { maxNewTokens: 32, maxDemonstrations: 0, maxEvalDemonstrations: 0, selectByReward: false },
     samples: { enabled: true, maxNewTokens: 32, perPrompt: 2 },
-    reward: { epochs: 2, batchSize: 4, lr: 3e-4, minLr: 3e-5, warmup: 5, evalEvery: 25, checkpointEvery: 50, mode: 'listwise', maxComparisons: 0 },
+    reward: { warmup: 5, maxComparisons: 0 },
     judge: { seed: 7, init: 'base' },
-    hh: { enabled: true, epochs: 1, batchSize: 8, lr: 3e-4, minLr: 3e-5, warmup: 5, evalEvery: 0, checkpointEvery: 50, maxComparisons: 0 },
+    hh: { enabled: true, epochs: 1, batchSize: 8, warmup: 5, evalEvery: 0, maxComparisons: 0 },
     rl: 'both',
     // adaptive KL toward a few nats (Ziegler et al.'s controller; horizon scaled to our runs of a few thousand episodes)
     ppo: { maxPrompts: 512, kl: { coef: 0.05, estimator: 'k1', adaptive: { target: 4, horizon: 1024 } }, missingEosPenalty: 1 },
-    dpo: { beta: 0.1, steps: 200, batchPairs: 8, lr: 1e-4, minLr: 1e-5, warmup: 5, evalEvery: 50, checkpointEvery: 50, maxComparisons: 0, maxEvalComparisons: 0 },
+    dpo: { warmup: 5, maxComparisons: 0, maxEvalComparisons: 0 },
     // >= 300 held-out prompts x 4 samples, so the intervals can resolve the differences RLHF makes (docs/rlhf.md)
     eval: { maxPrompts: 320, maxNewTokens: 48, swcChoice: true, samplesPerPrompt: 4, resamples: 2000, missingEosPenalty: 0 },
     store: { kind: 'helia' },
@@ -147,8 +163,8 @@ export function mergeConfig(base: PipelineConfig, patch: unknown, file?: string)
       if (p === null || typeof p !== 'object' || Array.isArray(p))
         throw new Instruct3Error(`expected an object`, { code: 'ECONFIG', details: { file, field: path } })
       const out: Record<string, unknown> = { ...(b as Record<string, unknown>) }
-      // PPO's settings are checked by its trainer's validator below; jobs.resources is keyed by stage name (checked by the job executor)
-      const free = path === 'ppo' || path === 'jobs.resources'
+      // the trainer sections are checked by their trainers' validators below; jobs.resources is keyed by stage name (checked by the job executor)
+      const free = TRAINER_SECTIONS.some((t) => path === t || path.startsWith(`${t}.`)) || path === 'jobs.resources'
       for (const [k, v] of Object.entries(p as Record<string, unknown>)) {
         const sub = path ? `${path}.${k}` : k
         if (!(k in out) && !free && !(path === 'store' && (k === 'apiUrl' || k === 'dir')))
@@ -164,7 +180,6 @@ export function mergeConfig(base: PipelineConfig, patch: unknown, file?: string)
   const merged = walk(base, patch, '') as PipelineConfig
   const enums: Array<[string, unknown, unknown[]]> = [
     ['rl', merged.rl, ['ppo', 'dpo', 'both']],
-    ['reward.mode', merged.reward.mode, ['listwise', 'pairwise']],
     ['judge.init', merged.judge.init, ['base', 'sft']],
     ['store.kind', merged.store.kind, ['helia', 'kubo', 'none']],
   ]
@@ -174,6 +189,27 @@ export function mergeConfig(base: PipelineConfig, patch: unknown, file?: string)
   if (typeof maxPrompts !== 'number') throw new Instruct3Error(`expected number, got ${typeof maxPrompts}`, { code: 'ECONFIG', details: { file, field: 'ppo.maxPrompts' } })
   if (zeroScore !== undefined && typeof zeroScore !== 'boolean') throw new Instruct3Error(`expected boolean, got ${typeof zeroScore}`, { code: 'ECONFIG', details: { file, field: 'ppo.zeroScore' } })
   checkPpoSettings(ppo, 'ppo', file)
+  checkPretrainSettings(merged.pretrain, 'pretrain', file)
+  {
+    const { maxDemonstrations, maxEvalDemonstrations, selectByReward, ...sft } = merged.sft
+    checkSettings({ maxDemonstrations: 0, maxEvalDemonstrations: 0, selectByReward: false }, { maxDemonstrations, maxEvalDemonstrations, selectByReward }, 'sft', file)
+    checkSftSettings(sft, 'sft', file)
+  }
+  {
+    const { maxComparisons, ...reward } = merged.reward
+    checkSettings({ maxComparisons: 0 }, { maxComparisons }, 'reward', file)
+    checkRewardSettings(reward, 'reward', file)
+  }
+  {
+    const { enabled, maxComparisons, ...hh } = merged.hh
+    checkSettings({ enabled: true, maxComparisons: 0 }, { enabled, maxComparisons }, 'hh', file)
+    checkRewardSettings(hh, 'hh', file)
+  }
+  {
+    const { maxComparisons, maxEvalComparisons, ...dpo } = merged.dpo
+    checkSettings({ maxComparisons: 0, maxEvalComparisons: 0 }, { maxComparisons, maxEvalComparisons }, 'dpo', file)
+    checkDpoSettings(dpo, 'dpo', file)
+  }
   if (!(merged.tasks.valFraction > 0 && merged.tasks.valFraction <= 0.5))
     throw new Instruct3Error(`must be in (0, 0.5], got ${merged.tasks.valFraction}`, { code: 'ECONFIG', details: { file, field: 'tasks.valFraction' } })
   if (!(Number.isInteger(merged.samples.perPrompt) && merged.samples.perPrompt >= 1))

@@ -95,7 +95,8 @@ export const rewardLabelsStage: StageDef = {
   timeouts: { executionSeconds: 3 * 3600, totalSeconds: 4 * 3600 },
   config: (c) => ({ reward: c.reward, seed: c.seed }),
   async run(ctx, dir) {
-    const { trainReward, evaluateReward } = await import('../train/reward.ts')
+    const { trainReward, evaluateReward, defaultRewardConfig } = await import('../train/reward.ts')
+    const { rewardConfigFrom } = await import('../train/reward-config.ts')
     const { loadComparisons } = await import('../data/formats.ts')
     mkdirSync(dir, { recursive: true })
     const rows = await loadComparisons(out(ctx, 'labels', 'comparisons'))
@@ -107,15 +108,15 @@ export const rewardLabelsStage: StageDef = {
     writeFileAtomicSync(join(dir, 'comparisons.train.jsonl'), toJsonl(train))
     const heldout = [...rows.filter(held), ...synthetic]
     writeFileAtomicSync(join(dir, 'comparisons.heldout.jsonl'), toJsonl(heldout))
-    const st = ctx.cfg.reward
+    const { maxComparisons: _n, ...st } = ctx.cfg.reward
+    const { loop, ...settings } = { ...defaultRewardConfig, ...rewardConfigFrom(st) }
     const r = await trainReward({
+      ...settings,
       base: out(ctx, 'sft', 'model'),
       train: { rows: train, file: join(dir, 'comparisons.train.jsonl') },
       outDir: dir,
-      mode: st.mode,
-      batchSize: st.batchSize,
-      epochs: st.epochs,
-      loop: { lr: st.lr, minLr: st.minLr, warmup: st.warmup, evalEvery: 0, checkpointEvery: st.checkpointEvery, seed: ctx.cfg.seed },
+      // no validation set here: the held-out batches are scored after training
+      loop: { ...loop, evalEvery: 0, seed: ctx.cfg.seed },
       quiet: ctx.quiet,
     })
     const ev = await evaluateReward(r.modelDir, heldout)

@@ -10,6 +10,10 @@ import { readJsonl, toJsonl } from '../util/jsonl.ts'
 import type { StageResources, StageTimeouts } from '../jobs/types.ts'
 import type { PipelineConfig } from './config.ts'
 import { defaultPpoConfig } from '../train/ppo-config.ts'
+import { defaultSftConfig, sftConfigFrom } from '../train/sft-config.ts'
+import { defaultPretrainConfig, defaultPretrainSettings, pretrainConfigFrom } from '../train/pretrain-config.ts'
+import { rewardConfigFrom, type RewardSettings } from '../train/reward-config.ts'
+import { dpoConfigFrom } from '../train/dpo-config.ts'
 import { fromHfConfig } from '../model/config.ts'
 import { comparisonRows, demonstrationRows } from './load.ts'
 import { out, sha, type Ctx, type StageDef, type StageResult } from './stage.ts'
@@ -50,28 +54,30 @@ function stratified<T extends { task?: string }>(rows: T[], n: number): T[] {
 
 type RewardStageInit = {
   rows: Array<{ task?: string }>
+  /** Train on at most this many of `rows` (0: all), stratified by task. */
+  maxComparisons: number
   val: string
   demonstrations?: string
-  settings: PipelineConfig['reward'] & { seed: number }
+  /** The reward trainer's settings (a pipeline config's `reward` or `hh`, without the stage's own keys). */
+  settings: Partial<RewardSettings>
+  seed: number
   /** The model it starts from (default: the SFT model). */
   init?: string
 }
 
 /** A reward model on (a stratified subset of) `rows`, initialised from the SFT model unless `init` says otherwise. */
 async function rewardStage(ctx: Ctx, dir: string, init: RewardStageInit): Promise<StageResult> {
-  const { trainReward } = await import('../train/reward.ts')
+  const { trainReward, defaultRewardConfig } = await import('../train/reward.ts')
   mkdirSync(dir, { recursive: true })
-  const st = init.settings
+  const { loop, ...settings } = { ...defaultRewardConfig, ...rewardConfigFrom(init.settings) }
   const r = await trainReward({
+    ...settings,
     base: init.init ?? out(ctx, 'sft', 'model'),
-    train: await comparisonRows(subsetFile(init.rows, st.maxComparisons, join(dir, 'comparisons.train.jsonl'))),
+    train: await comparisonRows(subsetFile(init.rows, init.maxComparisons, join(dir, 'comparisons.train.jsonl'))),
     val: await comparisonRows(init.val),
     demonstrations: init.demonstrations ? await demonstrationRows(init.demonstrations) : undefined,
     outDir: dir,
-    mode: st.mode,
-    batchSize: st.batchSize,
-    epochs: st.epochs,
-    loop: { lr: st.lr, minLr: st.minLr, warmup: st.warmup, evalEvery: st.evalEvery, checkpointEvery: st.checkpointEvery, seed: st.seed },
+    loop: { ...loop, seed: init.seed },
     quiet: ctx.quiet,
   })
   const metrics: Record<string, number> = { eval_accuracy: r.finalEval['eval/accuracy'], eval_margin: r.finalEval['eval/margin'] }
@@ -102,7 +108,7 @@ function comparisonFiles(ctx: Ctx): { train: string; val: string } {
 
 /** Tokens a bare prompt must leave free: the most any stage generates (SFT selection, PPO, eval). */
 function generationRoom(c: PipelineConfig): number {
-  return Math.max(c.sft.selectNewTokens, c.ppo.maxNewTokens ?? defaultPpoConfig.maxNewTokens, c.eval.maxNewTokens)
+  return Math.max(c.sft.maxNewTokens ?? defaultSftConfig.maxNewTokens, c.ppo.maxNewTokens ?? defaultPpoConfig.maxNewTokens, c.eval.maxNewTokens)
 }
 
 async function readRows<T>(file: string): Promise<T[]> {
@@ -166,16 +172,15 @@ export const STAGES: StageDef[] = [
     config: (c) => ({ tokenizer: c.tokenizer, model: c.model, pretrain: c.pretrain }),
     async run(ctx, dir) {
       const { pretrain } = await import('../train/pretrain.ts')
-      const p = ctx.cfg.pretrain
+      const { loop, ...settings } = pretrainConfigFrom(ctx.cfg.pretrain)
       const r = await pretrain({
+        ...defaultPretrainConfig,
+        ...settings,
         corpusDir: out(ctx, 'data', 'corpus'),
         outDir: dir,
         tokenizer: { vocabSize: ctx.cfg.tokenizer.vocabSize, trainBytes: ctx.cfg.tokenizer.trainBytes },
         model: ctx.cfg.model,
-        batchSize: p.batchSize,
-        loop: { steps: p.steps, lr: p.lr, minLr: p.minLr, warmup: p.warmup, evalEvery: p.evalEvery, checkpointEvery: p.checkpointEvery, seed: p.seed },
-        evalBatches: p.evalBatches,
-        maxDocs: p.maxDocs,
+        loop: { ...defaultPretrainConfig.loop, ...loop },
         quiet: ctx.quiet,
       })
       // the token stream is an output too: PPO-ptx mixes it in, and a reproduced PPO stage must get it by CID
@@ -191,10 +196,10 @@ export const STAGES: StageDef[] = [
     outputs: ['model', 'tokens'],
     ...light(1),
     external: (c) => ({ 'base-model': c.base.model }),
-    config: (c) => ({ model: c.base.model, maxDocs: c.pretrain.maxDocs }),
+    config: (c) => ({ model: c.base.model, maxDocs: c.pretrain.maxDocs ?? defaultPretrainSettings.maxDocs }),
     async run(ctx, dir) {
       const { importBase } = await import('./base.ts')
-      return importBase({ source: ctx.external.get('base-model')!, corpusDir: out(ctx, 'data', 'corpus'), outDir: dir, maxDocs: ctx.cfg.pretrain.maxDocs, quiet: ctx.quiet })
+      return importBase({ source: ctx.external.get('base-model')!, corpusDir: out(ctx, 'data', 'corpus'), outDir: dir, maxDocs: ctx.cfg.pretrain.maxDocs ?? defaultPretrainSettings.maxDocs, quiet: ctx.quiet })
     },
   },
   {
@@ -232,18 +237,15 @@ export const STAGES: StageDef[] = [
       const demos = await readRows<{ task?: string }>(join(tasks, 'train', 'demonstrations.jsonl'))
       mkdirSync(dir, { recursive: true })
       const train = subsetFile(demos, ctx.cfg.sft.maxDemonstrations, join(dir, 'demonstrations.train.jsonl'))
-      const s = ctx.cfg.sft
+      const { maxDemonstrations: _n, maxEvalDemonstrations, selectByReward: _s, ...s } = ctx.cfg.sft
+      const { loop, ...settings } = { ...defaultSftConfig, ...sftConfigFrom(s) }
       const r = await trainSft({
+        ...settings,
         base: out(ctx, lm(ctx), 'model'),
         train: await demonstrationRows(train),
-        val: await demonstrationRows(subsetFile(await readRows<{ task?: string }>(join(tasks, 'val', 'demonstrations.jsonl')), s.maxEvalDemonstrations, join(dir, 'demonstrations.val.jsonl'))),
+        val: await demonstrationRows(subsetFile(await readRows<{ task?: string }>(join(tasks, 'val', 'demonstrations.jsonl')), maxEvalDemonstrations, join(dir, 'demonstrations.val.jsonl'))),
         outDir: dir,
-        epochs: s.epochs,
-        batchSize: s.batchSize,
-        packing: true,
-        loop: { lr: s.lr, minLr: s.minLr, warmup: s.warmup, evalEvery: s.evalEvery, checkpointEvery: s.checkpointEvery, seed: ctx.cfg.seed },
-        selectPrompts: s.selectPrompts,
-        maxNewTokens: s.selectNewTokens,
+        loop: { ...loop, seed: ctx.cfg.seed },
         quiet: ctx.quiet,
       })
       return { outputs: { model: r.modelDir, metrics: r.metricsFile }, metrics: { eval_loss: r.finalEval['eval/loss'] } }
@@ -287,12 +289,14 @@ export const STAGES: StageDef[] = [
         const tasks = out(ctx, 'fit', 'tasks')
         const cmp = comparisonFiles(ctx)
         const rows = comparisonsFor(which, await readRows<{ task?: string; id?: string }>(cmp.train), ctx.cfg)
-        const rc = ctx.cfg.reward
+        const { maxComparisons, ...settings } = ctx.cfg.reward
         return rewardStage(ctx, dir, {
           rows,
+          maxComparisons,
           val: cmp.val,
           demonstrations: join(tasks, 'val', 'demonstrations.jsonl'),
-          settings: { ...rc, seed: which === 'judge' ? ctx.cfg.judge.seed : ctx.cfg.seed },
+          settings,
+          seed: which === 'judge' ? ctx.cfg.judge.seed : ctx.cfg.seed,
           // the judge from the pretrained model shares less with the policy's reward model (issue 18)
           init: which === 'judge' && ctx.cfg.judge.init === 'base' ? out(ctx, lm(ctx), 'model') : undefined,
         })
@@ -311,11 +315,13 @@ export const STAGES: StageDef[] = [
     config: (c) => c.hh,
     async run(ctx, dir) {
       const tasks = out(ctx, 'fit', 'tasks')
-      const h = ctx.cfg.hh
+      const { enabled: _e, maxComparisons, ...settings } = ctx.cfg.hh
       return rewardStage(ctx, dir, {
         rows: await readRows<{ task?: string }>(join(tasks, 'train', 'hh_comparisons.jsonl')),
+        maxComparisons,
         val: join(tasks, 'val', 'hh_comparisons.jsonl'),
-        settings: { ...h, mode: 'listwise', seed: ctx.cfg.seed },
+        settings,
+        seed: ctx.cfg.seed,
       })
     },
   },
@@ -354,15 +360,15 @@ export const STAGES: StageDef[] = [
       mkdirSync(dir, { recursive: true })
       const train = subsetFile(rows, 0, join(dir, 'comparisons.train.jsonl'))
       const valFile = subsetFile(await readRows<{ task?: string }>(cmp.val), ctx.cfg.dpo.maxEvalComparisons, join(dir, 'comparisons.val.jsonl'))
-      const d = ctx.cfg.dpo
+      const { maxComparisons: _n, maxEvalComparisons: _v, ...d } = ctx.cfg.dpo
+      const { loop, ...settings } = dpoConfigFrom(d)
       const r = await trainDpo({
+        ...settings,
         policyDir: out(ctx, 'sft', 'model'),
         comparisons: await comparisonRows(train),
         evalComparisons: await comparisonRows(valFile),
         outDir: dir,
-        beta: d.beta,
-        batchPairs: d.batchPairs,
-        loop: { steps: d.steps, lr: d.lr, minLr: d.minLr, warmup: d.warmup, evalEvery: d.evalEvery, checkpointEvery: d.checkpointEvery, seed: ctx.cfg.seed },
+        loop: { ...loop, seed: ctx.cfg.seed },
         quiet: ctx.quiet,
       })
       return {
