@@ -1,6 +1,13 @@
 import type { Command } from 'commander'
 import { join, resolve } from 'node:path'
 import { dataDir } from '../../util/paths.ts'
+import { defaultLoopConfig } from '../../train/loop-config.ts'
+import { defaultPretrainConfig as pre } from '../../train/pretrain-config.ts'
+import { defaultSftConfig as sft } from '../../train/sft-config.ts'
+import { defaultRewardConfig as rm } from '../../train/reward-config.ts'
+
+/** An option's default: the trainer's (commander takes strings). */
+const d = (v: unknown) => String(v)
 
 /** The training steps one at a time: `pretrain`, `sft`, `reward`, and `eval` of their models. Engine modules load lazily. */
 export function register(program: Command): void {
@@ -10,21 +17,21 @@ export function register(program: Command): void {
     .option('--corpus <dir>', 'corpus folder from `instruct3 corpus build`', join(dataDir(), 'corpus'))
     .option('--out <dir>', 'run folder (model/, metrics.jsonl, tokenizer/)', join(dataDir(), 'runs', 'pretrain'))
     .option('--tokenizer <dir>', 'use this tokenizer instead of training one')
-    .option('--vocab-size <n>', 'BPE vocabulary size when training a tokenizer', '4096')
-    .option('--ctx <n>', 'context length', '128')
-    .option('--d <n>', 'model width (n_embd)', '128')
-    .option('--layers <n>', 'transformer blocks', '4')
-    .option('--heads <n>', 'attention heads', '4')
-    .option('--dropout <p>', 'dropout', '0')
-    .option('--batch <n>', 'sequences per micro-batch', '16')
-    .option('--grad-accum <n>', 'micro-batches per step', '1')
-    .option('--steps <n>', 'optimizer steps', '500')
-    .option('--lr <x>', 'peak learning rate', '2e-3')
-    .option('--min-lr <x>', 'final learning rate', '2e-4')
-    .option('--warmup <n>', 'warmup steps', '50')
-    .option('--eval-every <n>', 'evaluate every N steps', '100')
-    .option('--checkpoint-every <n>', 'resumable checkpoint every N steps', '100')
-    .option('--seed <n>', 'random seed', '1')
+    .option('--vocab-size <n>', 'BPE vocabulary size when training a tokenizer', d(pre.tokenizer.vocabSize))
+    .option('--ctx <n>', 'context length', d(pre.model.nCtx))
+    .option('--d <n>', 'model width (n_embd)', d(pre.model.nEmbd))
+    .option('--layers <n>', 'transformer blocks', d(pre.model.nLayer))
+    .option('--heads <n>', 'attention heads', d(pre.model.nHead))
+    .option('--dropout <p>', 'dropout', d(pre.model.dropout))
+    .option('--batch <n>', 'sequences per micro-batch', d(pre.batchSize))
+    .option('--grad-accum <n>', 'micro-batches per step', d(defaultLoopConfig.gradAccum))
+    .option('--steps <n>', 'optimizer steps', d(pre.loop.steps))
+    .option('--lr <x>', 'peak learning rate', d(pre.loop.lr))
+    .option('--min-lr <x>', 'final learning rate', d(pre.loop.minLr))
+    .option('--warmup <n>', 'warmup steps', d(pre.loop.warmup))
+    .option('--eval-every <n>', 'evaluate every N steps', d(pre.loop.evalEvery))
+    .option('--checkpoint-every <n>', 'resumable checkpoint every N steps', d(pre.loop.checkpointEvery))
+    .option('--seed <n>', 'random seed', d(defaultLoopConfig.seed))
     .option('--quiet', 'no progress output')
     .action(async (o: Record<string, string | boolean | undefined>) => {
       const { pretrain } = await import('../../train/pretrain.ts')
@@ -39,7 +46,7 @@ export function register(program: Command): void {
           steps: n('steps'), gradAccum: n('gradAccum'), lr: n('lr'), minLr: n('minLr'), warmup: n('warmup'),
           evalEvery: n('evalEvery'), checkpointEvery: n('checkpointEvery'), seed: n('seed'),
         },
-        evalBatches: 8,
+        evalBatches: pre.evalBatches,
         quiet: Boolean(o.quiet),
       })
       if (r.resumedFrom !== null) console.log(`resumed from step ${r.resumedFrom}`)
@@ -53,12 +60,12 @@ export function register(program: Command): void {
     .requiredOption('--train <file>', 'demonstrations JSONL')
     .option('--val <file>', 'validation demonstrations JSONL')
     .requiredOption('--out <dir>', 'run folder')
-    .option('--epochs <n>', 'epochs', '2')
-    .option('--batch <n>', 'rows per micro-batch', '16')
-    .option('--lr <x>', 'peak learning rate', '5e-4')
+    .option('--epochs <n>', 'epochs', d(sft.epochs))
+    .option('--batch <n>', 'rows per micro-batch', d(sft.batchSize))
+    .option('--lr <x>', 'peak learning rate', d(sft.loop.lr))
     .option('--no-packing', 'one example per row instead of packing')
     .option('--reward-model <dir>', 'pick the final checkpoint by this reward model on validation prompts')
-    .option('--seed <n>', 'random seed', '1')
+    .option('--seed <n>', 'random seed', d(defaultLoopConfig.seed))
     .option('--quiet', 'no progress output')
     .action(async (o: Record<string, string | boolean | undefined>) => {
       const { trainSft, defaultSftConfig } = await import('../../train/sft.ts')
@@ -87,11 +94,11 @@ export function register(program: Command): void {
     .option('--val <file>', 'held-out comparisons')
     .option('--demonstrations <file>', 'set the bias so these score mean 0')
     .requiredOption('--out <dir>', 'run folder')
-    .option('--mode <m>', 'listwise | pairwise', 'listwise')
-    .option('--epochs <n>', 'epochs', '2')
-    .option('--batch <n>', 'comparisons per micro-batch', '4')
-    .option('--lr <x>', 'peak learning rate', '3e-4')
-    .option('--seed <n>', 'random seed', '1')
+    .option('--mode <m>', 'listwise | pairwise', rm.mode)
+    .option('--epochs <n>', 'epochs', d(rm.epochs))
+    .option('--batch <n>', 'comparisons per micro-batch', d(rm.batchSize))
+    .option('--lr <x>', 'peak learning rate', d(rm.loop.lr))
+    .option('--seed <n>', 'random seed', d(defaultLoopConfig.seed))
     .option('--quiet', 'no progress output')
     .action(async (o: Record<string, string | boolean | undefined>) => {
       const { trainReward, defaultRewardConfig } = await import('../../train/reward.ts')
