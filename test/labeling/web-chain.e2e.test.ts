@@ -111,7 +111,9 @@ test('web app on chain in Chromium: fund, stake, label, settle, withdraw, close,
   const d = await deployContracts({ rpcUrl: anvil.rpcUrl, deployer: requester, oracle: oracle.address })
   // The dataset "store": the CID of the three files' bytes (the test pins nothing to IPFS).
   const addToStore = async (dir: string) => rawCid(new Uint8Array(Buffer.concat(['demonstrations.jsonl', 'comparisons.jsonl', 'labels.jsonl'].map((f) => readFileSync(join(dir, f))))))
-  const t = await startTestServer({ webDir, requesters: [requester.address], spam: { minMsDemonstration: 0, minMsRanking: 0, minMsReview: 0, constantRun: 10 }, chain: createChainReads(d), rewards: createRewardsLookup(d), membership: createMembershipCheck({ deployment: d }), addToStore })
+  // The positions cache is long on purpose: every page must show the chain as it is when opened (it reads
+  // fresh; the cache only spares the node repeated scans), however recently the server read it last.
+  const t = await startTestServer({ webDir, requesters: [requester.address], spam: { minMsDemonstration: 0, minMsRanking: 0, minMsReview: 0, constantRun: 10 }, chain: createChainReads(d, { cacheMs: 60_000 }), rewards: createRewardsLookup(d), membership: createMembershipCheck({ deployment: d }), addToStore })
   const oracleCtx = createChainContext({ deployment: d, account: oracle })
   const tokenOf = (a: Hex) => createChainContext({ deployment: d }).publicClient.readContract({ address: d.token!, abi: testTokenAbi, functionName: 'balanceOf', args: [a] })
   // A faucet for the labelers (the requester uses the app's "Mint test tokens" button).

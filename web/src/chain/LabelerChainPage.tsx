@@ -1,6 +1,6 @@
 // "Stake & earn": every campaign that is on chain with its terms, "Stake and join" (ERC-20 approve,
 // then join: two wallet prompts, each step's state shown), and once joined the position and badge.
-import { useCallback, useEffect, useState } from 'react'
+import { useCallback, useEffect, useRef, useState } from 'react'
 import { api } from '../api.ts'
 import { chainCampaign, chainInfo, myPositions, type ChainCampaignView, type ChainInfo, type PositionsView, type ServiceCampaign } from './chainApi.ts'
 import { CampaignTerms } from './CampaignTerms.tsx'
@@ -13,22 +13,33 @@ import { walletClients } from './eth.ts'
 import { amount } from './format.ts'
 import './chain.css'
 
-/** Loads the deployment and the signed-in labeler's positions; `refresh(true)` re-reads past the server's cache. */
+/**
+ * Loads the deployment and the signed-in labeler's positions; `refresh(true)` re-reads past the server's cache.
+ * A page reads fresh when it opens: the server's cache may hold a read from a few seconds ago (e.g. from
+ * before a settlement or a slash that other people sent), and the page does not poll, so a cached read
+ * would stay on screen. A fresh read costs the node one eth_blockNumber when no block was mined since.
+ * Only the latest request's answer is shown: an older read that answers late does not overwrite a newer one.
+ */
 export function useChainState() {
   const [info, setInfo] = useState<ChainInfo | null | undefined>(undefined)
   const [pos, setPos] = useState<PositionsView | null>(null)
   const [err, setErr] = useState<string | null>(null)
+  const latest = useRef(0)
   const refresh = useCallback(async (fresh = false) => {
+    const n = ++latest.current
     try {
       const i = await chainInfo()
+      if (n !== latest.current) return
       setInfo(i)
-      if (i) setPos(await myPositions(fresh))
+      if (!i) return
+      const p = await myPositions(fresh)
+      if (n === latest.current) setPos(p)
     } catch (e) {
-      setErr((e as Error).message)
+      if (n === latest.current) setErr((e as Error).message)
     }
   }, [])
   useEffect(() => {
-    refresh()
+    refresh(true)
   }, [refresh])
   return { info, pos, err, refresh }
 }
