@@ -40,6 +40,11 @@ import { verifyLabelBatch, type VerifiedLabelBatch } from '../batch/label-input.
 import { settledBatchIndex, settledRootChecker } from '../batch/settled.ts'
 import type { Comparison, PromptRecord, RowOrigin } from '../data/formats.ts'
 import { runCrowd, type CrowdMember } from './crowd.ts'
+import { checkRewardSettings, rewardConfigFrom, type RewardSettings } from '../train/reward-config.ts'
+import { checkPpoSettings, defaultPpoConfig, type PpoSettingsPatch } from '../train/ppo-config.ts'
+
+/** The round's PPO settings: the PPO trainer's own, plus how many prompts the round gives it. */
+export type LoopPpoSettings = PpoSettingsPatch & { maxPrompts?: number }
 
 export type LoopChain = {
   deployment: Deployment
@@ -75,9 +80,10 @@ export type LoopOptions = {
   origin: RowOrigin
   store: Store
   chain: LoopChain
-  reward: { epochs: number; batchSize: number; lr: number }
-  /** trainPpo options (iterations, rolloutBatch, ...). */
-  ppo: Record<string, unknown>
+  /** The round reward model's settings (the reward trainer's, checked by checkRewardSettings). */
+  reward: Partial<RewardSettings>
+  /** The round's PPO settings (the PPO trainer's, checked by checkPpoSettings) and how many prompts it takes. */
+  ppo: LoopPpoSettings
   /** PPO prompts (chat template applied here); default: the loop's prompts. */
   ppoPrompts?: string[]
   /** Pretraining token stream for the PPO-ptx mix (optional). */
@@ -357,15 +363,15 @@ export async function runLoop(opts: LoopOptions): Promise<LoopResult> {
         writeFileAtomicSync(join(rdir, 'comparisons.train.jsonl'), toJsonl(train))
         const evalRows = [...heldOut, ...(opts.syntheticVal ?? []).map((c) => ({ ...c, origin: c.origin ?? ('synthetic' as const) }))]
         writeFileAtomicSync(join(rdir, 'comparisons.heldout.jsonl'), toJsonl(evalRows))
-        const { trainReward, evaluateReward } = await import('../train/reward.ts')
+        const { trainReward, evaluateReward, defaultRewardConfig } = await import('../train/reward.ts')
+        const { loop, ...settings } = { ...defaultRewardConfig, ...rewardConfigFrom(checkRewardSettings(opts.reward, 'loop.reward')) }
         const r = await trainReward({
+          ...settings,
+          // no validation split here: the held-out rows are scored below, by origin
+          loop: { seed: opts.seed, ...loop, evalEvery: 0 },
           base: opts.sftDir,
           train: { rows: train, file: join(rdir, 'comparisons.train.jsonl') },
           outDir: rdir,
-          mode: 'listwise',
-          batchSize: opts.reward.batchSize,
-          epochs: opts.reward.epochs,
-          loop: { lr: opts.reward.lr, minLr: opts.reward.lr / 10, warmup: 2, evalEvery: 0, checkpointEvery: 25, weightDecay: 0, seed: opts.seed },
           quiet: true,
         })
         const ev = evalRows.length ? await evaluateReward(r.modelDir, evalRows) : undefined
@@ -383,21 +389,20 @@ export async function runLoop(opts: LoopOptions): Promise<LoopResult> {
         const { trainPpo } = await import('../train/ppo.ts')
         const { loadTokenizer, formatPrompt } = await import('../tokenizer/index.ts')
         const { loadCheckpoint } = await import('../model/checkpoint.ts')
-        const user = opts.ppo as { maxNewTokens?: number; maxPrompts?: number }
-        const maxNew = user.maxNewTokens ?? 16
+        const { maxPrompts, ...ppoPatch } = opts.ppo
+        const user = checkPpoSettings(ppoPatch, 'loop.ppo')
+        const maxNew = user.maxNewTokens ?? defaultPpoConfig.maxNewTokens
         const tok = loadTokenizer(policyDir)
         const nCtx = loadCheckpoint(policyDir).config.nCtx
         const texts = opts.ppoPrompts ?? opts.prompts.map((p) => p.prompt)
-        const ids = texts.map((t) => formatPrompt(tok, t)).filter((x) => x.length + maxNew <= nCtx).slice(0, user.maxPrompts ?? 256)
+        const ids = texts.map((t) => formatPrompt(tok, t)).filter((x) => x.length + maxNew <= nCtx).slice(0, maxPrompts ?? 256)
         let ptxTokens: Int32Array | undefined
         if (opts.ptxTokensFile) {
           const b = readFileSync(opts.ptxTokensFile)
           ptxTokens = new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength))
         }
-        const { maxPrompts: _m, ...rest } = user
-        void _m
         const pdir = join(dir, 'ppo')
-        const r = await trainPpo({ ...rest, policyDir, refDir: opts.sftDir, reward: { modelDir: st.reward!.dir }, prompts: ids, ptxTokens, outDir: pdir, maxNewTokens: maxNew, seed: opts.seed + round, quiet: true } as never)
+        const r = await trainPpo({ ...user, policyDir, refDir: opts.sftDir, reward: { modelDir: st.reward!.dir }, prompts: ids, ptxTokens, outDir: pdir, maxNewTokens: maxNew, seed: opts.seed + round, quiet: true })
         const last = (r.history[r.history.length - 1] ?? {}) as Record<string, unknown>
         const first = (r.history[0] ?? {}) as Record<string, unknown>
         const num = (row: Record<string, unknown>, k: string) => (typeof row[k] === 'number' ? (row[k] as number) : NaN)

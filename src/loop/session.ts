@@ -16,7 +16,7 @@ import { createStore } from '../store/index.ts'
 import { loadComparisons, loadPrompts, type PromptRecord } from '../data/formats.ts'
 import { writeFileAtomicSync } from '../util/atomic.ts'
 import { defaultCrowd } from './crowd.ts'
-import { runLoop, type LoopResult } from './run.ts'
+import { runLoop, type LoopOptions, type LoopResult } from './run.ts'
 import { loopReportMarkdown } from './report.ts'
 
 export type LoopSessionOptions = {
@@ -32,8 +32,8 @@ export type LoopSessionOptions = {
   goldPerRound: number
   k: number
   maxNewTokens: number
-  reward: { epochs: number; batchSize: number; lr: number }
-  ppo: Record<string, unknown>
+  reward: LoopOptions['reward']
+  ppo: LoopOptions['ppo']
   /** Held-out synthetic comparisons scored next to the crowd's (0: none). */
   syntheticVal: number
   seed: number

@@ -93,7 +93,7 @@ test('two rounds with the simulated crowd: paid once, cheater slashed, RM on bot
     origin: 'simulated-labeler',
     store,
     chain: { deployment: d, requester: devAccount(0), oracle: devAccount(1) },
-    reward: { epochs: 1, batchSize: 2, lr: 1e-3 },
+    reward: { epochs: 1, batchSize: 2, lr: 1e-3, minLr: 1e-4, warmup: 2, checkpointEvery: 25, weightDecay: 0 },
     ppo: { iterations: 1, rolloutBatch: 4, miniBatch: 4, ppoEpochs: 1, maxNewTokens: 6, maxPrompts: 8 },
     seed: 1,
     quiet: true,

@@ -11,8 +11,8 @@ export const DEMO_ROUND = {
   goldPerRound: 8,
   k: 4,
   maxNewTokens: 24,
-  reward: { epochs: 2, batchSize: 8, lr: 1e-3 },
-  ppo: { iterations: 6, rolloutBatch: 16, miniBatch: 8, ppoEpochs: 2, maxNewTokens: 24, maxPrompts: 256, policyLr: 2e-4, kl: { coef: 0.1, estimator: 'k1' } },
+  reward: { epochs: 2, batchSize: 8, lr: 1e-3, minLr: 1e-4, warmup: 2, checkpointEvery: 25, weightDecay: 0 },
+  ppo: { iterations: 6, rolloutBatch: 16, miniBatch: 8, ppoEpochs: 2, maxNewTokens: 24, maxPrompts: 256, policyLr: 2e-4, kl: { coef: 0.1, estimator: 'k1' as const } },
   syntheticVal: 64,
 }
 
