@@ -15,19 +15,9 @@ export type LabelerCampaignStats = {
   labels: number
   /** Unexpired leases held now (live). */
   leased: number
-  accepted: number
-  agreement: number | null
-  goldAccuracy: number | null
-  goldTotal: number
-  goldFailures: number
-  reviewApproval: number | null
-  reviews: number
-  spamRate: number
-  /** 5000 (the newcomer prior) until the first export. */
-  qualityBps: number
   /** ISO time of the export the quality fields come from; null before the first export. */
   qualityAsOf: string | null
-}
+} & Omit<LabelerQuality, 'address' | 'labels' | 'agreementN'> // quality fields as of that export; qualityBps 5000 (the newcomer prior) before it
 
 export const MAX_STATS_CAMPAIGNS = 100
 

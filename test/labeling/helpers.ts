@@ -42,3 +42,22 @@ export const PROMPTS = [
 
 /** A ranking that follows the deterministic sampler's intended order, with a tie at the bottom. */
 export const GOOD_RANKING = [0, 1, 2, 3]
+
+/** Debian's Chromium, which the web e2e tests drive through playwright-core. */
+export const CHROMIUM = '/usr/bin/chromium'
+
+/** Headless Chromium with a throwaway profile at this viewport width; close `ctx`, then rm `profile`. */
+export async function launchChromium(width: number, height = 1000) {
+  const { chromium } = await import('playwright-core')
+  const { mkdtempSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const { join } = await import('node:path')
+  const profile = mkdtempSync(join(tmpdir(), 'i3-chromium-'))
+  const ctx = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width, height },
+  })
+  return { ctx, profile }
+}

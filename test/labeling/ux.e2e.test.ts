@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Hex } from 'viem'
@@ -8,9 +8,8 @@ import { buildWeb } from '../../web/build.ts'
 import { contentHash } from '../../src/labeling/canonical.ts'
 import { labelMessage, verifyLabelSignatureViem } from '../../src/labeling/signature.ts'
 import { QUIZZES } from '../../src/labeling/categories.ts'
-import { startTestServer, wallet } from './helpers.ts'
+import { startTestServer, wallet, launchChromium, CHROMIUM } from './helpers.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
 const SCREENSHOT_DIR = process.env.I3_SCREENSHOT_DIR ?? tmpdir()
 
 /**
@@ -27,14 +26,7 @@ test('labeler walk-through in Chromium: qualification quiz, guidelines beside th
   const lab = wallet('ux-e2e-labeler')
   // Heartbeats every 300 ms (instead of 15 s) so the walk-through sees the app send them.
   const t = await startTestServer({ webDir, requesters: [req.address], heartbeat: { intervalMs: 300, minGapMs: 100 }, spam: { minMsDemonstration: 0, minMsRanking: 0, minMsReview: 0, constantRun: 3 } })
-  const { chromium } = await import('playwright-core')
-  const profile = mkdtempSync(join(tmpdir(), 'i3-chromium-'))
-  const ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 1000 },
-  })
+  const { ctx, profile } = await launchChromium(1280)
   try {
     const rc = t.client()
     await rc.signIn(req)

@@ -1,29 +1,21 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Hex } from 'viem'
 import { buildWeb } from '../../web/build.ts'
 import { contentHash } from '../../src/labeling/canonical.ts'
 import { labelMessage, verifyLabelSignatureViem } from '../../src/labeling/signature.ts'
-import { startTestServer, wallet } from './helpers.ts'
+import { startTestServer, wallet, launchChromium, CHROMIUM } from './helpers.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
 export const SCREENSHOT_DIR = process.env.I3_SCREENSHOT_DIR ?? tmpdir()
 
 test('web app in Chromium: wallet sign-in, demonstration, keyboard ranking, signed labels stored', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium)`, timeout: 150_000 }, async () => {
   const webDir = await buildWeb()
   const w = wallet('e2e')
   const t = await startTestServer({ webDir, requesters: [w.address], spam: { minMsDemonstration: 0, minMsRanking: 0, minMsReview: 0, constantRun: 3 } })
-  const { chromium } = await import('playwright-core')
-  const profile = mkdtempSync(join(tmpdir(), 'i3-chromium-'))
-  const ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1100, height: 1000 },
-  })
+  const { ctx, profile } = await launchChromium(1100)
   try {
     // Campaign: one prompt -> a demonstration task, then a ranking task with 4 deterministic outputs.
     const rc = t.client()

@@ -11,6 +11,7 @@ import { promisify } from 'node:util'
 import { mergeConfig, demoConfig } from '../../src/pipeline/config.ts'
 import { runPipeline } from '../../src/pipeline/run.ts'
 import { packageRoot, sharedDataDir } from '../../src/util/paths.ts'
+import { TINY_BASE } from '../pipeline/tiny.ts'
 
 const run = promisify(execFile)
 const skip = !existsSync(sharedDataDir()) && 'shared data not found'
@@ -24,10 +25,7 @@ test('instruct3 loop --rounds 1, then instruct3 verify of its round manifest', {
         name: 'loop-cli',
         workDir: base,
         store: { kind: 'none' },
-        tokenizer: { vocabSize: 384, trainBytes: 200_000 },
-        model: { nCtx: 192, nEmbd: 16, nLayer: 1, nHead: 2, dropout: 0 },
-        pretrain: { steps: 4, batchSize: 4, evalEvery: 2, maxDocs: 60 },
-        sft: { maxDemonstrations: 24, batchSize: 4 },
+        ...TINY_BASE,
       }),
       { quiet: true, until: 'sft' },
     )

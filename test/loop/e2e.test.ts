@@ -30,6 +30,7 @@ import { sharedDataDir } from '../../src/util/paths.ts'
 import { defaultCrowd } from '../../src/loop/crowd.ts'
 import { runLoop, type LoopOptions } from '../../src/loop/run.ts'
 import { verifyLabelLineage } from '../../src/loop/lineage.ts'
+import { TINY_BASE } from '../pipeline/tiny.ts'
 
 const skip = !existsSync(sharedDataDir()) && 'shared data not found'
 let root: string
@@ -46,10 +47,7 @@ before(async () => {
     name: 'loop-e2e',
     workDir: base,
     store: { kind: 'none' },
-    tokenizer: { vocabSize: 384, trainBytes: 200_000 },
-    model: { nCtx: 192, nEmbd: 16, nLayer: 1, nHead: 2, dropout: 0 },
-    pretrain: { steps: 4, batchSize: 4, evalEvery: 2, maxDocs: 60 },
-    sft: { maxDemonstrations: 24, batchSize: 4 },
+    ...TINY_BASE,
   })
   await runPipeline(cfg, { quiet: true, until: 'sft' })
   anvil = await startAnvil()

@@ -17,6 +17,7 @@ import { createStore } from '../../src/store/index.ts'
 import { verifyLabelLineage } from '../../src/loop/lineage.ts'
 import { sharedDataDir } from '../../src/util/paths.ts'
 import { twoExports, type TwoExports } from './exports.ts'
+import { TINY_BASE } from '../pipeline/tiny.ts'
 
 const skip = !existsSync(sharedDataDir()) && 'shared data not found'
 let root: string
@@ -42,10 +43,7 @@ function config(name: string, batches: PipelineConfig['labels']['batches']): Pip
     // one work folder: the base stages run once and are skipped by the later runs
     workDir: join(root, 'run'),
     store: { kind: 'helia', dir: join(root, 'ipfs') },
-    tokenizer: { vocabSize: 384, trainBytes: 200_000 },
-    model: { nCtx: 192, nEmbd: 16, nLayer: 1, nHead: 2, dropout: 0 },
-    pretrain: { steps: 4, batchSize: 4, evalEvery: 2, maxDocs: 60 },
-    sft: { maxDemonstrations: 24, batchSize: 4 },
+    ...TINY_BASE,
     samples: { enabled: false },
     reward: { maxComparisons: 12, batchSize: 4 },
     hh: { enabled: false },

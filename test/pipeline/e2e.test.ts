@@ -11,6 +11,7 @@ import { createStore } from '../../src/store/index.ts'
 import { verifyManifest } from '../../src/store/verify.ts'
 import { reproduceStage } from '../../src/pipeline/reproduce.ts'
 import { sharedDataDir } from '../../src/util/paths.ts'
+import { TINY_BASE } from './tiny.ts'
 
 test('tiny pipeline end to end: stages, report, skip on rerun, verified lineage', { timeout: 600_000, skip: !existsSync(sharedDataDir()) && !process.env.CI && 'shared data not found' }, async () => {
   // under CI the shared data must be there: a missing folder fails the test instead of skipping it
@@ -21,10 +22,7 @@ test('tiny pipeline end to end: stages, report, skip on rerun, verified lineage'
       name: 'e2e',
       workDir: join(root, 'run'),
       store: { kind: 'helia', dir: join(root, 'ipfs') },
-      tokenizer: { vocabSize: 384, trainBytes: 200_000 },
-      model: { nCtx: 192, nEmbd: 16, nLayer: 1, nHead: 2, dropout: 0 },
-      pretrain: { steps: 4, batchSize: 4, evalEvery: 2, maxDocs: 60 },
-      sft: { maxDemonstrations: 24, batchSize: 4 },
+      ...TINY_BASE,
       reward: { maxComparisons: 12, batchSize: 4 },
       hh: { enabled: false },
       ppo: { iterations: 1, rolloutBatch: 4, miniBatch: 4, ppoEpochs: 1, maxNewTokens: 6, maxPrompts: 16 },

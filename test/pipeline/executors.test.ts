@@ -18,6 +18,7 @@ import type { ContentStore } from '../../src/store/types.ts'
 import type { PipelineManifest, RunManifest } from '../../src/store/manifest.ts'
 import { packageRoot, sharedDataDir } from '../../src/util/paths.ts'
 import { startStandin } from '../jobs/bacalhau-standin.ts'
+import { TINY_BASE } from './tiny.ts'
 
 const run = promisify(execFile)
 
@@ -26,10 +27,7 @@ const tiny = {
   extends: 'demo',
   name: 'executors',
   workDir: 'run-local',
-  tokenizer: { vocabSize: 384, trainBytes: 200_000 },
-  model: { nCtx: 192, nEmbd: 16, nLayer: 1, nHead: 2, dropout: 0 },
-  pretrain: { steps: 4, batchSize: 4, evalEvery: 2, maxDocs: 60 },
-  sft: { maxDemonstrations: 24, batchSize: 4 },
+  ...TINY_BASE,
   hh: { enabled: false },
   samples: { enabled: false },
   jobs: { resources: { sft: { gpu: 0 } } },

@@ -1,29 +1,13 @@
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
-import { packageRoot } from '../../src/util/paths.ts'
 import { CID } from 'multiformats/cid'
 import { createStore } from '../../src/store/index.ts'
 import { exportCar } from '../../src/store/car.ts'
-import { tempDir, bytesOf } from './helpers.ts'
+import { tempDir, bytesOf, cli } from './helpers.ts'
 
-const run = promisify(execFile)
-const bin = join(packageRoot, 'bin', 'instruct3.js')
-
-/** Run the real CLI; resolves with code/stdout/stderr whatever the exit status. */
-async function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, maxBuffer: 1 << 26 })
-    return { code: 0, stdout: r.stdout, stderr: r.stderr }
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string }
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
-  }
-}
 
 // Each CLI start loads every area's commands, so this file spawns as few processes as it can:
 // set-up goes through the library, and only the bad-input exits are checked through the binary.

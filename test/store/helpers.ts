@@ -3,6 +3,23 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { CID } from 'multiformats/cid'
 import type { ContentStore } from '../../src/store/types.ts'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { packageRoot } from '../../src/util/paths.ts'
+
+const run = promisify(execFile)
+const bin = join(packageRoot, 'bin', 'instruct3.js')
+
+/** Run the real CLI; resolves with code/stdout/stderr whatever the exit status. */
+export async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, maxBuffer: 1 << 26 })
+    return { code: 0, stdout: r.stdout, stderr: r.stderr }
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string }
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
+  }
+}
 
 export async function tempDir(prefix = 'instruct3-store-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), prefix))

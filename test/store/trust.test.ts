@@ -1,32 +1,18 @@
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { CarWriter } from '@ipld/car'
 import * as dagPb from '@ipld/dag-pb'
 import * as raw from 'multiformats/codecs/raw'
 import { UnixFS } from 'ipfs-unixfs'
 import type { CID } from 'multiformats/cid'
-import { packageRoot } from '../../src/util/paths.ts'
 import { createStore } from '../../src/store/index.ts'
 import { importCar } from '../../src/store/car.ts'
 import { cidFor } from '../../src/store/blocks.ts'
 import { Instruct3Error } from '../../src/util/errors.ts'
-import { tempDir, bytesOf } from './helpers.ts'
+import { tempDir, bytesOf, cli } from './helpers.ts'
 
-const run = promisify(execFile)
-const bin = join(packageRoot, 'bin', 'instruct3.js')
-async function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, maxBuffer: 1 << 26 })
-    return { code: 0, stdout: r.stdout, stderr: r.stderr }
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string }
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
-  }
-}
 
 /**
  * A "DAG bomb": one 1 KiB leaf, then `levels` UnixFS file nodes that each link the level below

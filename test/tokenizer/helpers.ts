@@ -5,6 +5,7 @@ import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadTokenizer } from '../../src/tokenizer/index.ts'
 import type { Tokenizer } from '../../src/tokenizer/index.ts'
+import { mulberry32 } from '../../src/util/rng.ts'
 
 export const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'tokenizer')
 
@@ -40,16 +41,7 @@ export function gpt2Cases(): Gpt2Case[] {
 }
 
 /** Deterministic PRNG (mulberry32) so random tests are reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export const rng = mulberry32
 
 /** Small fixed English/web3 corpus for training tests. */
 export const SMALL_CORPUS: string[] = [
