@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir, cpus } from 'node:os'
 import { join } from 'node:path'
 import { Agent, request } from 'node:http'
-import { loadWalletAddress, percentile, prepareLoad, runLoad, spawnLabelingServer } from '../src/labeling/loadgen.ts'
+import { loadWalletAddress, percentile, prepareLoad, runLoad, spawnLabelingServer } from './loadgen.ts'
 
 /** CPU seconds (user + system) a process (or one of its threads) has used, from /proc (Linux). */
 function cpuSeconds(pid: number, tid?: number): number {

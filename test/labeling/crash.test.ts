@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { loadWalletAddress, prepareLoad, runLoad, spawnLabelingServer } from '../../src/labeling/loadgen.ts'
+import { loadWalletAddress, prepareLoad, runLoad, spawnLabelingServer } from '../../bench/loadgen.ts'
 import { openLabelingDb } from '../../src/labeling/db/connect.ts'
 
 test('SIGKILL during load: no acknowledged submission lost, none stored twice', { timeout: 150_000 }, async () => {

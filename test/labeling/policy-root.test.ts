@@ -4,7 +4,7 @@ import { mkdtempSync, mkdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createApiClient } from '../../src/labeling/client.ts'
-import { spawnLabelingServer } from '../../src/labeling/loadgen.ts'
+import { spawnLabelingServer } from '../../bench/loadgen.ts'
 import { wallet } from './helpers.ts'
 
 // `label serve --policy-sampler` loads each campaign's policy checkpoint folder; the policy string

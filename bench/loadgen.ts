@@ -10,11 +10,11 @@ import { join } from 'node:path'
 import { bytesToHex, hexToBytes, keccak256, toHex, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import * as ecc from 'tiny-secp256k1'
-import { packageRoot } from '../util/paths.ts'
-import { createApiClient, makeLabel } from './client.ts'
-import { contentHash } from './canonical.ts'
-import { labelDigest, labelMessage } from './signature.ts'
-import type { TaskView } from './tasks.ts'
+import { packageRoot } from '../src/util/paths.ts'
+import { createApiClient, makeLabel } from '../src/labeling/client.ts'
+import { contentHash } from '../src/labeling/canonical.ts'
+import { labelDigest, labelMessage } from '../src/labeling/signature.ts'
+import type { TaskView } from '../src/labeling/tasks.ts'
 
 export type SpawnedServer = { url: string; proc: ChildProcess; stderrTail: () => string; stop(): Promise<void> }
 
