@@ -6,7 +6,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { makeLabel, signLabel } from '../../src/labeling/client.ts'
-import { verifyMerkleProof } from '../../src/labeling/merkle.ts'
+import { verifyMerkleProof } from '../../src/batch/index.ts'
 import { startTestServer, wallet } from './helpers.ts'
 import { QUIZZES } from '../../src/labeling/categories.ts'
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { keccak256, toHex, type Hex } from 'viem'
-import { buildMerkleTree, verifyMerkleProof, hashPair, labelLeaf } from '../../src/labeling/merkle.ts'
+import { buildMerkleTree, verifyMerkleProof, hashPair, labelLeaf } from '../../src/batch/index.ts'
 import { canonicalJson, contentHash } from '../../src/labeling/canonical.ts'
 import { mergeRankings, pairAgreement, computeQuality, detectSpam, type QualityLabel, type QualityTask } from '../../src/labeling/quality.ts'
 import { verifyLabelSignature, verifyLabelSignatureViem, labelTypedData } from '../../src/labeling/signature.ts'
