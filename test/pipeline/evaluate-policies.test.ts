@@ -14,12 +14,19 @@ import { policyTables } from '../../src/pipeline/report-policies.ts'
 import { demoConfig, mergeConfig } from '../../src/pipeline/config.ts'
 import { tinyPolicy, writeModel } from '../train/rl-helpers.ts'
 
+
+/** A tiny SFT policy plus a judge (reward head, seed 5) and another policy (seed 4) of the same shape. */
+async function policyJudgeOther(t: Parameters<typeof tinyPolicy>[0]) {
+  const p = await tinyPolicy(t)
+  const judge = join(p.dir, 'judge')
+  await writeModel(judge, p.c, 5, { tokDir: p.tokDir, tok: p.tok, head: true })
+  const other = join(p.dir, 'other')
+  await writeModel(other, p.c, 4, { tokDir: p.tokDir, tok: p.tok })
+  return { ...p, judge, other }
+}
+
 test('evaluate: paired samples per prompt, intervals, RM-free metrics, an identical policy ties SFT exactly', { timeout: 300_000 }, async (t) => {
-  const { dir, tokDir, tok, c, model } = await tinyPolicy(t)
-  const judge = join(dir, 'judge')
-  await writeModel(judge, c, 5, { tokDir, tok, head: true })
-  const other = join(dir, 'other')
-  await writeModel(other, c, 4, { tokDir, tok })
+  const { dir, tok, c, model, judge, other } = await policyJudgeOther(t)
   const prompts = join(dir, 'prompts.jsonl')
   const rows = [
     { prompt: 'question number one', reference: 'good answer', task: 'a' },
@@ -80,11 +87,7 @@ test('eval settings: a bad value is refused naming its field, in evaluate() and 
 })
 
 test('evaluate: KL to SFT sums over the sampled tokens only (no EOS appended to a truncated response)', { timeout: 300_000 }, async (t) => {
-  const { dir, tokDir, tok, c, model } = await tinyPolicy(t)
-  const judge = join(dir, 'judge')
-  await writeModel(judge, c, 5, { tokDir, tok, head: true })
-  const other = join(dir, 'other')
-  await writeModel(other, c, 4, { tokDir, tok })
+  const { dir, tok, c, model, judge, other } = await policyJudgeOther(t)
   const prompts = join(dir, 'prompts.jsonl')
   const texts = ['question number one', 'question number two', 'a bad reply here']
   writeFileSync(prompts, texts.map((p) => JSON.stringify({ prompt: p, reference: 'good answer' })).join('\n') + '\n')
