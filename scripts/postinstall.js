@@ -55,3 +55,10 @@ if (existsSync(jaxDir)) {
     }
   }
 }
+
+// Optional native kernels (scripts/build-native.js); a failed build leaves the WASM kernels in use.
+{
+  const { buildNative } = await import('./build-native.js')
+  const r = buildNative()
+  console.log(r.built ? `postinstall: built ${r.path}` : `postinstall: native kernels not built (${r.reason}); using jax-js's WASM kernels`)
+}
