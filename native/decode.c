@@ -163,19 +163,74 @@ static void linearForward(const Linear *l, int m, const float *x, float *y) {
   }
 }
 
+typedef float v8 __attribute__((vector_size(32)));
+typedef float v4 __attribute__((vector_size(16)));
+
+/* Sum of the 16 lanes (halving tree). */
+static inline float hsum(v16 v) {
+  const v8 a = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) + __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+  const v4 b = __builtin_shufflevector(a, a, 0, 1, 2, 3) + __builtin_shufflevector(a, a, 4, 5, 6, 7);
+  return (b[0] + b[2]) + (b[1] + b[3]);
+}
+
+/* sum_e a[e] * b[e], with 16 partial sums (a plain loop would be one serial chain of FMAs). */
+static inline float dot(const float *a, const float *b, int n) {
+  v16 acc = {0};
+  int e = 0;
+  for (; e + 16 <= n; e += 16) acc += *(const v16u *)(a + e) * *(const v16u *)(b + e);
+  float s = hsum(acc);
+  for (; e < n; e++) s += a[e] * b[e];
+  return s;
+}
+
+/* sum_e (a[e] - c)^2, with 16 partial sums. */
+static inline float sumSqDiff(const float *a, float c, int n) {
+  v16 acc = {0};
+  int e = 0;
+  for (; e + 16 <= n; e += 16) {
+    const v16 d = *(const v16u *)(a + e) - c;
+    acc += d * d;
+  }
+  float s = hsum(acc);
+  for (; e < n; e++) s += (a[e] - c) * (a[e] - c);
+  return s;
+}
+
+/*
+ * exp(x) for x <= 88 (smaller than -87 gives ~1e-38 instead of 0, which nothing here can tell apart):
+ * x = k ln2 + r, |r| <= ln2 / 2, exp(r) by Cephes' degree-6 polynomial (about 1 ulp), times 2^k built
+ * in the exponent bits. Plain arithmetic so that GCC vectorises loops over it (libm's expf is scalar).
+ */
+static inline float expApprox(float x) {
+  x = x < -87.0f ? -87.0f : x;
+  x = x > 88.0f ? 88.0f : x;
+  /* k = round(x / ln2), by adding and taking away 1.5 * 2^23 (floorf would stop GCC vectorising) */
+  const float k = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  const float r = x - k * 0.693359375f + k * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  union { int32_t i; float f; } scale = {.i = ((int32_t)k + 127) << 23};
+  return p * scale.f;
+}
+
 /* y [m, C] = LayerNorm(x [m, C]) * g + b, as gpt.ts: (x - mean) / sqrt(mean((x - mean)^2) + eps). */
 static void layerNorm(int m, int C, const float *x, const float *g, const float *b, float eps, float *y) {
+  static const float ones[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
   for (int i = 0; i < m; i++) {
     const float *xi = x + (size_t)i * C;
     float *yi = y + (size_t)i * C;
     float mu = 0;
-    for (int c = 0; c < C; c++) mu += xi[c];
+    int c = 0;
+    for (; c + 16 <= C; c += 16) mu += dot(xi + c, ones, 16);
+    for (; c < C; c++) mu += xi[c];
     mu /= C;
-    float var = 0;
-    for (int c = 0; c < C; c++) var += (xi[c] - mu) * (xi[c] - mu);
-    var /= C;
-    const float inv = 1.0f / sqrtf(var + eps);
-    for (int c = 0; c < C; c++) yi[c] = (xi[c] - mu) * inv * g[c] + b[c];
+    const float inv = 1.0f / sqrtf(sumSqDiff(xi, mu, C) / C + eps);
+    for (c = 0; c < C; c++) yi[c] = (xi[c] - mu) * inv * g[c] + b[c];
   }
 }
 
@@ -185,8 +240,8 @@ static void geluTanh(size_t n, float *x) {
   for (size_t i = 0; i < n; i++) {
     const float xi = x[i];
     float negTwoU = xi * (xi * xi * (-2.0f * k * 0.044715f) - 2.0f * k);
-    if (negTwoU > 80.0f) negTwoU = 80.0f;
-    x[i] = xi / (expf(negTwoU) + 1.0f);
+    negTwoU = negTwoU > 80.0f ? 80.0f : negTwoU;
+    x[i] = xi / (expApprox(negTwoU) + 1.0f);
   }
 }
 
@@ -219,7 +274,7 @@ static Decoder *decoderNew(int V, int nCtx, int C, int L, int H, float eps) {
     ok = ok && linearAlloc(&bl->attn, C, 3 * C) && linearAlloc(&bl->proj, C, C) && linearAlloc(&bl->fc, C, 4 * C) && linearAlloc(&bl->fcproj, 4 * C, C);
   }
   ok = ok && (d->x = alloc64((size_t)CHUNK * C)) && (d->a = alloc64((size_t)CHUNK * C)) && (d->qkv = alloc64((size_t)CHUNK * 3 * C));
-  ok = ok && (d->y = alloc64((size_t)CHUNK * C)) && (d->h = alloc64((size_t)CHUNK * 4 * C)) && (d->scores = alloc64(nCtx));
+  ok = ok && (d->y = alloc64((size_t)CHUNK * C)) && (d->h = alloc64((size_t)CHUNK * 4 * C)) && (d->scores = alloc64((size_t)H * nCtx));
   ok = ok && (d->hl = alloc64((size_t)CHUNK * C)) && (d->lg = alloc64((size_t)CHUNK * V));
   if (!ok) {
     decoderFree(d);
@@ -232,32 +287,36 @@ static Decoder *decoderNew(int V, int nCtx, int C, int L, int H, float eps) {
 static size_t cacheAt(const Decoder *d, int l, int b, int t) { return (((size_t)l * d->B + b) * d->Tmax + t) * d->C; }
 
 /*
- * Attention of token i (row b, position t) over its row's cached positions 0..t, one head at a time:
- * q [C] (heads side by side) -> out [C]. Softmax(q . k / sqrt(D)) @ v.
+ * Attention of token i (row b, position t) over its row's cached positions 0..t, all heads:
+ * q [C] (heads side by side) -> out [C]; out_h = softmax_u(q_h . k_uh / sqrt(D)) @ v_h. Positions run in
+ * the outer loop so that the row's cache [t + 1, C] is streamed once for the keys and once for the values.
  */
 static void attend(const Decoder *d, int l, int b, int t, const float *q, float *out) {
-  const int H = d->H, D = d->D, C = d->C;
+  const int H = d->H, D = d->D, C = d->C, T = t + 1;
   const float scale = 1.0f / sqrtf((float)D);
   const float *K = d->k + cacheAt(d, l, b, 0), *Vc = d->v + cacheAt(d, l, b, 0);
-  float *s = d->scores;
+  float *s = d->scores; /* [H][T] */
+  for (int u = 0; u < T; u++)
+    for (int h = 0; h < H; h++) s[h * T + u] = dot(q + h * D, K + (size_t)u * C + h * D, D) * scale;
   for (int h = 0; h < H; h++) {
-    const float *qh = q + h * D;
-    float mx = -INFINITY;
-    for (int u = 0; u <= t; u++) {
-      const float *kh = K + (size_t)u * C + h * D;
-      float dot = 0;
-      for (int e = 0; e < D; e++) dot += qh[e] * kh[e];
-      s[u] = dot * scale;
-      if (s[u] > mx) mx = s[u];
-    }
-    float z = 0;
-    for (int u = 0; u <= t; u++) z += (s[u] = expf(s[u] - mx));
+    float *sh = s + h * T, mx = -INFINITY;
+    for (int u = 0; u < T; u++) mx = sh[u] > mx ? sh[u] : mx;
+    for (int u = 0; u < T; u++) sh[u] = expApprox(sh[u] - mx);
+    v16 zv = {0};
+    int u = 0;
+    for (; u + 16 <= T; u += 16) zv += *(const v16u *)(sh + u);
+    float z = hsum(zv);
+    for (; u < T; u++) z += sh[u];
     const float inv = 1.0f / z;
-    float *oh = out + h * D;
-    for (int e = 0; e < D; e++) oh[e] = 0;
-    for (int u = 0; u <= t; u++) {
-      const float *vh = Vc + (size_t)u * C + h * D;
-      const float p = s[u] * inv;
+    for (u = 0; u < T; u++) sh[u] *= inv;
+  }
+  for (int c = 0; c < C; c++) out[c] = 0;
+  for (int u = 0; u < T; u++) {
+    const float *vu = Vc + (size_t)u * C;
+    for (int h = 0; h < H; h++) {
+      const float p = s[h * T + u];
+      float *oh = out + h * D;
+      const float *vh = vu + h * D;
       for (int e = 0; e < D; e++) oh[e] += p * vh[e];
     }
   }
