@@ -91,11 +91,15 @@ for (const { name, c } of configs) {
         const a = native.generate(other, prompts, { maxNewTokens: N, temperature: 0 })
         assert.equal(native.nativeStats!.copies, copies + 1)
         assertSame(a, jax.generate(other, prompts, { maxNewTokens: N, temperature: 0 }), 'new weights')
-        // a record holding one new array is new weights too
-        const mixed: Params = { ...params, 'transformer.ln_f.bias': other['transformer.ln_f.bias'] }
-        const m = native.generate(mixed, prompts, { maxNewTokens: N, temperature: 0 })
+        // back to the first weights, then a record that differs from them in one array: new weights too
+        native.generate(params, prompts, { maxNewTokens: 4, temperature: 0 })
         assert.equal(native.nativeStats!.copies, copies + 2)
-        assertSame(m, jax.generate(mixed, prompts, { maxNewTokens: N, temperature: 0 }), 'one new array')
+        const mixed: Params = { ...params, 'transformer.h.0.mlp.c_fc.weight': other['transformer.h.0.mlp.c_fc.weight'] }
+        const m = native.generate(mixed, prompts, { maxNewTokens: N, temperature: 0 })
+        assert.equal(native.nativeStats!.copies, copies + 3)
+        const mj = jax.generate(mixed, prompts, { maxNewTokens: N, temperature: 0 })
+        assert.notDeepEqual(mj.tokens, jax.generate(params, prompts, { maxNewTokens: N, temperature: 0 }).tokens)
+        assertSame(m, mj, 'one new array')
         assertSame(native.generate(params, prompts, { maxNewTokens: N, temperature: 0 }), jax.generate(params, prompts, { maxNewTokens: N, temperature: 0 }), 'back')
       } finally {
         tree.dispose(other)
