@@ -246,10 +246,10 @@ export function createGenerator(c: GPTConfig, genOpts: GeneratorOptions = {}) {
             next[b] = opts.eosId ?? 0
             continue
           }
-          const t = sampleToken(row, opts, rng)
+          const [t, lp] = sampleWithLogprob(row, opts, rng)
           next[b] = t
           out[b].push(t)
-          lps[b].push(logSoftmaxAt(row, t))
+          lps[b].push(lp)
           if (opts.eosId !== undefined && t === opts.eosId) done[b] = true
         }
         if (done.every(Boolean) || step === opts.maxNewTokens - 1) break
@@ -289,6 +289,42 @@ export function logSoftmaxAt(row: Float32Array, t: number): number {
   let s = 0
   for (let i = 0; i < row.length; i++) s += Math.exp(row[i] - m)
   return row[t] - m - Math.log(s)
+}
+
+/** exp((row[i] - max) / temperature) for plain sampling; grown to the largest vocabulary seen. */
+let scratch = new Float64Array(0)
+
+/**
+ * Sample a token from one row of logits -> [token, log softmax(row)[token]]. Plain temperature sampling
+ * (no top-k / top-p) runs over a reused buffer, with the same operations in the same order as
+ * `sampleToken` + `logSoftmaxAt` (so the same token and log-prob), and at temperature 1 it reuses the
+ * exponentials for the log-prob: PPO's rollouts sample this way at V = 4096, where the general path's
+ * arrays and closures cost more per row than a native decode step.
+ */
+export function sampleWithLogprob(row: Float32Array, opts: Pick<SamplingOptions, 'temperature' | 'topK' | 'topP'>, rng: Rng): [number, number] {
+  const temperature = opts.temperature ?? 1
+  const V = row.length
+  const plain = temperature > 0 && !(opts.topK && opts.topK > 0 && opts.topK < V) && (opts.topP ?? 1) >= 1
+  if (!plain) {
+    const t = sampleToken(row, opts, rng)
+    return [t, logSoftmaxAt(row, t)]
+  }
+  if (scratch.length < V) scratch = new Float64Array(V)
+  let m = -Infinity
+  for (let i = 0; i < V; i++) if (row[i] > m) m = row[i]
+  let z = 0
+  for (let i = 0; i < V; i++) z += scratch[i] = Math.exp((row[i] - m) / temperature)
+  let u = rng.next() * z
+  let t = V - 1
+  for (let j = 0; j < V; j++) {
+    u -= scratch[j]
+    if (u <= 0) {
+      t = j
+      break
+    }
+  }
+  // (row[i] - m) / 1 is row[i] - m: z is then logSoftmaxAt's sum, to the bit
+  return [t, temperature === 1 ? row[t] - m - Math.log(z) : logSoftmaxAt(row, t)]
 }
 
 /** Temperature / top-k / top-p sampling from one row of logits. */

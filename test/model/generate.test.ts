@@ -7,7 +7,7 @@ import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { np, jit, type JArray } from '../../src/model/jax.ts'
 import { forward, toDevice, type Params } from '../../src/model/gpt.ts'
-import { createGenerator, sampleToken, logSoftmaxAt } from '../../src/model/generate.ts'
+import { createGenerator, sampleToken, sampleWithLogprob, logSoftmaxAt } from '../../src/model/generate.ts'
 import { createRng } from '../../src/model/rng.ts'
 import { loadNative } from '../../src/model/native.ts'
 import { tinyConfig, variedParams } from './helpers.ts'
@@ -138,6 +138,18 @@ test('sampleToken: top-k and top-p keep the right tokens with the right frequenc
   const all = count({ temperature: 1 })
   for (let i = 0; i < 4; i++) assert.ok(Math.abs(all[i] - probs[i]) < 0.03, String(all))
   assert.deepEqual(count({ temperature: 0 }, 10), [1, 0, 0, 0])
+})
+
+test('sampleWithLogprob draws what sampleToken draws and returns logSoftmaxAt, to the bit', () => {
+  for (const opts of [{ temperature: 1 }, { temperature: 0.7 }, { temperature: 0 }, { temperature: 1, topK: 3 }, { temperature: 1, topK: 500 }, { temperature: 1, topP: 0.9 }]) {
+    const r1 = createRng(9)
+    const r2 = createRng(9)
+    for (let i = 0; i < 300; i++) {
+      const row = Float32Array.from({ length: 500 }, (_, j) => Math.sin(i * 7 + j * 13) * 5)
+      const t = sampleToken(row, opts, r1)
+      assert.deepEqual(sampleWithLogprob(row, opts, r2), [t, logSoftmaxAt(row, t)], `${JSON.stringify(opts)} draw ${i}`)
+    }
+  }
 })
 
 // the device buffers the tests share are freed once, after the last test (also when one fails)
