@@ -56,9 +56,9 @@ typedef struct {
   int V, nCtx, C, L, H, D;
   float eps;
   int loaded;
-  float *wte, *wpe;   /* [V, C], [nCtx, C] */
+  float *wpe;         /* [nCtx, C] */
   float *lnf_g, *lnf_b; /* [C] */
-  Linear head;        /* wte^T: [C, V] */
+  Linear head;        /* wte^T: [C, V], also the token embeddings (kept once: wte is the model's largest matrix) */
   Block *blocks;      /* [L] */
   /* cache */
   int B, Tmax;
@@ -247,7 +247,7 @@ static void geluTanh(size_t n, float *x) {
 
 static void decoderFree(Decoder *d) {
   if (!d) return;
-  free(d->wte), free(d->wpe), free(d->lnf_g), free(d->lnf_b);
+  free(d->wpe), free(d->lnf_g), free(d->lnf_b);
   linearFree(&d->head);
   if (d->blocks)
     for (int l = 0; l < d->L; l++) {
@@ -266,7 +266,7 @@ static Decoder *decoderNew(int V, int nCtx, int C, int L, int H, float eps) {
   if (!d) return NULL;
   d->V = V, d->nCtx = nCtx, d->C = C, d->L = L, d->H = H, d->D = C / H, d->eps = eps;
   int ok = (d->blocks = calloc((size_t)L, sizeof(Block))) != NULL;
-  ok = ok && (d->wte = alloc64((size_t)V * C)) && (d->wpe = alloc64((size_t)nCtx * C));
+  ok = ok && (d->wpe = alloc64((size_t)nCtx * C));
   ok = ok && (d->lnf_g = alloc64(C)) && (d->lnf_b = alloc64(C)) && linearAlloc(&d->head, C, V);
   for (int l = 0; ok && l < L; l++) {
     Block *bl = &d->blocks[l];
@@ -326,10 +326,10 @@ static void attend(const Decoder *d, int l, int b, int t, const float *q, float 
 static void forwardChunk(Decoder *d, int m, const int32_t *tok, const int32_t *row, const int32_t *pos, const int32_t *emit, float *logits) {
   const int C = d->C;
   float *x = d->x, *a = d->a, *qkv = d->qkv, *y = d->y, *hdn = d->h;
-  /* x [m, C] = wte[tok] + wpe[pos] */
+  /* x [m, C] = wte[tok] + wpe[pos]; wte[tok, c] is the head's W(c, tok), in panel tok / NR */
   for (int i = 0; i < m; i++) {
-    const float *te = d->wte + (size_t)tok[i] * C, *pe = d->wpe + (size_t)pos[i] * C;
-    for (int c = 0; c < C; c++) x[(size_t)i * C + c] = te[c] + pe[c];
+    const float *te = d->head.w + (size_t)(tok[i] / NR) * C * NR + tok[i] % NR, *pe = d->wpe + (size_t)pos[i] * C;
+    for (int c = 0; c < C; c++) x[(size_t)i * C + c] = te[(size_t)c * NR] + pe[c];
   }
   for (int l = 0; l < d->L; l++) {
     const Block *bl = &d->blocks[l];
@@ -469,7 +469,6 @@ static napi_value jsSetWeights(napi_env env, napi_callback_info info) {
     }
     w[i] = data;
   }
-  memcpy(d->wte, w[0], (size_t)d->V * C * sizeof(float));
   memcpy(d->wpe, w[1], (size_t)d->nCtx * C * sizeof(float));
   for (int l = 0; l < L; l++) {
     float **p = w + 2 + 12 * l;
@@ -482,7 +481,7 @@ static napi_value jsSetWeights(napi_env env, napi_callback_info info) {
     linearPack(&bl->fcproj, p[10], C, 1, p[11]);
   }
   memcpy(d->lnf_g, w[n - 2], C * sizeof(float)), memcpy(d->lnf_b, w[n - 1], C * sizeof(float));
-  linearPack(&d->head, d->wte, 1, C, NULL); /* W(k, j) = wte[j, k] */
+  linearPack(&d->head, w[0], 1, C, NULL); /* W(k, j) = wte[j, k] */
   d->loaded = 1;
   return NULL;
 }
