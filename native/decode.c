@@ -166,11 +166,17 @@ static void linearForward(const Linear *l, int m, const float *x, float *y) {
 typedef float v8 __attribute__((vector_size(32)));
 typedef float v4 __attribute__((vector_size(16)));
 
-/* Sum of the 16 lanes (halving tree). */
+/* Sum of the 16 lanes (halving tree; a plain loop where __builtin_shufflevector is missing, GCC < 12). */
 static inline float hsum(v16 v) {
+#if !defined(__clang__) && __GNUC__ < 12
+  float s = 0;
+  for (int i = 0; i < 16; i++) s += v[i];
+  return s;
+#else
   const v8 a = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) + __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
   const v4 b = __builtin_shufflevector(a, a, 0, 1, 2, 3) + __builtin_shufflevector(a, a, 4, 5, 6, 7);
   return (b[0] + b[2]) + (b[1] + b[3]);
+#endif
 }
 
 /* sum_e a[e] * b[e], with 16 partial sums (a plain loop would be one serial chain of FMAs). */
