@@ -103,15 +103,22 @@ async function child(spec: Spec): Promise<void> {
     return
   }
   const times: number[] = []
+  const cpuTimes: number[] = []
+  const cpuS = (): number => {
+    const u = process.cpuUsage()
+    return (u.user + u.system) / 1e6
+  }
   for (let r = 0; r < spec.runs; r++) {
     const t = performance.now()
+    const c = cpuS()
     const out = gen.generate(params, prompts, { maxNewTokens: spec.new, temperature: 0 })
     times.push((performance.now() - t) / 1000)
+    cpuTimes.push(cpuS() - c)
     if (out.tokens.some((row) => row.length !== spec.new)) throw new Error('a row stopped early')
   }
   const s = median(times)
   const copy = gen.nativeStats ? { weight_copies: gen.nativeStats.copies, weight_copy_ms: gen.nativeStats.copyMs } : {}
-  process.stdout.write(JSON.stringify({ backend: gen.backend, threads: requestedThreads, run_s: s, first_run_s: firstS, tokens_per_s: (spec.batch * spec.new) / s, peak_rss_mb: peakRssMb(), ...copy }) + '\n')
+  process.stdout.write(JSON.stringify({ backend: gen.backend, threads: requestedThreads, run_s: s, first_run_s: firstS, tokens_per_s: (spec.batch * spec.new) / s, cpu_tokens_per_s: (spec.batch * spec.new) / median(cpuTimes), peak_rss_mb: peakRssMb(), ...copy }) + '\n')
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -215,13 +222,15 @@ export async function run(args: string[]): Promise<void> {
       batch,
       label,
       (r.tokens_per_s as number).toFixed(0) + (repeat > 1 ? ` (runs: ${all.get(key)!.map((x) => x.toFixed(0)).join(', ')})` : ''),
+      r.cpu_tokens_per_s === undefined ? '-' : (r.cpu_tokens_per_s as number).toFixed(0),
       (r.run_s as number).toFixed(3),
       r.first_run_s === undefined ? '-' : (r.first_run_s as number).toFixed(2),
       (r.peak_rss_mb as number).toFixed(0),
       torchTps ? `${((r.tokens_per_s as number) / torchTps).toFixed(2)}x` : '-',
     ]
   })
-  console.log(table(['batch', 'engine', 'tokens/s', 's per call', 'first call s', 'peak RSS MB', 'vs PyTorch'], rows))
+  console.log(table(['batch', 'engine', 'tokens/s', 'tokens/CPU-s', 's per call', 'first call s', 'peak RSS MB', 'vs PyTorch'], rows))
+  console.log('# tokens/CPU-s: batch * new tokens / the process CPU time of a call (the same run as tokens/s); under load it moves less than wall time')
   const copies = [...best.entries()].filter(([k]) => k.includes('native')).map(([k, r]) => `batch ${k.split('|')[0]}: ${(r.weight_copy_ms as number).toFixed(1)} ms`)
   if (copies.length) console.log(`# native weight copy (once per new parameter record, in the first call): ${copies.join(', ')}`)
   console.log(`# load average at end: ${loadNow()}${repeat > 1 ? `; best of ${repeat} interleaved rounds` : ''}`)
