@@ -65,7 +65,7 @@ typedef struct {
   size_t cacheCap;    /* floats allocated for each of k and v */
   float *k, *v;       /* [L][B][Tmax][H][D] */
   /* scratch for one chunk of CHUNK tokens */
-  float *x, *a, *qkv, *y, *h, *scores; /* [CHUNK, C], [CHUNK, C], [CHUNK, 3C], [CHUNK, C], [CHUNK, 4C], [nCtx] */
+  float *x, *a, *qkv, *y, *h, *scores; /* [CHUNK, C], [CHUNK, C], [CHUNK, 3C], [CHUNK, C], [CHUNK, 4C], [H, nCtx] */
   float *hl, *lg;     /* emitted rows: [CHUNK, C], [CHUNK, V] */
 } Decoder;
 

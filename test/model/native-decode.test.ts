@@ -13,6 +13,7 @@ import { loadNative, nativeStatus } from '../../src/model/native.ts'
 import { createRng } from '../../src/model/rng.ts'
 import { tree } from '../../src/model/jax.ts'
 import { tinyConfig, variedParams } from './helpers.ts'
+import { execFileSync } from 'node:child_process'
 
 const skip = loadNative() ? false : `native addon not available: ${nativeStatus()}`
 
@@ -128,4 +129,19 @@ test('native decoder: bad inputs are refused with a message naming what is wrong
   addon.decodeForward(dec, i32(1), i32(0), i32(0), i32(0), new Float32Array(10))
   addon.decodeFree(dec)
   assert.throws(() => addon.decodeReset(dec, 1, 1), /decoder was freed/)
+})
+
+test('INSTRUCT3_NATIVE=0 makes the default generator use jax-js', () => {
+  const script = `
+    import { createGenerator } from './src/model/generate.ts'
+    import { toDevice } from './src/model/gpt.ts'
+    import { tinyConfig, variedParams } from './test/model/helpers.ts'
+    const c = tinyConfig()
+    const gen = createGenerator(c)
+    gen.generate(toDevice(c, variedParams(c, 1)), [[1, 2, 3]], { maxNewTokens: 2, temperature: 0 })
+    console.log(gen.backend)`
+  const run = (env: Record<string, string>) =>
+    execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: new URL('../..', import.meta.url), env: { ...process.env, ...env }, encoding: 'utf8' }).trim()
+  assert.equal(run({ INSTRUCT3_NATIVE: '0' }), 'jax')
+  if (!skip) assert.equal(run({ INSTRUCT3_NATIVE: '1' }), 'native')
 })
