@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- generate [--threads 1] [--runs 5] [--batch 8,64] [--prompt 16] [--new 64] [--repeat 1] [--no-torch] [--profile] [--ab] [--prefill]`
+ * `npm run bench -- generate [--threads 1] [--runs 5] [--batch 8,64] [--prompt 16] [--new 64] [--vocab 256] [--temperature 0] [--repeat 1] [--no-torch] [--profile] [--ab] [--prefill]`
  *
  * Generation throughput of the GPT engine's KV-cache decoders (src/model/generate.ts) on a d=256, 4-layer,
  * 4-head, vocab-256 model (nCtx 256, as the pipeline's default model) with random weights, greedy: 16-token
@@ -9,6 +9,8 @@
  * cache, torch.no_grad) on the same shapes, in the same run. tokens/s = batch * new tokens / wall time of
  * one generate call (prefill included), median of --runs after one warmup call (which compiles, and copies
  * the weights into the native decoder). --prefill: the native prompt pass, batched vs token by token.
+ * --vocab 4096 --temperature 1 --batch 64 --prompt 100 --new 48 is PPO's rollout shape on the pipeline's
+ * default policy (PyTorch's loop stays greedy: its row then leaves out sampling).
  */
 import { requestedThreads } from '../src/model/jax.ts'
 import { profiler } from '@jax-js/jax'
@@ -20,8 +22,9 @@ import { createNativeDecoder } from '../src/model/native-decode.ts'
 import { loadNative, nativeStatus } from '../src/model/native.ts'
 import { jaxChild, kernelBreakdown, machineLine, median, parseArgs, peakRssMb, table, torchChild, torchVersion } from './engine-common.ts'
 
-type Spec = { batch: number; prompt: number; new: number; runs: number; profile?: boolean; ab?: boolean; prefill?: boolean }
-const config = makeConfig({ vocabSize: 256, nCtx: 256, nEmbd: 256, nLayer: 4, nHead: 4 })
+type Spec = { batch: number; prompt: number; new: number; runs: number; vocab: number; temperature: number; profile?: boolean; ab?: boolean; prefill?: boolean }
+/** The benchmark model: d256 4L 4H, nCtx 256 (the pipeline's default policy), vocabulary --vocab (256; the pipeline's is 4096). */
+const configFor = (spec: Pick<Spec, 'vocab'>) => makeConfig({ vocabSize: spec.vocab, nCtx: 256, nEmbd: 256, nLayer: 4, nHead: 4 })
 
 /**
  * --ab: one process, one thread, two generators on the same weights and prompts, called alternately: one
@@ -29,6 +32,7 @@ const config = makeConfig({ vocabSize: 256, nCtx: 256, nEmbd: 256, nLayer: 4, nH
  * of the kernel cache key), one with ours; timed by this process's CPU time (not inflated by other processes).
  */
 function abChild(spec: Spec): void {
+  const config = configFor(spec)
   const params = toDevice(config, initParams(config, 1))
   const rng = createRng(0)
   const prompts = Array.from({ length: spec.batch }, () => Array.from({ length: spec.prompt }, () => rng.int(config.vocabSize)))
@@ -56,6 +60,7 @@ function abChild(spec: Spec): void {
  * generate.ts runs it) vs one call per position (all rows at that position), best of --runs.
  */
 function prefillChild(spec: Spec): void {
+  const config = configFor(spec)
   const dec = createNativeDecoder(config)
   if (!dec) throw new Error(`--prefill needs the native addon: ${nativeStatus()}`)
   dec.load(toDevice(config, initParams(config, 1)))
@@ -82,18 +87,20 @@ function prefillChild(spec: Spec): void {
 async function child(spec: Spec): Promise<void> {
   if (spec.ab) return abChild(spec)
   if (spec.prefill) return prefillChild(spec)
+  const config = configFor(spec)
+  const sampling = { maxNewTokens: spec.new, temperature: spec.temperature, seed: 1 }
   const gen = createGenerator(config)
   const params = toDevice(config, initParams(config, 1))
   const rng = createRng(0)
   const prompts = Array.from({ length: spec.batch }, () => Array.from({ length: spec.prompt }, () => rng.int(config.vocabSize)))
   const t0 = performance.now()
-  gen.generate(params, prompts, { maxNewTokens: spec.new, temperature: 0 })
+  gen.generate(params, prompts, sampling)
   const firstS = (performance.now() - t0) / 1000
   if (spec.profile) {
     performance.clearMeasures()
     profiler.startTrace()
     const t = performance.now()
-    gen.generate(params, prompts, { maxNewTokens: spec.new, temperature: 0 })
+    gen.generate(params, prompts, sampling)
     const wall = performance.now() - t
     profiler.stopTrace()
     // one "step" = one generated token for the whole batch (1 prefill + new-1 decode calls)
@@ -111,7 +118,7 @@ async function child(spec: Spec): Promise<void> {
   for (let r = 0; r < spec.runs; r++) {
     const t = performance.now()
     const c = cpuS()
-    const out = gen.generate(params, prompts, { maxNewTokens: spec.new, temperature: 0 })
+    const out = gen.generate(params, prompts, sampling)
     times.push((performance.now() - t) / 1000)
     cpuTimes.push(cpuS() - c)
     if (out.tokens.some((row) => row.length !== spec.new)) throw new Error('a row stopped early')
@@ -125,10 +132,18 @@ export async function run(args: string[]): Promise<void> {
   if (args[0] === '--child') return child(JSON.parse(args[1]) as Spec)
   const o = parseArgs(args)
   if (o.help) {
-    console.log('usage: npm run bench -- generate [--threads 1] [--runs 5] [--batch 8,64] [--prompt 16] [--new 64] [--repeat 1] [--no-torch] [--profile] [--ab] [--prefill]')
+    console.log('usage: npm run bench -- generate [--threads 1] [--runs 5] [--batch 8,64] [--prompt 16] [--new 64] [--vocab 256] [--temperature 0] [--repeat 1] [--no-torch] [--profile] [--ab] [--prefill]')
     return
   }
-  const spec: Spec = { batch: Number((o.batch ?? '8').split(',')[0]), prompt: Number(o.prompt ?? 16), new: Number(o.new ?? 64), runs: Number(o.runs ?? 5) }
+  const spec: Spec = {
+    batch: Number((o.batch ?? '8').split(',')[0]),
+    prompt: Number(o.prompt ?? 16),
+    new: Number(o.new ?? 64),
+    runs: Number(o.runs ?? 5),
+    vocab: Number(o.vocab ?? 256),
+    temperature: Number(o.temperature ?? 0),
+  }
+  const config = configFor(spec)
   if (spec.prompt + spec.new > config.nCtx) throw new Error(`--prompt + --new must be <= ${config.nCtx}`)
   if (o.ab) {
     console.log(`# bench generate --ab: ${new Date().toISOString()}; ${machineLine()}`)
@@ -167,7 +182,7 @@ export async function run(args: string[]): Promise<void> {
   const tv = o['no-torch'] ? null : torchVersion()
   const nativeOk = loadNative() !== null
   console.log(`# bench generate: ${new Date().toISOString()}; ${machineLine()}`)
-  console.log(`# d256 4L 4H V256 nCtx 256, batch ${batches.join(' and ')}, prompt ${spec.prompt}, ${spec.new} new tokens, greedy; median of ${spec.runs} runs after a warmup run`)
+  console.log(`# d256 4L 4H V${spec.vocab} nCtx 256, batch ${batches.join(' and ')}, prompt ${spec.prompt}, ${spec.new} new tokens, ${spec.temperature > 0 ? `temperature ${spec.temperature} (PyTorch: greedy)` : 'greedy'}; median of ${spec.runs} runs after a warmup run`)
   console.log(`# ${nativeStatus()}`)
   if (!tv) console.log(o['no-torch'] ? '# PyTorch skipped (--no-torch)' : '# PyTorch not installed: jax-js only')
   // with --repeat N the settings run N times, interleaved, and each keeps its best (other work only slows a run)
