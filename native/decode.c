@@ -507,7 +507,10 @@ static napi_value jsReset(napi_env env, napi_callback_info info) {
     free(d->k), free(d->v);
     d->k = alloc64(need), d->v = alloc64(need);
     d->cacheCap = (d->k && d->v) ? need : 0;
-    if (!d->cacheCap) I3_THROW(env, "decodeReset: out of memory for the KV cache");
+    if (!d->cacheCap) {
+      d->B = d->Tmax = 0; /* no cache: decodeForward refuses until a reset succeeds */
+      I3_THROW(env, "decodeReset: out of memory for the KV cache");
+    }
   }
   d->B = B, d->Tmax = T;
   return NULL;
