@@ -6,12 +6,17 @@
  * key/value at each row's own position with `where(onehot(pos), k_t, cache)` and attends with
  * `keyValueSeqLengths = pos + 1`; the loop runs in JS. Prompt length and Tmax are rounded up to
  * buckets so each (B, P, Tmax) compiles once. Rows have their own prompt lengths (right-padded).
+ *
+ * When the native addon is built, the logits come from its fused decoder instead (native/decode.c via
+ * native-decode.ts: KV cache in native memory, one call per step); INSTRUCT3_NATIVE=0 or
+ * `createGenerator(c, { native: false })` keeps jax-js. Sampling, EOS and log-probs are the same code.
  */
 import { np, nn, jit, tree, type JArray } from './jax.ts'
 import type { GPTConfig } from './config.ts'
 import { block, causalAttention, embed, layerNorm, type Attend, type Params } from './gpt.ts'
 import { createRng, type Rng } from './rng.ts'
 import { Instruct3Error } from '../util/errors.ts'
+import { createNativeDecoder, type NativeDecoder } from './native-decode.ts'
 
 export type SamplingOptions = {
   maxNewTokens: number
@@ -105,8 +110,28 @@ function decodeFn(c: GPTConfig, Tmax: number) {
   }
 }
 
-/** A generator bound to one model config; jit caches live as long as it does. */
-export function createGenerator(c: GPTConfig) {
+/**
+ * Where a generate call gets its logits: jax-js kernels (fixed-size cache buffers, jit per shape bucket)
+ * or the native decoder (native/decode.c). Everything else, sampling, EOS and log-probs, is shared.
+ */
+type LogitsSource = {
+  /** Logits [B, V] at each row's last prompt token (the prompts' keys and values go into the cache). */
+  prefill(): Float32Array
+  /** Rows not done feed next[b] at position pos[b] -> logits [B, V] (rows that are done: anything). */
+  step(next: Int32Array, pos: Int32Array, done: boolean[]): Float32Array
+  dispose(): void
+}
+
+export type GeneratorOptions = {
+  /** Use the native decoder when the addon is there (default true); false always uses jax-js. */
+  native?: boolean
+}
+
+/**
+ * A generator bound to one model config; jit caches (and the native decoder with its copy of the
+ * weights) live as long as it does.
+ */
+export function createGenerator(c: GPTConfig, genOpts: GeneratorOptions = {}) {
   const prefills = new Map<number, ReturnType<typeof jit>>()
   const decodes = new Map<number, ReturnType<typeof jit>>()
   const getPrefill = (Tmax: number) => {
@@ -118,6 +143,72 @@ export function createGenerator(c: GPTConfig) {
     let f = decodes.get(Tmax)
     if (!f) decodes.set(Tmax, (f = jit(decodeFn(c, Tmax)) as never))
     return f as unknown as (p: Params, tok: JArray, pos: JArray, kc: JArray[], vc: JArray[]) => [JArray, JArray[], JArray[]]
+  }
+  // created at the first generate call (it holds a copy of the weights)
+  let nativeDec: NativeDecoder | null | undefined = genOpts.native === false ? null : undefined
+  let lastBackend: 'native' | 'jax' | null = null
+  const native = (): NativeDecoder | null => (nativeDec === undefined ? (nativeDec = createNativeDecoder(c)) : nativeDec)
+
+  /** jax-js: prefill and decode compiled per (B, P, Tmax) bucket, caches as device arrays. */
+  function jaxSource(params: Params, prompts: number[][], maxNew: number): LogitsSource {
+    const B = prompts.length
+    const lens = prompts.map((p) => p.length)
+    const P = bucket(Math.max(...lens), 16, c.nCtx)
+    const Tmax = bucket(Math.max(...lens) + maxNew, 64, c.nCtx)
+    let caches: Caches | null = null
+    return {
+      prefill() {
+        const idx = new Int32Array(B * P)
+        prompts.forEach((p, b) => idx.set(p, b * P))
+        const [logits, k, v] = getPrefill(Tmax)(
+          tree.ref(params),
+          np.array(idx, { dtype: np.int32 }).reshape([B, P]),
+          np.array(new Int32Array(lens.map((l) => l - 1)), { dtype: np.int32 }),
+        )
+        caches = { k, v }
+        return logits.dataSync() as Float32Array // consumes logits
+      },
+      step(next, pos) {
+        // rows that are done keep writing at their own position (clamped); their outputs are ignored
+        const posNow = pos.map((p) => Math.min(p, Tmax - 1))
+        const [logits, k, v] = getDecode(Tmax)(
+          tree.ref(params),
+          np.array(next, { dtype: np.int32 }),
+          np.array(posNow, { dtype: np.int32 }),
+          caches!.k,
+          caches!.v,
+        )
+        caches = { k, v }
+        return logits.dataSync() as Float32Array
+      },
+      dispose() {
+        if (caches) {
+          tree.dispose(caches.k)
+          tree.dispose(caches.v)
+        }
+        caches = null
+      },
+    }
+  }
+
+  /** Native: weights copied in when they changed, cache sized to this call, rows that are done skipped. */
+  function nativeSource(dec: NativeDecoder, params: Params, prompts: number[][], maxNew: number): LogitsSource {
+    const B = prompts.length
+    dec.load(params)
+    dec.reset(B, Math.max(...prompts.map((p) => p.length)) + maxNew)
+    const logits = new Float32Array(B * c.vocabSize)
+    return {
+      prefill() {
+        dec.prefill(prompts, logits)
+        return logits
+      },
+      step(next, pos, done) {
+        const rows = Int32Array.from(done.flatMap((d, b) => (d ? [] : [b])))
+        dec.step(rows.map((b) => next[b]), rows, rows.map((b) => pos[b]), logits)
+        return logits
+      },
+      dispose() {},
+    }
   }
 
   /**
@@ -135,67 +226,58 @@ export function createGenerator(c: GPTConfig) {
         code: 'EGENERATE',
         details: { field: 'maxNewTokens' },
       })
-    const P = bucket(maxLen, 16, c.nCtx)
-    const Tmax = bucket(maxLen + opts.maxNewTokens, 64, c.nCtx)
-    const rng = opts.rng ?? createRng(opts.seed ?? 0)
-    const idx = new Int32Array(B * P)
-    prompts.forEach((p, b) => idx.set(p, b * P))
-
-    const [logits0, k0, v0] = getPrefill(Tmax)(
-      tree.ref(params),
-      np.array(idx, { dtype: np.int32 }).reshape([B, P]),
-      np.array(new Int32Array(lens.map((l) => l - 1)), { dtype: np.int32 }),
-    )
-    let logits = logits0
-    let caches: Caches = { k: k0, v: v0 }
     const out: number[][] = prompts.map(() => [])
     const lps: number[][] = prompts.map(() => [])
     const done = prompts.map(() => false)
-    const pos = Int32Array.from(lens)
-    const decode = getDecode(Tmax)
-    if (opts.maxNewTokens <= 0) logits.dispose()
-    for (let step = 0; step < opts.maxNewTokens; step++) {
-      const host = logits.dataSync() as Float32Array // consumes logits
-      const V = host.length / B
-      const next = new Int32Array(B)
-      for (let b = 0; b < B; b++) {
-        const row = host.subarray(b * V, (b + 1) * V)
-        if (done[b]) {
-          next[b] = opts.eosId ?? 0
-          continue
+    if (opts.maxNewTokens <= 0) return { tokens: out, logprobs: lps, finished: done }
+    const rng = opts.rng ?? createRng(opts.seed ?? 0)
+    const dec = native()
+    const source = dec ? nativeSource(dec, params, prompts, opts.maxNewTokens) : jaxSource(params, prompts, opts.maxNewTokens)
+    lastBackend = dec ? 'native' : 'jax'
+    try {
+      let host = source.prefill()
+      const pos = Int32Array.from(lens)
+      for (let step = 0; step < opts.maxNewTokens; step++) {
+        const V = host.length / B
+        const next = new Int32Array(B)
+        for (let b = 0; b < B; b++) {
+          const row = host.subarray(b * V, (b + 1) * V)
+          if (done[b]) {
+            next[b] = opts.eosId ?? 0
+            continue
+          }
+          const [t, lp] = sampleWithLogprob(row, opts, rng)
+          next[b] = t
+          out[b].push(t)
+          lps[b].push(lp)
+          if (opts.eosId !== undefined && t === opts.eosId) done[b] = true
         }
-        const t = sampleToken(row, opts, rng)
-        next[b] = t
-        out[b].push(t)
-        lps[b].push(logSoftmaxAt(row, t))
-        if (opts.eosId !== undefined && t === opts.eosId) done[b] = true
+        if (done.every(Boolean) || step === opts.maxNewTokens - 1) break
+        host = source.step(next, pos, done)
+        for (let b = 0; b < B; b++) if (!done[b]) pos[b]++
       }
-      if (done.every(Boolean) || step === opts.maxNewTokens - 1) break
-      // rows that are done keep writing at their own position (clamped); their outputs are ignored
-      const posNow = new Int32Array(B)
-      for (let b = 0; b < B; b++) posNow[b] = Math.min(pos[b], Tmax - 1)
-      const [l, kc, vc] = decode(
-        tree.ref(params),
-        np.array(next, { dtype: np.int32 }),
-        np.array(posNow, { dtype: np.int32 }),
-        caches.k,
-        caches.v,
-      )
-      logits = l
-      caches = { k: kc, v: vc }
-      for (let b = 0; b < B; b++) if (!done[b]) pos[b]++
+    } finally {
+      source.dispose()
     }
-    tree.dispose(caches.k)
-    tree.dispose(caches.v)
     return { tokens: out, logprobs: lps, finished: done }
   }
 
   return {
     generate,
+    /** Which engine the last generate call used (null before the first call). */
+    get backend() {
+      return lastBackend
+    },
+    /** The native decoder's counters (weight copies, forwards), or null when it is not used. */
+    get nativeStats() {
+      return nativeDec ? nativeDec.stats : null
+    },
     dispose() {
       for (const f of [...prefills.values(), ...decodes.values()]) (f as unknown as { dispose(): void }).dispose()
       prefills.clear()
       decodes.clear()
+      nativeDec?.dispose()
+      nativeDec = genOpts.native === false ? null : undefined
     },
   }
 }
@@ -207,6 +289,42 @@ export function logSoftmaxAt(row: Float32Array, t: number): number {
   let s = 0
   for (let i = 0; i < row.length; i++) s += Math.exp(row[i] - m)
   return row[t] - m - Math.log(s)
+}
+
+/** exp((row[i] - max) / temperature) for plain sampling; grown to the largest vocabulary seen. */
+let scratch = new Float64Array(0)
+
+/**
+ * Sample a token from one row of logits -> [token, log softmax(row)[token]]. Plain temperature sampling
+ * (no top-k / top-p) runs over a reused buffer, with the same operations in the same order as
+ * `sampleToken` + `logSoftmaxAt` (so the same token and log-prob), and at temperature 1 it reuses the
+ * exponentials for the log-prob: PPO's rollouts sample this way at V = 4096, where the general path's
+ * arrays and closures cost more per row than a native decode step.
+ */
+export function sampleWithLogprob(row: Float32Array, opts: Pick<SamplingOptions, 'temperature' | 'topK' | 'topP'>, rng: Rng): [number, number] {
+  const temperature = opts.temperature ?? 1
+  const V = row.length
+  const plain = temperature > 0 && !(opts.topK && opts.topK > 0 && opts.topK < V) && (opts.topP ?? 1) >= 1
+  if (!plain) {
+    const t = sampleToken(row, opts, rng)
+    return [t, logSoftmaxAt(row, t)]
+  }
+  if (scratch.length < V) scratch = new Float64Array(V)
+  let m = -Infinity
+  for (let i = 0; i < V; i++) if (row[i] > m) m = row[i]
+  let z = 0
+  for (let i = 0; i < V; i++) z += scratch[i] = Math.exp((row[i] - m) / temperature)
+  let u = rng.next() * z
+  let t = V - 1
+  for (let j = 0; j < V; j++) {
+    u -= scratch[j]
+    if (u <= 0) {
+      t = j
+      break
+    }
+  }
+  // (row[i] - m) / 1 is row[i] - m: z is then logSoftmaxAt's sum, to the bit
+  return [t, temperature === 1 ? row[t] - m - Math.log(z) : logSoftmaxAt(row, t)]
 }
 
 /** Temperature / top-k / top-p sampling from one row of logits. */
