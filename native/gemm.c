@@ -1,4 +1,364 @@
-/* Matmul kernels for jax-js's WASM backend: not written yet (registers nothing). */
+/*
+ * Single-precision GEMM for jax-js's WASM backend (issue 17). jax-js compiles a matmul to a WASM kernel; when
+ * src/model/native-gemm.ts recognises a kernel as exactly C[u] = A[u] @ B[u] (u = batch), the patched backend
+ * (scripts/patches/jax-native-gemm.js) calls `gemm` here instead, on the same WebAssembly.Memory.
+ *
+ * Layout: every operand is addressed in f32 elements of the whole WASM memory:
+ *   A[u](m, k) = mem[aOff[u] + m*sAm + k*sAk]     (any strides: covers a @ b, a^T @ b, heads)
+ *   B[u](k, n) = mem[bOff[u] + k*sBk + n*sBn]     (covers b and b^T)
+ *   C[u](m, n) = mem[cOff + (u*M + m)*N + n]      (jax-js writes kernel outputs contiguously)
+ *
+ * Algorithm (the BLIS/GotoBLAS structure, simplified): the output is cut into jobs of MC rows x NC columns of
+ * one batch; a job packs A's rows into MR-row micro-panels and B's columns into NR-column micro-panels, KC
+ * steps of k at a time (so any strides become unit-stride, cache-resident streams), and a register-blocked
+ * micro-kernel accumulates an MR x NR tile over those KC steps. Jobs go to a small persistent pthread pool
+ * (the calling thread works too). Each output element is summed over k in the same order whatever the thread
+ * count, so results do not depend on it.
+ */
 #include "instruct3.h"
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
-void i3_register_gemm(napi_env env, napi_value exports) { (void)env; (void)exports; }
+#if defined(__AVX512F__)
+#include <immintrin.h>
+/* Zen 4 / Skylake-X: 32 zmm registers: 12 x 2 accumulators + 2 B vectors + a broadcast */
+#define I3_ISA "avx512f"
+#define VW 16
+#define MR 12
+typedef __m512 vf;
+#define VZERO() _mm512_setzero_ps()
+#define VLOAD(p) _mm512_load_ps(p)
+#define VLOADU(p) _mm512_loadu_ps(p)
+#define VSTOREU(p, v) _mm512_storeu_ps((p), (v))
+#define VBCAST(x) _mm512_set1_ps(x)
+#define VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#define VADD(a, b) _mm512_add_ps((a), (b))
+#elif defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+/* 16 ymm registers: 6 x 2 accumulators + 2 B vectors + a broadcast */
+#define I3_ISA "avx2+fma"
+#define VW 8
+#define MR 6
+typedef __m256 vf;
+#define VZERO() _mm256_setzero_ps()
+#define VLOAD(p) _mm256_load_ps(p)
+#define VLOADU(p) _mm256_loadu_ps(p)
+#define VSTOREU(p, v) _mm256_storeu_ps((p), (v))
+#define VBCAST(x) _mm256_set1_ps(x)
+#define VFMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#define VADD(a, b) _mm256_add_ps((a), (b))
+#else
+/* Portable: GCC/Clang vector extensions (SSE, NEON, or scalar code), multiply then add */
+#define I3_ISA "generic"
+#define VW 4
+#define MR 4
+typedef float vf __attribute__((vector_size(16)));
+typedef float vfu __attribute__((vector_size(16), aligned(4)));
+#define VZERO() ((vf){0, 0, 0, 0})
+#define VLOAD(p) (*(const vf *)(p))
+#define VLOADU(p) ((vf)(*(const vfu *)(p)))
+#define VSTOREU(p, v) (*(vfu *)(p) = (v))
+#define VBCAST(x) ((vf){0, 0, 0, 0} + (x))
+#define VFMA(a, b, c) ((a) * (b) + (c))
+#define VADD(a, b) ((a) + (b))
+#endif
+
+#define NR (2 * VW)
+/* Cache blocking: an A block (MC x KC, 96 KiB) stays in L2, a B micro-panel (KC x NR, 32 KiB) in L1. */
+#define KC 256
+#define MC (MR * 8)
+#define NC 512
+#define MAX_THREADS 64
+
+typedef struct {
+  float *mem;
+  int64_t memLen; /* elements */
+  int batch, M, N, K;
+  int64_t sAm, sAk, sBk, sBn, cOff;
+  const int32_t *aOff, *bOff;
+  int mBlocks, nBlocks, jobs;
+  atomic_int next; /* next job to take */
+} gemm_task;
+
+/* ---- micro-kernel --------------------------------------------------------------------------------------- */
+
+/*
+ * C tile (mr x nr, row stride ldc) = (accumulate ? C : 0) + sum over kc of a (packed MR x kc, k-major) x b
+ * (packed kc x NR, k-major). Full tiles are stored straight from registers; edge tiles go through a buffer.
+ */
+static void micro_kernel(int kc, const float *restrict a, const float *restrict b, float *restrict c, int64_t ldc,
+                         int accumulate, int mr, int nr) {
+  vf acc[MR][2];
+  for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = VZERO();
+  for (int k = 0; k < kc; k++) {
+    const vf b0 = VLOAD(b + (int64_t)k * NR), b1 = VLOAD(b + (int64_t)k * NR + VW);
+    const float *ak = a + (int64_t)k * MR;
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+      const vf ai = VBCAST(ak[i]);
+      acc[i][0] = VFMA(ai, b0, acc[i][0]);
+      acc[i][1] = VFMA(ai, b1, acc[i][1]);
+    }
+  }
+  if (mr == MR && nr == NR) {
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+      float *ci = c + i * ldc;
+      if (accumulate) {
+        VSTOREU(ci, VADD(VLOADU(ci), acc[i][0]));
+        VSTOREU(ci + VW, VADD(VLOADU(ci + VW), acc[i][1]));
+      } else {
+        VSTOREU(ci, acc[i][0]);
+        VSTOREU(ci + VW, acc[i][1]);
+      }
+    }
+    return;
+  }
+  float tile[MR * NR] __attribute__((aligned(64)));
+  for (int i = 0; i < MR; i++) {
+    VSTOREU(tile + i * NR, acc[i][0]);
+    VSTOREU(tile + i * NR + VW, acc[i][1]);
+  }
+  for (int i = 0; i < mr; i++)
+    for (int j = 0; j < nr; j++) c[i * ldc + j] = accumulate ? c[i * ldc + j] + tile[i * NR + j] : tile[i * NR + j];
+}
+
+/* ---- packing -------------------------------------------------------------------------------------------- */
+
+/* A rows [m0, m0+mc) x k [k0, k0+kc) into MR-row micro-panels, k-major; rows past mc are zero. */
+static void pack_a(const gemm_task *t, const float *a, int mc, int kc, float *restrict dst) {
+  for (int i0 = 0; i0 < mc; i0 += MR) {
+    const int rows = mc - i0 < MR ? mc - i0 : MR;
+    if (t->sAk == 1) {
+      /* rows contiguous along k (a @ b): read each row once, scatter into the panel */
+      for (int i = 0; i < MR; i++) {
+        if (i < rows) {
+          const float *src = a + (int64_t)(i0 + i) * t->sAm;
+          for (int k = 0; k < kc; k++) dst[k * MR + i] = src[k];
+        } else
+          for (int k = 0; k < kc; k++) dst[k * MR + i] = 0.0f;
+      }
+    } else {
+      for (int k = 0; k < kc; k++) {
+        const float *src = a + (int64_t)k * t->sAk + (int64_t)i0 * t->sAm;
+        for (int i = 0; i < MR; i++) dst[k * MR + i] = i < rows ? src[(int64_t)i * t->sAm] : 0.0f;
+      }
+    }
+    dst += (int64_t)kc * MR;
+  }
+}
+
+/* B k [k0, k0+kc) x columns [n0, n0+nc) into NR-column micro-panels, k-major; columns past nc are zero. */
+static void pack_b(const gemm_task *t, const float *b, int kc, int nc, float *restrict dst) {
+  for (int j0 = 0; j0 < nc; j0 += NR) {
+    const int cols = nc - j0 < NR ? nc - j0 : NR;
+    if (t->sBn == 1) {
+      for (int k = 0; k < kc; k++) {
+        const float *src = b + (int64_t)k * t->sBk + j0;
+        float *d = dst + k * NR;
+        if (cols == NR) memcpy(d, src, NR * sizeof(float));
+        else {
+          for (int j = 0; j < cols; j++) d[j] = src[j];
+          for (int j = cols; j < NR; j++) d[j] = 0.0f;
+        }
+      }
+    } else {
+      /* columns contiguous along k (a @ b^T): read each column once */
+      for (int j = 0; j < NR; j++) {
+        if (j < cols) {
+          const float *src = b + (int64_t)(j0 + j) * t->sBn;
+          if (t->sBk == 1)
+            for (int k = 0; k < kc; k++) dst[k * NR + j] = src[k];
+          else
+            for (int k = 0; k < kc; k++) dst[k * NR + j] = src[(int64_t)k * t->sBk];
+        } else
+          for (int k = 0; k < kc; k++) dst[k * NR + j] = 0.0f;
+      }
+    }
+    dst += (int64_t)kc * NR;
+  }
+}
+
+/* ---- jobs and the thread pool --------------------------------------------------------------------------- */
+
+/* Per-thread packing buffers, allocated once (A block MC x KC, B block KC x NC). */
+static _Thread_local float *packA, *packB;
+
+static int ensure_buffers(void) {
+  if (!packA) packA = aligned_alloc(64, sizeof(float) * MC * KC);
+  if (!packB) packB = aligned_alloc(64, sizeof(float) * KC * ((NC + NR - 1) / NR) * NR);
+  return packA && packB;
+}
+
+static void run_job(gemm_task *t, int job) {
+  const int u = job / (t->mBlocks * t->nBlocks);
+  const int rest = job % (t->mBlocks * t->nBlocks);
+  const int m0 = (rest / t->nBlocks) * MC, n0 = (rest % t->nBlocks) * NC;
+  const int mc = t->M - m0 < MC ? t->M - m0 : MC;
+  const int nc = t->N - n0 < NC ? t->N - n0 : NC;
+  const float *a = t->mem + t->aOff[u] + (int64_t)m0 * t->sAm;
+  const float *b = t->mem + t->bOff[u] + (int64_t)n0 * t->sBn;
+  float *c = t->mem + t->cOff + ((int64_t)u * t->M + m0) * t->N + n0;
+  for (int k0 = 0; k0 < t->K; k0 += KC) {
+    const int kc = t->K - k0 < KC ? t->K - k0 : KC;
+    pack_b(t, b + (int64_t)k0 * t->sBk, kc, nc, packB);
+    pack_a(t, a + (int64_t)k0 * t->sAk, mc, kc, packA);
+    for (int j0 = 0; j0 < nc; j0 += NR)
+      for (int i0 = 0; i0 < mc; i0 += MR)
+        micro_kernel(kc, packA + (int64_t)i0 * kc, packB + (int64_t)j0 * kc, c + (int64_t)i0 * t->N + j0, t->N, k0 > 0,
+                     mc - i0 < MR ? mc - i0 : MR, nc - j0 < NR ? nc - j0 : NR);
+  }
+}
+
+static void run_jobs(gemm_task *t) {
+  if (!ensure_buffers()) return; /* the caller checked its own; a worker without memory leaves jobs to others */
+  for (int j; (j = atomic_fetch_add(&t->next, 1)) < t->jobs;) run_job(t, j);
+}
+
+/*
+ * The pool: workers sleep on a condition variable; `gemm` publishes a task, bumps the generation, works on it
+ * itself, then waits until every woken worker has finished (they may find no job left). Calls come from one
+ * JS thread at a time per process; the mutex also serialises calls from worker_threads, should they call.
+ */
+static pthread_mutex_t poolMu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t callMu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t poolWake = PTHREAD_COND_INITIALIZER, poolDone = PTHREAD_COND_INITIALIZER;
+static gemm_task *poolTask;
+static unsigned long poolGeneration;
+static int poolWorkers, poolWanted, poolBusy;
+
+static void *worker_main(void *arg) {
+  const int id = (int)(intptr_t)arg;
+  unsigned long seen = 0;
+  pthread_mutex_lock(&poolMu);
+  for (;;) {
+    while (poolGeneration == seen || id >= poolWanted) {
+      if (poolGeneration != seen) seen = poolGeneration; /* a call that does not need this worker */
+      pthread_cond_wait(&poolWake, &poolMu);
+    }
+    seen = poolGeneration;
+    gemm_task *t = poolTask;
+    pthread_mutex_unlock(&poolMu);
+    run_jobs(t);
+    pthread_mutex_lock(&poolMu);
+    if (--poolBusy == 0) pthread_cond_signal(&poolDone);
+  }
+  return NULL;
+}
+
+/* Run `t` on the calling thread plus up to threads-1 pool workers (started on first use). */
+static void run_parallel(gemm_task *t, int threads) {
+  int helpers = threads - 1;
+  if (helpers > t->jobs - 1) helpers = t->jobs - 1;
+  if (helpers > MAX_THREADS - 1) helpers = MAX_THREADS - 1;
+  pthread_mutex_lock(&callMu);
+  if (helpers > 0) {
+    pthread_mutex_lock(&poolMu);
+    while (poolWorkers < helpers) {
+      pthread_t th;
+      if (pthread_create(&th, NULL, worker_main, (void *)(intptr_t)poolWorkers) != 0) break;
+      pthread_detach(th);
+      poolWorkers++;
+    }
+    if (helpers > poolWorkers) helpers = poolWorkers;
+    poolTask = t;
+    poolWanted = helpers;
+    poolBusy = helpers;
+    poolGeneration++;
+    pthread_cond_broadcast(&poolWake);
+    pthread_mutex_unlock(&poolMu);
+  }
+  run_jobs(t);
+  if (helpers > 0) {
+    pthread_mutex_lock(&poolMu);
+    while (poolBusy > 0) pthread_cond_wait(&poolDone, &poolMu);
+    pthread_mutex_unlock(&poolMu);
+  }
+  pthread_mutex_unlock(&callMu);
+}
+
+/* ---- Node-API ------------------------------------------------------------------------------------------- */
+
+static atomic_long gemmCalls;
+
+/* Header of the descriptor Int32Array; per-batch aOff then bOff follow it. */
+enum { D_BATCH, D_M, D_N, D_K, D_SAM, D_SAK, D_SBK, D_SBN, D_COFF, D_HEADER };
+
+static int typed_array(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len) {
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t offset;
+  if (napi_get_typedarray_info(env, v, &type, len, data, &ab, &offset) != napi_ok || type != want) return 0;
+  return 1;
+}
+
+/* Largest element index touched by an operand at base + (rows-1)*s1 + (cols-1)*s2 (strides are >= 0). */
+static int in_bounds(int64_t base, int64_t rows, int64_t s1, int64_t cols, int64_t s2, int64_t len) {
+  return base >= 0 && base + (rows - 1) * s1 + (cols - 1) * s2 < len;
+}
+
+/*
+ * gemm(mem: Float32Array over the WASM memory, desc: Int32Array, threads: number): C = A @ B as described
+ * above. Throws (and writes nothing) when the descriptor is malformed or any operand leaves `mem`.
+ */
+static napi_value js_gemm(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  I3_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3) I3_THROW(env, "gemm(mem, desc, threads): expected 3 arguments");
+  float *mem;
+  size_t memLen, descLen;
+  int32_t *d;
+  int32_t threads;
+  if (!typed_array(env, argv[0], napi_float32_array, (void **)&mem, &memLen)) I3_THROW(env, "gemm: mem must be a Float32Array");
+  if (!typed_array(env, argv[1], napi_int32_array, (void **)&d, &descLen)) I3_THROW(env, "gemm: desc must be an Int32Array");
+  I3_CHECK(env, napi_get_value_int32(env, argv[2], &threads));
+  if (descLen < D_HEADER) I3_THROW(env, "gemm: descriptor too short");
+  gemm_task t = {.mem = mem, .memLen = (int64_t)memLen, .batch = d[D_BATCH], .M = d[D_M], .N = d[D_N], .K = d[D_K],
+                 .sAm = d[D_SAM], .sAk = d[D_SAK], .sBk = d[D_SBK], .sBn = d[D_SBN], .cOff = d[D_COFF]};
+  if (t.batch < 1 || t.M < 1 || t.N < 1 || t.K < 1 || t.sAm < 0 || t.sAk < 0 || t.sBk < 0 || t.sBn < 0)
+    I3_THROW(env, "gemm: descriptor has a non-positive size or a negative stride");
+  if (descLen != (size_t)D_HEADER + 2 * (size_t)t.batch) I3_THROW(env, "gemm: descriptor length != header + 2 x batch offsets");
+  t.aOff = d + D_HEADER;
+  t.bOff = d + D_HEADER + t.batch;
+  if (!in_bounds(t.cOff, (int64_t)t.batch * t.M, t.N, t.N, 1, t.memLen)) I3_THROW(env, "gemm: C leaves the memory");
+  for (int u = 0; u < t.batch; u++) {
+    if (!in_bounds(t.aOff[u], t.M, t.sAm, t.K, t.sAk, t.memLen)) I3_THROW(env, "gemm: A leaves the memory");
+    if (!in_bounds(t.bOff[u], t.K, t.sBk, t.N, t.sBn, t.memLen)) I3_THROW(env, "gemm: B leaves the memory");
+  }
+  if (!ensure_buffers()) I3_THROW(env, "gemm: out of memory for packing buffers");
+  t.mBlocks = (t.M + MC - 1) / MC;
+  t.nBlocks = (t.N + NC - 1) / NC;
+  t.jobs = t.batch * t.mBlocks * t.nBlocks;
+  atomic_init(&t.next, 0);
+  run_parallel(&t, threads < 1 ? 1 : threads);
+  atomic_fetch_add(&gemmCalls, 1);
+  return NULL;
+}
+
+/* gemmInfo(): { calls, isa, mr, nr } — `calls` lets tests assert that kernels really ran natively. */
+static napi_value js_gemm_info(napi_env env, napi_callback_info info) {
+  napi_value o, v;
+  I3_CHECK(env, napi_create_object(env, &o));
+  I3_CHECK(env, napi_create_double(env, (double)atomic_load(&gemmCalls), &v));
+  I3_CHECK(env, napi_set_named_property(env, o, "calls", v));
+  I3_CHECK(env, napi_create_string_utf8(env, I3_ISA, NAPI_AUTO_LENGTH, &v));
+  I3_CHECK(env, napi_set_named_property(env, o, "isa", v));
+  I3_CHECK(env, napi_create_int32(env, MR, &v));
+  I3_CHECK(env, napi_set_named_property(env, o, "mr", v));
+  I3_CHECK(env, napi_create_int32(env, NR, &v));
+  I3_CHECK(env, napi_set_named_property(env, o, "nr", v));
+  return o;
+}
+
+void i3_register_gemm(napi_env env, napi_value exports) {
+  napi_value fn;
+  if (napi_create_function(env, "gemm", NAPI_AUTO_LENGTH, js_gemm, NULL, &fn) == napi_ok)
+    napi_set_named_property(env, exports, "gemm", fn);
+  if (napi_create_function(env, "gemmInfo", NAPI_AUTO_LENGTH, js_gemm_info, NULL, &fn) == napi_ok)
+    napi_set_named_property(env, exports, "gemmInfo", fn);
+}
