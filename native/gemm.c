@@ -7,6 +7,8 @@
  *   A[u](m, k) = mem[aOff[u] + m*sAm + k*sAk]     (any strides: covers a @ b, a^T @ b, heads)
  *   B[u](k, n) = mem[bOff[u] + k*sBk + n*sBn]     (covers b and b^T)
  *   C[u](m, n) = mem[cOff + (u*M + m)*N + n]      (jax-js writes kernel outputs contiguously)
+ * then the epilogue jax-js fused into the kernel, when it is one we take:
+ *   C = alpha * C  (+ mem[biasOff + u*sDu + m*sDm + n*sDn] when there is a bias: the forward pass's bias add)
  *
  * Algorithm (the BLIS/GotoBLAS structure, simplified): the output is cut into jobs of MC rows x NC columns of
  * one batch; a job packs A's rows into MR-row micro-panels and B's columns into NR-column micro-panels, KC
@@ -80,6 +82,9 @@ typedef struct {
   int batch, M, N, K;
   int64_t sAm, sAk, sBk, sBn, cOff;
   const int32_t *aOff, *bOff;
+  float alpha;
+  int bias;
+  int64_t biasOff, sDu, sDm, sDn;
   int mBlocks, nBlocks, jobs;
   atomic_int next; /* next job to take */
 } gemm_task;
@@ -194,6 +199,23 @@ static int ensure_buffers(void) {
   return packA && packB;
 }
 
+/* The epilogue on a finished block (mc x nc at c, still in cache): alpha * C, then + bias, rounded per op as jax-js does. */
+static void epilogue(const gemm_task *t, float *c, int u, int m0, int n0, int mc, int nc) {
+  if (t->alpha == 1.0f && !t->bias) return;
+  for (int i = 0; i < mc; i++) {
+    float *ci = c + (int64_t)i * t->N;
+    if (t->alpha != 1.0f)
+      for (int j = 0; j < nc; j++) ci[j] = t->alpha * ci[j];
+    if (t->bias) {
+      const float *d = t->mem + t->biasOff + (int64_t)u * t->sDu + (int64_t)(m0 + i) * t->sDm + (int64_t)n0 * t->sDn;
+      if (t->sDn == 1)
+        for (int j = 0; j < nc; j++) ci[j] = ci[j] + d[j];
+      else
+        for (int j = 0; j < nc; j++) ci[j] = ci[j] + d[(int64_t)j * t->sDn];
+    }
+  }
+}
+
 static void run_job(gemm_task *t, int job) {
   const int u = job / (t->mBlocks * t->nBlocks);
   const int rest = job % (t->mBlocks * t->nBlocks);
@@ -212,6 +234,7 @@ static void run_job(gemm_task *t, int job) {
         micro_kernel(kc, packA + (int64_t)i0 * kc, packB + (int64_t)j0 * kc, c + (int64_t)i0 * t->N + j0, t->N, k0 > 0,
                      mc - i0 < MR ? mc - i0 : MR, nc - j0 < NR ? nc - j0 : NR);
   }
+  epilogue(t, c, u, m0, n0, mc, nc);
 }
 
 static void run_jobs(gemm_task *t) {
@@ -285,8 +308,11 @@ static void run_parallel(gemm_task *t, int threads) {
 
 static atomic_long gemmCalls;
 
-/* Header of the descriptor Int32Array; per-batch aOff then bOff follow it. */
-enum { D_BATCH, D_M, D_N, D_K, D_SAM, D_SAK, D_SBK, D_SBN, D_COFF, D_HEADER };
+/*
+ * Header of the descriptor Int32Array; per-batch aOff then bOff follow it. D_ALPHA holds the f32 bits of alpha;
+ * D_BIAS is 1 when the epilogue adds mem[D_DOFF + u*D_SDU + m*D_SDM + n*D_SDN].
+ */
+enum { D_BATCH, D_M, D_N, D_K, D_SAM, D_SAK, D_SBK, D_SBN, D_COFF, D_ALPHA, D_BIAS, D_DOFF, D_SDU, D_SDM, D_SDN, D_HEADER };
 
 static int typed_array(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len) {
   napi_typedarray_type type;
@@ -323,6 +349,15 @@ static napi_value js_gemm(napi_env env, napi_callback_info info) {
   if (t.batch < 1 || t.M < 1 || t.N < 1 || t.K < 1 || t.sAm < 0 || t.sAk < 0 || t.sBk < 0 || t.sBn < 0)
     I3_THROW(env, "gemm: descriptor has a non-positive size or a negative stride");
   if (descLen != (size_t)D_HEADER + 2 * (size_t)t.batch) I3_THROW(env, "gemm: descriptor length != header + 2 x batch offsets");
+  memcpy(&t.alpha, &d[D_ALPHA], sizeof t.alpha);
+  t.bias = d[D_BIAS] != 0;
+  t.biasOff = d[D_DOFF];
+  t.sDu = d[D_SDU];
+  t.sDm = d[D_SDM];
+  t.sDn = d[D_SDN];
+  if (t.sDu < 0 || t.sDm < 0 || t.sDn < 0) I3_THROW(env, "gemm: descriptor has a negative bias stride");
+  if (t.bias && !in_bounds(t.biasOff + (int64_t)(t.batch - 1) * t.sDu, t.M, t.sDm, t.N, t.sDn, t.memLen))
+    I3_THROW(env, "gemm: the bias leaves the memory");
   t.aOff = d + D_HEADER;
   t.bOff = d + D_HEADER + t.batch;
   if (!in_bounds(t.cOff, (int64_t)t.batch * t.M, t.N, t.N, 1, t.memLen)) I3_THROW(env, "gemm: C leaves the memory");

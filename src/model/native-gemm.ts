@@ -6,10 +6,11 @@
  *                          else null and jax-js runs its WASM kernel unchanged;
  *   run(plan, memory, ptrs): the addon's `gemm` on the WASM memory, in place of the WASM kernel.
  *
- * A kernel is a matmul when its reduction is an f32 Add over K with the identity epilogue (`acc`) and its
- * expression is the product of two loads whose indices, as functions of the flat output index g and of the
+ * A kernel is a matmul when its reduction is an f32 Add over K and its expression is the product of two loads whose indices, as functions of the flat output index g and of the
  * reduction index r, are those of C[u](m, n) = sum_r A[u](m, r) B[u](r, n) with g = (u*M + m)*N + n:
  *   index_A(g, r) = aOff[u] + m*sAm + r*sAk,   index_B(g, r) = bOff[u] + n*sBn + r*sBk.
+ * The epilogue may be `acc`, `acc * c` (attention's 1/sqrt(d)) and either plus a load whose index is
+ * dOff + u*sDu + m*sDm + n*sDn (the bias of a linear layer); anything else stays in WASM.
  * The descriptor is *derived* by evaluating the index expressions (jax-js's own AluExp.evaluate) at a few
  * points, then *verified* at many more: every g when the output is small, else all boundaries of n, m, u,
  * every multiple (+-1) of each divisor/modulus that occurs in the expressions, and random points, each with r
@@ -62,12 +63,22 @@ export interface GemmPlan {
   sBn: number
   aOff: number[]
   bOff: number[]
+  /** epilogue: C = alpha * acc (+ bias[dOff + u*sDu + m*sDm + n*sDn] from input dInput when dInput >= 0) */
+  alpha: number
+  dInput: number
+  dOff: number
+  sDu: number
+  sDm: number
+  sDn: number
   /** reused descriptor for the addon (calls on one plan never overlap: each runs to completion) */
   desc: Int32Array
 }
 
 const HOOK = Symbol.for('instruct3.nativeGemm')
-const GEMM_HEADER = 9 // batch, M, N, K, sAm, sAk, sBk, sBn, cOff (native/gemm.c)
+// batch, M, N, K, sAm, sAk, sBk, sBn, cOff, alpha (f32 bits), bias?, dOff, sDu, sDm, sDn (native/gemm.c)
+const GEMM_HEADER = 15
+const f32bits = new Int32Array(1)
+const f32view = new Float32Array(f32bits.buffer)
 /** matmuls below this many flops stay on one thread: waking the pool costs more than it saves */
 const PARALLEL_MIN_FLOPS = 1 << 20
 const INDEX_OPS = new Set(['Add', 'Sub', 'Mul', 'Idiv', 'Mod', 'Const', 'Variable'])
@@ -115,17 +126,49 @@ function probePoints(size: number, steps: number[], random: number, seed: number
   return [...pts].filter((p) => p >= 0 && p < size)
 }
 
+const isAcc = (e: AluExp) => e.op === 'Variable' && e.arg === 'acc'
+
+/** `acc`, `acc * c`, and either `+ load` (either order): alpha and the bias load, or null. */
+function parseEpilogue(e: AluExp): { alpha: number; bias: { gid: number; index: AluExp } | null } | null {
+  const scaled = (x: AluExp): number | null => {
+    if (isAcc(x)) return 1
+    if (x.op !== 'Mul') return null
+    const [p, q] = x.src as [AluExp, AluExp]
+    const c = isAcc(p) ? q : isAcc(q) ? p : null
+    return c && c.op === 'Const' && c.dtype === 'float32' && Number.isFinite(Number(c.arg)) ? Number(c.arg) : null
+  }
+  const alpha = scaled(e)
+  if (alpha !== null) return { alpha, bias: null }
+  if (e.op !== 'Add' || e.dtype !== 'float32') return null
+  for (const [x, y] of [[e.src[0]!, e.src[1]!], [e.src[1]!, e.src[0]!]]) {
+    const a = scaled(x)
+    const bias = loadOf(y)
+    if (a !== null && bias) return { alpha: a, bias }
+  }
+  return null
+}
+
 /** The matmul descriptor of `kernel`, verified, or null when it is not exactly a matmul. */
 export function recognizeGemm(kernel: Kernel): GemmPlan | null {
+  try {
+    return recognize(kernel)
+  } catch {
+    return null // an expression we cannot evaluate (another variable, an unexpected node): not ours
+  }
+}
+
+function recognize(kernel: Kernel): GemmPlan | null {
   const re = kernel.reduction
   if (!re || re.op !== 'Add' || re.dtype !== 'float32' || re.size < 1 || kernel.size < 2) return null
-  if (re.epilogue.op !== 'Variable' || re.epilogue.arg !== 'acc') return null
+  const epi = parseEpilogue(re.epilogue.rewriteGlobalViews().simplify())
+  if (!epi) return null
   const exp = kernel.exp.rewriteGlobalViews().simplify()
   if (exp.op !== 'Mul' || exp.dtype !== 'float32') return null
   const loads = exp.src.map(loadOf)
   if (loads.length !== 2 || !loads[0] || !loads[1]) return null
   const divisors = new Set<number>()
   if (!loads.every((l) => plainIndex(l!.index, divisors))) return null
+  if (epi.bias && !plainIndex(epi.bias.index, divisors)) return null
   const at = (e: AluExp) => (g: number, r: number) => e.evaluate({ gidx: g, ridx: r })
   // A is the operand that does not move along the output row (n); B the one that does
   let [fa, fb] = [at(loads[0].index), at(loads[1].index)]
@@ -151,13 +194,23 @@ export function recognizeGemm(kernel: Kernel): GemmPlan | null {
     aOff.push(fa(u * M * N, 0))
     bOff.push(fb(u * M * N, 0))
   }
-  if ([sAm, sAk, sBk, sBn, ...aOff, ...bOff].some((v) => v < 0 || !Number.isInteger(v))) return null
-  const plan: GemmPlan = { batch, m: M, n: N, k: K, aInput, bInput, sAm, sAk, sBk, sBn, aOff, bOff, desc: new Int32Array(GEMM_HEADER + 2 * batch) }
-  return verify(plan, fa, fb, S, [...divisors]) ? plan : null
+  // the bias index as a function of g alone (it must not use r: evaluate throws on a missing variable)
+  const fd = epi.bias ? ((e: AluExp) => (g: number) => e.evaluate({ gidx: g }))(epi.bias.index) : null
+  const d0 = fd ? fd(0) : 0
+  const sDn = fd && N > 1 ? fd(1) - d0 : 0
+  const sDm = fd && M > 1 ? fd(N) - d0 : 0
+  const sDu = fd && batch > 1 ? fd(M * N) - d0 : 0
+  if ([sAm, sAk, sBk, sBn, ...aOff, ...bOff, d0, sDn, sDm, sDu].some((v) => v < 0 || !Number.isInteger(v))) return null
+  const plan: GemmPlan = {
+    batch, m: M, n: N, k: K, aInput, bInput, sAm, sAk, sBk, sBn, aOff, bOff,
+    alpha: epi.alpha, dInput: epi.bias ? epi.bias.gid : -1, dOff: d0, sDu, sDm, sDn,
+    desc: new Int32Array(GEMM_HEADER + 2 * batch),
+  }
+  return verify(plan, fa, fb, fd, S, [...divisors]) ? plan : null
 }
 
 /** Check the descriptor against the index expressions at the probe points (see the module comment). */
-function verify(p: GemmPlan, fa: (g: number, r: number) => number, fb: (g: number, r: number) => number, S: number, divisors: number[]): boolean {
+function verify(p: GemmPlan, fa: (g: number, r: number) => number, fb: (g: number, r: number) => number, fd: ((g: number) => number) | null, S: number, divisors: number[]): boolean {
   const { m: M, n: N, k: K } = p
   const gs = S <= 4096 ? Array.from({ length: S }, (_, i) => i) : probePoints(S, [N, M * N, ...divisors], 1500, S)
   const rs = K <= 16 ? Array.from({ length: K }, (_, i) => i) : probePoints(K, divisors, 8, K)
@@ -165,6 +218,7 @@ function verify(p: GemmPlan, fa: (g: number, r: number) => number, fb: (g: numbe
     const u = Math.floor(g / (M * N))
     const m = Math.floor(g / N) % M
     const n = g % N
+    if (fd && fd(g) !== p.dOff + u * p.sDu + m * p.sDm + n * p.sDn) return false
     for (const r of rs) {
       if (fa(g, r) !== p.aOff[u]! + m * p.sAm + r * p.sAk) return false
       if (fb(g, r) !== p.bOff[u]! + n * p.sBn + r * p.sBk) return false
@@ -203,7 +257,8 @@ function run(plan: GemmPlan, memory: WebAssembly.Memory, ptrs: number[]): void {
   const out = ptrs[ptrs.length - 1]!
   const a = ptrs[plan.aInput]!
   const b = ptrs[plan.bInput]!
-  if ((a | b | out) & 3) throw new Error(`native gemm: operand not 4-byte aligned (A ${a}, B ${b}, C ${out})`)
+  const bias = plan.dInput >= 0 ? ptrs[plan.dInput]! : 0
+  if ((a | b | out | bias) & 3) throw new Error(`native gemm: operand not 4-byte aligned (A ${a}, B ${b}, C ${out}, bias ${bias})`)
   const d = plan.desc
   d[0] = plan.batch
   d[1] = plan.m
@@ -214,6 +269,13 @@ function run(plan: GemmPlan, memory: WebAssembly.Memory, ptrs: number[]): void {
   d[6] = plan.sBk
   d[7] = plan.sBn
   d[8] = out >> 2
+  f32view[0] = plan.alpha
+  d[9] = f32bits[0]!
+  d[10] = plan.dInput >= 0 ? 1 : 0
+  d[11] = (bias >> 2) + plan.dOff
+  d[12] = plan.sDu
+  d[13] = plan.sDm
+  d[14] = plan.sDn
   for (let u = 0; u < plan.batch; u++) {
     d[GEMM_HEADER + u] = (a >> 2) + plan.aOff[u]!
     d[GEMM_HEADER + plan.batch + u] = (b >> 2) + plan.bOff[u]!

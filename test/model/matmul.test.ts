@@ -133,8 +133,8 @@ const haveNative = nativeGemmInfo() !== null
 
 test('native matmuls equal a float64 reference on every layout and shape, and every one ran natively', { skip: !haveNative && 'native addon not built (or INSTRUCT3_NATIVE=0)' }, () => {
   assert.equal(checkWith(true, '', false), shapes.length)
-  // a fused bias add is an epilogue the native path does not take: those kernels stay in WASM, still correct
-  checkWith(true, '', true)
+  // with the bias add fused into the kernel's epilogue
+  assert.equal(checkWith(true, '', true), shapes.length)
 })
 
 test('a native matmul with a corrupted descriptor is caught by the reference check', { skip: !haveNative && 'native addon not built' }, () => {
