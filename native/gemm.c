@@ -10,10 +10,12 @@
  * then the epilogue jax-js fused into the kernel, when it is one we take:
  *   C = alpha * C  (+ mem[biasOff + u*sDu + m*sDm + n*sDn] when there is a bias: the forward pass's bias add)
  *
- * Algorithm (the BLIS/GotoBLAS structure, simplified): the output is cut into jobs of MC rows x NC columns of
- * one batch; a job packs A's rows into MR-row micro-panels and B's columns into NR-column micro-panels, KC
- * steps of k at a time (so any strides become unit-stride, cache-resident streams), and a register-blocked
- * micro-kernel accumulates an MR x NR tile over those KC steps. Jobs go to a small persistent pthread pool
+ * Algorithm (the BLIS/GotoBLAS structure, simplified): the output is cut into jobs, each a range of rows of
+ * one batch (a few per thread, so a slow thread on a shared machine leaves work to the others). A job walks
+ * NC columns x KC steps of k at a time: it packs that B block into NR-column micro-panels once, then, MC rows
+ * at a time, packs A into MR-row micro-panels (so any strides become unit-stride, cache-resident streams),
+ * and a register-blocked micro-kernel accumulates each MR x NR tile over the KC steps. Packing B once per
+ * job's row range rather than per MC rows is what keeps its cost small next to the arithmetic. Jobs go to a small persistent pthread pool
  * (the calling thread works too). Each output element is summed over k in the same order whatever the thread
  * count, so results do not depend on it.
  */
@@ -85,7 +87,7 @@ typedef struct {
   float alpha;
   int bias;
   int64_t biasOff, sDu, sDm, sDn;
-  int mBlocks, nBlocks, jobs;
+  int rowsPerJob, jobsPerBatch, jobs;
   atomic_int next; /* next job to take */
 } gemm_task;
 
@@ -216,25 +218,30 @@ static void epilogue(const gemm_task *t, float *c, int u, int m0, int n0, int mc
   }
 }
 
-static void run_job(gemm_task *t, int job) {
-  const int u = job / (t->mBlocks * t->nBlocks);
-  const int rest = job % (t->mBlocks * t->nBlocks);
-  const int m0 = (rest / t->nBlocks) * MC, n0 = (rest % t->nBlocks) * NC;
-  const int mc = t->M - m0 < MC ? t->M - m0 : MC;
-  const int nc = t->N - n0 < NC ? t->N - n0 : NC;
-  const float *a = t->mem + t->aOff[u] + (int64_t)m0 * t->sAm;
-  const float *b = t->mem + t->bOff[u] + (int64_t)n0 * t->sBn;
+/* One MC x nc block of C (rows m0.., columns n0..) over the packed B block: pack A's rows, run the tiles. */
+static void run_block(gemm_task *t, int u, int m0, int mc, int n0, int nc, int k0, int kc) {
+  const float *a = t->mem + t->aOff[u] + (int64_t)m0 * t->sAm + (int64_t)k0 * t->sAk;
   float *c = t->mem + t->cOff + ((int64_t)u * t->M + m0) * t->N + n0;
-  for (int k0 = 0; k0 < t->K; k0 += KC) {
-    const int kc = t->K - k0 < KC ? t->K - k0 : KC;
-    pack_b(t, b + (int64_t)k0 * t->sBk, kc, nc, packB);
-    pack_a(t, a + (int64_t)k0 * t->sAk, mc, kc, packA);
-    for (int j0 = 0; j0 < nc; j0 += NR)
-      for (int i0 = 0; i0 < mc; i0 += MR)
-        micro_kernel(kc, packA + (int64_t)i0 * kc, packB + (int64_t)j0 * kc, c + (int64_t)i0 * t->N + j0, t->N, k0 > 0,
-                     mc - i0 < MR ? mc - i0 : MR, nc - j0 < NR ? nc - j0 : NR);
+  pack_a(t, a, mc, kc, packA);
+  for (int j0 = 0; j0 < nc; j0 += NR)
+    for (int i0 = 0; i0 < mc; i0 += MR)
+      micro_kernel(kc, packA + (int64_t)i0 * kc, packB + (int64_t)j0 * kc, c + (int64_t)i0 * t->N + j0, t->N, k0 > 0,
+                   mc - i0 < MR ? mc - i0 : MR, nc - j0 < NR ? nc - j0 : NR);
+  if (k0 + kc == t->K) epilogue(t, c, u, m0, n0, mc, nc); /* the block is finished and still in cache */
+}
+
+static void run_job(gemm_task *t, int job) {
+  const int u = job / t->jobsPerBatch;
+  const int r0 = (job % t->jobsPerBatch) * t->rowsPerJob;
+  const int r1 = r0 + t->rowsPerJob < t->M ? r0 + t->rowsPerJob : t->M;
+  for (int n0 = 0; n0 < t->N; n0 += NC) {
+    const int nc = t->N - n0 < NC ? t->N - n0 : NC;
+    for (int k0 = 0; k0 < t->K; k0 += KC) {
+      const int kc = t->K - k0 < KC ? t->K - k0 : KC;
+      pack_b(t, t->mem + t->bOff[u] + (int64_t)n0 * t->sBn + (int64_t)k0 * t->sBk, kc, nc, packB);
+      for (int m0 = r0; m0 < r1; m0 += MC) run_block(t, u, m0, r1 - m0 < MC ? r1 - m0 : MC, n0, nc, k0, kc);
+    }
   }
-  epilogue(t, c, u, m0, n0, mc, nc);
 }
 
 static void run_jobs(gemm_task *t) {
@@ -366,9 +373,12 @@ static napi_value js_gemm(napi_env env, napi_callback_info info) {
     if (!in_bounds(t.bOff[u], t.K, t.sBk, t.N, t.sBn, t.memLen)) I3_THROW(env, "gemm: B leaves the memory");
   }
   if (!ensure_buffers()) I3_THROW(env, "gemm: out of memory for packing buffers");
-  t.mBlocks = (t.M + MC - 1) / MC;
-  t.nBlocks = (t.N + NC - 1) / NC;
-  t.jobs = t.batch * t.mBlocks * t.nBlocks;
+  /* rows per job: about M / (2 x threads) when one batch, whole matrices when many (attention per head) */
+  const int parts = t.batch >= 2 * threads ? 1 : 2 * (threads < 1 ? 1 : threads);
+  const int rows = (t.M + parts - 1) / parts;
+  t.rowsPerJob = rows < MR ? MR : (rows + MR - 1) / MR * MR;
+  t.jobsPerBatch = (t.M + t.rowsPerJob - 1) / t.rowsPerJob;
+  t.jobs = t.batch * t.jobsPerBatch;
   atomic_init(&t.next, 0);
   run_parallel(&t, threads < 1 ? 1 : threads);
   atomic_fetch_add(&gemmCalls, 1);
