@@ -10,7 +10,7 @@
  * Native column (issue 17): when the native addon is built (src/model/native-gemm.ts), each shape is also timed
  * through native/gemm.c in the same process (the hook switched on and off per call), by wall clock and by
  * this process's CPU time (all threads: GFLOP per CPU-second is the per-core rate, meaningful under load);
- * OpenBLAS gets the same CPU-time column. INSTRUCT3_THREADS=t gives the addon t threads too.
+ * OpenBLAS gets the same CPU-time column. The t=N child gives the addon N threads too (INSTRUCT3_NATIVE_THREADS).
  *
  * --ab: A/B of our matmul kernel against jax-js 0.1.25's own, interleaved in one process (one thread):
  * each shape is timed old, new, old, new... by this process's CPU time (INSTRUCT3_JAX_GEMM selects the tiles
@@ -156,7 +156,7 @@ export async function run(args: string[]): Promise<void> {
   }
   const threads = (o.threads ?? '1,2').split(',').map(Number)
   const jax: { threads: number; results: Timing[]; ceiling: { relaxed: number | null; muladd: number | null } | null }[] = []
-  for (const t of threads) jax.push((await jaxChild('gemm', { shapes }, t)) as (typeof jax)[number])
+  for (const t of threads) jax.push((await jaxChild('gemm', { shapes }, t, undefined, { INSTRUCT3_NATIVE_THREADS: String(t) })) as (typeof jax)[number])
   const ceil = jax.find((j) => j.ceiling)?.ceiling ?? { relaxed: wasmCeiling(true), muladd: wasmCeiling(false) }
   const best = Math.max(ceil.relaxed ?? 0, ceil.muladd ?? 0)
   let torch: { threads: number; results: { name: string; gflops: number; cpu_gflops: number }[] }[] = []

@@ -12,7 +12,7 @@
  *   async-grad      the same jitted loss/gradient, but awaited with blockUntilReady before the (sync)
  *                   AdamW step: jax-js 0.1.25 only hands kernels to its worker pool on async reads
  * --native 0,1: each jax-js setting with matmuls in WASM (INSTRUCT3_NATIVE=0) and through the native addon
- * (native/gemm.c, INSTRUCT3_THREADS threads per matmul); the default is both when the addon is built.
+ * (native/gemm.c, with INSTRUCT3_NATIVE_THREADS = the setting's thread count); the default is both when the addon is built.
  * With --repeat N the settings run round-robin N times (interleaved A/B on a shared machine), best run shown.
  */
 import { np, jit, valueAndGrad, tree, blockUntilReady, requestedThreads, type JArray } from '../src/model/jax.ts'
@@ -234,7 +234,7 @@ export async function run(args: string[]): Promise<void> {
     const settings: Setting[] = []
     for (const nat of natives)
       for (const t of threads) {
-        const env = { INSTRUCT3_NATIVE: nat ? '1' : '0' }
+        const env = { INSTRUCT3_NATIVE: nat ? '1' : '0', INSTRUCT3_NATIVE_THREADS: String(t) }
         const tag = nat ? ', native matmul' : ', WASM'
         settings.push({ label: `jax-js trainable, threads=${t}${tag}`, torch: false, go: () => jaxChild('train', { model: key, mode: 'trainable', steps, warmup }, t, undefined, env) })
         if (t > 1) settings.push({ label: `jax-js async-grad (pool used), threads=${t}${tag}`, torch: false, go: () => jaxChild('train', { model: key, mode: 'async-grad', steps, warmup }, t, undefined, env) })

@@ -18,10 +18,12 @@
  * loads, no conditionals). The addon additionally refuses any operand that would leave the memory.
  *
  * INSTRUCT3_NATIVE=0 (no addon) or INSTRUCT3_NATIVE_GEMM=0 (this hook only) keeps every matmul in WASM.
- * INSTRUCT3_NATIVE_THREADS sets the addon's threads per matmul (default: INSTRUCT3_THREADS).
+ * INSTRUCT3_NATIVE_THREADS sets the addon's threads per matmul (default: every core, os.availableParallelism();
+ * INSTRUCT3_THREADS only sizes jax-js's WASM worker pool, which generation keeps at 1 because its small kernels
+ * lose to the pool's message latency: the addon's threads have no such cost, so matmuls use all cores anyway).
  */
 import { loadNative, type NativeAddon } from './native.ts'
-import { requestedThreads } from './threads.ts'
+import { availableParallelism } from 'node:os'
 
 /** The addon's matmul functions (native/gemm.c). */
 export interface GemmAddon {
@@ -235,7 +237,7 @@ export const nativeGemmTesting: { mutateDescriptor: ((desc: Int32Array) => void)
 let addon: (NativeAddon & GemmAddon) | null = null
 const plans = new Map<string, GemmPlan | null>()
 let view: Float32Array | null = null
-let threads = requestedThreads
+let threads = availableParallelism()
 
 /** A Float32Array over the whole WASM memory, renewed when the memory grows (a new buffer). */
 function memoryView(memory: WebAssembly.Memory): Float32Array {
