@@ -197,7 +197,7 @@ export async function run(args: string[]): Promise<void> {
     console.log(`# bench train --ab: ${new Date().toISOString()}; ${machineLine()}`)
     const rows: string[][] = []
     for (const key of models) {
-      const r = (await jaxChild('train', { model: key, mode: 'ab', steps, warmup, compare: o.ab === 'native' ? 'native' : 'tiles' }, 1)) as { old_ms: number; new_ms: number; max_loss_diff: number }
+      const r = (await jaxChild('train', { model: key, mode: 'ab', steps, warmup, compare: o.ab === 'native' ? 'native' : 'tiles' }, 1, undefined, { INSTRUCT3_NATIVE_THREADS: '1' })) as { old_ms: number; new_ms: number; max_loss_diff: number }
       const tok = MODELS[key]().batch * MODELS[key]().config.nCtx
       rows.push([MODELS[key]().name, r.old_ms.toFixed(0), r.new_ms.toFixed(0), (tok / (r.old_ms / 1000)).toFixed(0), (tok / (r.new_ms / 1000)).toFixed(0), `${(r.old_ms / r.new_ms).toFixed(2)}x`, r.max_loss_diff.toExponential(1)])
     }

@@ -86,7 +86,10 @@ typedef float vfu __attribute__((vector_size(16), aligned(4)));
 #define KC 256
 #endif
 #define MC (MR * MR_SMALL) /* a multiple of both tile heights */
+/* KC x NC = 512x256, 1024x128, 512x128 measured no better (load 8); -DNC= overrides */
+#ifndef NC
 #define NC 512
+#endif
 #define MAX_THREADS 64
 
 typedef struct {

@@ -52,6 +52,8 @@ interface Kernel {
 
 /** A matmul recognised in a kernel, with element offsets relative to each operand's buffer. */
 export interface GemmPlan {
+  /** kernel inputs; the WASM kernel gets nargs input pointers then one output pointer */
+  nargs: number
   batch: number
   m: number
   n: number
@@ -204,7 +206,7 @@ function recognize(kernel: Kernel): GemmPlan | null {
   const sDu = fd && batch > 1 ? fd(M * N) - d0 : 0
   if ([sAm, sAk, sBk, sBn, ...aOff, ...bOff, d0, sDn, sDm, sDu].some((v) => v < 0 || !Number.isInteger(v))) return null
   const plan: GemmPlan = {
-    batch, m: M, n: N, k: K, aInput, bInput, sAm, sAk, sBk, sBn, aOff, bOff,
+    nargs: kernel.nargs, batch, m: M, n: N, k: K, aInput, bInput, sAm, sAk, sBk, sBn, aOff, bOff,
     alpha: epi.alpha, dInput: epi.bias ? epi.bias.gid : -1, dOff: d0, sDu, sDm, sDn,
     desc: new Int32Array(GEMM_HEADER + 2 * batch),
   }
@@ -256,7 +258,8 @@ function prepare(kernel: Kernel, hash: string): GemmPlan | null {
 }
 
 function run(plan: GemmPlan, memory: WebAssembly.Memory, ptrs: number[]): void {
-  const out = ptrs[ptrs.length - 1]!
+  if (ptrs.length !== plan.nargs + 1) throw new Error(`native gemm: expected ${plan.nargs} inputs and 1 output, got ${ptrs.length} pointers`)
+  const out = ptrs[plan.nargs]!
   const a = ptrs[plan.aInput]!
   const b = ptrs[plan.bInput]!
   const bias = plan.dInput >= 0 ? ptrs[plan.dInput]! : 0
