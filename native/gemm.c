@@ -162,6 +162,25 @@ static void micro_kernel_small(int kc, const float *a, const float *b, float *c,
 
 /* ---- packing -------------------------------------------------------------------------------------------- */
 
+/*
+ * A block whose columns are contiguous along m (a^T @ b): walk k once for the whole block, copying its mc
+ * floats into every panel, rather than re-walking kc rows (a page apart when M = 1024) once per panel.
+ * (+15-20% per CPU-second on the K = 1024 weight gradients, load 2.4.)
+ */
+__attribute__((noinline)) static void pack_a_mcontiguous(const gemm_task *t, const float *a, int mc, int kc, float *restrict dst) {
+  const int MRP = t->mr;
+  const int panels = (mc + MRP - 1) / MRP;
+  for (int k = 0; k < kc; k++) {
+    const float *src = a + (int64_t)k * t->sAk;
+    for (int p = 0; p < panels; p++) {
+      float *d = dst + (int64_t)p * kc * MRP + (int64_t)k * MRP;
+      const int rows = mc - p * MRP < MRP ? mc - p * MRP : MRP;
+      for (int i = 0; i < rows; i++) d[i] = src[p * MRP + i];
+      for (int i = rows; i < MRP; i++) d[i] = 0.0f;
+    }
+  }
+}
+
 /* A rows [m0, m0+mc) x k [k0, k0+kc) into t->mr-row micro-panels, k-major; rows past mc are zero. */
 static void pack_a(const gemm_task *t, const float *a, int mc, int kc, float *restrict dst) {
   const int MRP = t->mr;
@@ -251,7 +270,8 @@ static void run_block(gemm_task *t, int u, int m0, int mc, int n0, int nc, int k
   float *c = t->mem + t->cOff + ((int64_t)u * t->M + m0) * t->N + n0;
   const int mr = t->mr;
   void (*kernel)(int, const float *, const float *, float *, int64_t, int, int, int) = mr == MR ? micro_kernel : micro_kernel_small;
-  pack_a(t, a, mc, kc, packA);
+  if (t->sAm == 1) pack_a_mcontiguous(t, a, mc, kc, packA);
+  else pack_a(t, a, mc, kc, packA);
   for (int i0 = 0; i0 < mc; i0 += mr)
     for (int j0 = 0; j0 < nc; j0 += NR)
       kernel(kc, packA + (int64_t)i0 * kc, packB + (int64_t)j0 * kc, c + (int64_t)i0 * t->N + j0, t->N, k0 > 0,
