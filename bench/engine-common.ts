@@ -42,8 +42,8 @@ function runChild(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs
 }
 
 /** Run `npm run bench -- <name> --child <json>` in a fresh Node process with INSTRUCT3_THREADS set. */
-export function jaxChild(name: string, spec: unknown, threads: number, timeoutMs = 600_000): Promise<Record<string, unknown>> {
-  const env = { ...process.env, INSTRUCT3_THREADS: String(threads) }
+export function jaxChild(name: string, spec: unknown, threads: number, timeoutMs = 600_000, extraEnv: Record<string, string> = {}): Promise<Record<string, unknown>> {
+  const env = { ...process.env, INSTRUCT3_THREADS: String(threads), ...extraEnv }
   return runChild(process.execPath, [join(benchDir, 'main.ts'), name, '--child', JSON.stringify(spec)], env, timeoutMs)
 }
 

@@ -1,7 +1,8 @@
 /**
- * `npm run bench -- train [--threads 1,2] [--steps 8] [--warmup 2] [--models d128,d256,gpt2s] [--torch-threads 1,2] [--repeat 1] [--no-torch]`
+ * `npm run bench -- train [--threads 1,2] [--native 0,1] [--steps 8] [--warmup 2] [--models d128,d256,gpt2s] [--torch-threads 1,2] [--repeat 1] [--no-torch]`
  * `npm run bench -- train --profile [d256]`: per-kernel time breakdown of training steps (jax-js profiler)
  * `npm run bench -- train --ab [--models d128,d256] [--steps 10]`: our matmul tiles against jax-js 0.1.25's, A/B in one process
+ * `npm run bench -- train --ab native [--models d128,d256] [--steps 10]`: WASM matmuls against native ones, the same way
  *
  * Training throughput (tokens/s, median step after warmup) and peak RSS of the GPT engine on random
  * tokens, against the same model in PyTorch (bench/torch_train.py) when /usr/bin/python3 has torch.
@@ -10,6 +11,9 @@
  *                   results read with item(); INSTRUCT3_THREADS=N
  *   async-grad      the same jitted loss/gradient, but awaited with blockUntilReady before the (sync)
  *                   AdamW step: jax-js 0.1.25 only hands kernels to its worker pool on async reads
+ * --native 0,1: each jax-js setting with matmuls in WASM (INSTRUCT3_NATIVE=0) and through the native addon
+ * (native/gemm.c, with INSTRUCT3_NATIVE_THREADS = the setting's thread count); the default is both when the addon is built.
+ * With --repeat N the settings run round-robin N times (interleaved A/B on a shared machine), best run shown.
  */
 import { np, jit, valueAndGrad, tree, blockUntilReady, requestedThreads, type JArray } from '../src/model/jax.ts'
 import { profiler } from '@jax-js/jax'
@@ -20,6 +24,7 @@ import { lmObjective, type Batch } from '../src/model/objectives.ts'
 import { createAdamW, defaultAdamW } from '../src/model/optim.ts'
 import { createRng } from '../src/model/rng.ts'
 import { jaxChild, kernelBreakdown, machineLine, median, parseArgs, peakRssMb, table, torchChild, torchVersion } from './engine-common.ts'
+import { loadNative } from '../src/model/native.ts'
 
 type ModelSpec = { name: string; config: GPTConfig; batch: number }
 
@@ -30,7 +35,7 @@ const MODELS: Record<string, () => ModelSpec> = {
   gpt2s: () => ({ name: 'GPT-2-small block (2L 12H d768 V256 T64 B8)', config: makeConfig({ vocabSize: 256, nCtx: 64, nEmbd: 768, nLayer: 2, nHead: 12 }), batch: 8 }),
 }
 
-type ChildSpec = { model: string; mode: 'trainable' | 'async-grad' | 'profile' | 'ab'; steps: number; warmup: number }
+type ChildSpec = { model: string; mode: 'trainable' | 'async-grad' | 'profile' | 'ab'; steps: number; warmup: number; compare?: 'tiles' | 'native' }
 
 function randomBatch(c: GPTConfig, B: number, seed: number): HostBatch {
   const rng = createRng(seed)
@@ -131,6 +136,14 @@ async function abChild(spec: ChildSpec): Promise<void> {
     return (u.user + u.system) / 1000
   }
   const sides = { old: 'upstream', new: '' } as const
+  const native = spec.compare === 'native'
+  const { setNativeGemm } = await import('../src/model/native-gemm.ts')
+  // native A/B: both sides use our tiles; the hook is on for the new side only (read at compile and at dispatch)
+  const pick = (side: 'old' | 'new') => {
+    if (native) setNativeGemm(side === 'new')
+    else process.env.INSTRUCT3_JAX_GEMM = sides[side]
+  }
+  if (native && !setNativeGemm(true)) throw new Error('bench train --ab native: the native addon is not built')
   const trs = {
     old: createTrainable({ config: c, params: initParams(c, 0), objective: lmObjective }),
     new: createTrainable({ config: c, params: initParams(c, 0), objective: lmObjective }),
@@ -140,7 +153,7 @@ async function abChild(spec: ChildSpec): Promise<void> {
   for (let s = 0; s < spec.steps; s++) {
     const batch = randomBatch(c, m.batch, s)
     for (const side of (s % 2 ? ['new', 'old'] : ['old', 'new']) as ('old' | 'new')[]) {
-      process.env.INSTRUCT3_JAX_GEMM = sides[side]
+      pick(side)
       const t0 = cpuMs()
       losses[side].push(trs[side].accumulate(batch).loss)
       trs[side].update(3e-4)
@@ -159,7 +172,7 @@ export async function run(args: string[]): Promise<void> {
   if (args[0] === '--child') return child(JSON.parse(args[1]) as ChildSpec)
   const o = parseArgs(args)
   if (o.help) {
-    console.log('usage: npm run bench -- train [--threads 1,2] [--steps 8] [--warmup 2] [--models d128,d256,gpt2s] [--torch-threads 1,2] [--repeat 1] [--no-torch]')
+    console.log('usage: npm run bench -- train [--threads 1,2] [--native 0,1] [--steps 8] [--warmup 2] [--models d128,d256,gpt2s] [--torch-threads 1,2] [--repeat 1] [--no-torch]')
     console.log('       npm run bench -- train --profile [d128|d256|gpt2s] [--steps 5] [--warmup 2]   (per-kernel breakdown, one thread)')
     return
   }
@@ -184,12 +197,16 @@ export async function run(args: string[]): Promise<void> {
     console.log(`# bench train --ab: ${new Date().toISOString()}; ${machineLine()}`)
     const rows: string[][] = []
     for (const key of models) {
-      const r = (await jaxChild('train', { model: key, mode: 'ab', steps, warmup }, 1)) as { old_ms: number; new_ms: number; max_loss_diff: number }
+      const r = (await jaxChild('train', { model: key, mode: 'ab', steps, warmup, compare: o.ab === 'native' ? 'native' : 'tiles' }, 1, undefined, { INSTRUCT3_NATIVE_THREADS: '1' })) as { old_ms: number; new_ms: number; max_loss_diff: number }
       const tok = MODELS[key]().batch * MODELS[key]().config.nCtx
       rows.push([MODELS[key]().name, r.old_ms.toFixed(0), r.new_ms.toFixed(0), (tok / (r.old_ms / 1000)).toFixed(0), (tok / (r.new_ms / 1000)).toFixed(0), `${(r.old_ms / r.new_ms).toFixed(2)}x`, r.max_loss_diff.toExponential(1)])
     }
-    console.log(table(['model', 'jax-js 0.1.25 tiles: CPU ms/step', 'patched: CPU ms/step', 'old tokens/CPU-s', 'new tokens/CPU-s', 'speedup', 'max |loss diff|'], rows))
-    console.log(`# one thread, steps alternated old/new in one process, median of ${steps - warmup} steps each after ${warmup} warm-up; max |loss diff| 0 is expected (the tiles change which outputs are computed together, not the order of the sum over k); load average at end: ${machineLine().split('load average ')[1]}`)
+    const [oldName, newName] = o.ab === 'native' ? ['WASM matmuls', 'native matmuls'] : ['jax-js 0.1.25 tiles', 'patched']
+    console.log(table(['model', `${oldName}: CPU ms/step`, `${newName}: CPU ms/step`, 'old tokens/CPU-s', 'new tokens/CPU-s', 'speedup', 'max |loss diff|'], rows))
+    const diffNote = o.ab === 'native'
+      ? 'a small |loss diff| is expected (the native sum over k uses FMA and k blocks: float32 rounding)'
+      : 'max |loss diff| 0 is expected (the tiles change which outputs are computed together, not the order of the sum over k)'
+    console.log(`# one thread, steps alternated old/new in one process, median of ${steps - warmup} steps each after ${warmup} warm-up; ${diffNote}; load average at end: ${machineLine().split('load average ')[1]}`)
     return
   }
   const threads = (o.threads ?? '1,2').split(',').map(Number)
@@ -199,6 +216,8 @@ export async function run(args: string[]): Promise<void> {
   const models = (o.models ?? 'd128,d256,gpt2s').split(',')
   for (const m of models) if (!MODELS[m]) throw new Error(`unknown model ${m} (known: ${Object.keys(MODELS).join(', ')})`)
   const torchThreads = (o['torch-threads'] ?? '1,2').split(',').map(Number)
+  const natives = (o.native ?? (loadNative() ? '0,1' : '0')).split(',').map((x) => x === '1')
+  if (natives.includes(true) && !loadNative()) throw new Error('--native 1: the native addon is not built (node scripts/build-native.js)')
   const tv = o['no-torch'] ? null : torchVersion()
   console.log(`# bench train: ${new Date().toISOString()}; ${machineLine()}`)
   console.log(`# steps ${steps} (median of the last ${steps - warmup}); random tokens; AdamW + clip 1.0`)
@@ -213,10 +232,13 @@ export async function run(args: string[]): Promise<void> {
     const c = m.config
     type Setting = { label: string; go: () => Promise<Record<string, unknown>>; torch: boolean }
     const settings: Setting[] = []
-    for (const t of threads) {
-      settings.push({ label: `jax-js trainable, threads=${t}`, torch: false, go: () => jaxChild('train', { model: key, mode: 'trainable', steps, warmup }, t) })
-      if (t > 1) settings.push({ label: `jax-js async-grad (pool used), threads=${t}`, torch: false, go: () => jaxChild('train', { model: key, mode: 'async-grad', steps, warmup }, t) })
-    }
+    for (const nat of natives)
+      for (const t of threads) {
+        const env = { INSTRUCT3_NATIVE: nat ? '1' : '0', INSTRUCT3_NATIVE_THREADS: String(t) }
+        const tag = nat ? ', native matmul' : ', WASM'
+        settings.push({ label: `jax-js trainable, threads=${t}${tag}`, torch: false, go: () => jaxChild('train', { model: key, mode: 'trainable', steps, warmup }, t, undefined, env) })
+        if (t > 1) settings.push({ label: `jax-js async-grad (pool used), threads=${t}${tag}`, torch: false, go: () => jaxChild('train', { model: key, mode: 'async-grad', steps, warmup }, t, undefined, env) })
+      }
     if (tv)
       for (const tt of torchThreads) {
         const spec = { vocab_size: c.vocabSize, n_ctx: c.nCtx, n_embd: c.nEmbd, n_layer: c.nLayer, n_head: c.nHead, batch: m.batch, steps, warmup, threads: tt }
@@ -248,4 +270,5 @@ export async function run(args: string[]): Promise<void> {
     console.error(`... ${key}: ${(paramCount(c) / 1e6).toFixed(2)}M params`)
   }
   console.log(table(['model', 'engine', 'tokens/s', 'peak RSS MB', 'vs best PyTorch'], rows))
+  console.log(`# load average at end: ${machineLine().split('load average ')[1]}`)
 }

@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as gemm from './patches/jax-wasm-gemm.js'
+import * as nativeGemm from './patches/jax-native-gemm.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -39,18 +40,24 @@ if (existsSync(jaxDir)) {
       writeFileSync(file, src.replace(needle, replacement))
       console.log(`postinstall: patched ${f} (jit/scatter fix)`)
     }
-    // WASM matmul micro-kernels (scripts/patches/jax-wasm-gemm.js explains the upstream limitation)
+    // WASM matmul micro-kernels, then the native kernel host hook (each patch file explains its upstream limitation)
     const dist = join(jaxDir, 'dist')
+    const backendPatches = [
+      [gemm, 'wasm gemm micro-kernel'],
+      [nativeGemm, 'native kernel host hook'],
+    ]
     for (const f of readdirSync(dist).filter((n) => /^backend-.*\.c?js$/.test(n))) {
       const file = join(dist, f)
-      const src = readFileSync(file, 'utf8')
-      if (src.includes(gemm.MARK)) continue
-      try {
-        writeFileSync(file, gemm.applyEdits(src, file))
-        console.log(`postinstall: patched ${f} (wasm gemm micro-kernel)`)
-      } catch (e) {
-        console.error(`postinstall: ${e.message}`)
-        process.exitCode = 1
+      for (const [patch, what] of backendPatches) {
+        const src = readFileSync(file, 'utf8')
+        if (src.includes(patch.MARK)) continue
+        try {
+          writeFileSync(file, patch.applyEdits(src, file))
+          console.log(`postinstall: patched ${f} (${what})`)
+        } catch (e) {
+          console.error(`postinstall: ${e.message}`)
+          process.exitCode = 1
+        }
       }
     }
   }

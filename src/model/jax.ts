@@ -4,6 +4,8 @@
  * worker shim that jax-js looks for when its WASM backend starts).
  */
 import './threads.ts'
+// installs jax-js's kernel host hook for native matmuls when the addon loaded (INSTRUCT3_NATIVE=0: WASM only)
+import './native-gemm.ts'
 export { numpy as np, nn, random, lax, jit, grad, valueAndGrad, tree, init, defaultDevice, blockUntilReady } from '@jax-js/jax'
 export type { Array as JArray, JsTree } from '@jax-js/jax'
 export { requestedThreads, terminateWorkers } from './threads.ts'

@@ -3,7 +3,9 @@
  * float64 reference, for every layout the model uses (a @ b, a @ b^T, a^T @ b, batched per head), on the
  * shapes of a training and a decode step and on odd shapes that hit the tile tails and the scalar fallback,
  * with and without a fused epilogue (bias add). Both tunings are checked: ours (the default) and 0.1.25's own
- * (INSTRUCT3_JAX_GEMM=upstream, a compile-time switch that is part of the kernel cache key).
+ * (INSTRUCT3_JAX_GEMM=upstream, a compile-time switch that is part of the kernel cache key). The same checks run
+ * through the native GEMM (native/gemm.c via src/model/native-gemm.ts) when the addon is built, asserting that
+ * the kernels really went native (the addon's call counter), and that a corrupted descriptor is caught.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -12,6 +14,7 @@ import { join, dirname } from 'node:path'
 import { createRequire } from 'node:module'
 import { np, jit, type JArray } from '../../src/model/jax.ts'
 import { createRng } from '../../src/model/rng.ts'
+import { nativeGemmInfo, nativeGemmTesting, setNativeGemm } from '../../src/model/native-gemm.ts'
 
 type Layout = 'nn' | 'nt' | 'tn'
 type Shape = { layout: Layout; batch: number; m: number; k: number; n: number }
@@ -66,6 +69,21 @@ function reference(s: Shape, a: Float32Array, b: Float32Array, bias: Float32Arra
   return { y, mag }
 }
 
+/** Native matmul calls so far (0 without the addon). */
+const nativeCalls = () => nativeGemmInfo()?.calls ?? 0
+
+/** Run the checks with native matmuls on or off; returns how many native calls they made. */
+function checkWith(native: boolean, tuning: string, withBias: boolean): number {
+  const before = nativeCalls()
+  const was = setNativeGemm(native)
+  try {
+    check(tuning, withBias)
+  } finally {
+    setNativeGemm(was)
+  }
+  return nativeCalls() - before
+}
+
 function check(tuning: string, withBias: boolean): void {
   const tr = (x: JArray) => (x.ndim === 3 ? x.transpose([0, 2, 1]) : x.transpose())
   // fresh jitted functions per tuning: the tuning is read when a kernel is compiled
@@ -103,17 +121,41 @@ function check(tuning: string, withBias: boolean): void {
 }
 
 test('matmul kernels equal a float64 reference on every layout and shape (our tuning)', () => {
-  check('', false)
-  check('', true)
+  assert.equal(checkWith(false, '', false), 0)
+  assert.equal(checkWith(false, '', true), 0)
 })
 
 test('matmul kernels equal a float64 reference with jax-js 0.1.25 tiles (INSTRUCT3_JAX_GEMM=upstream)', () => {
-  check('upstream', false)
+  assert.equal(checkWith(false, 'upstream', false), 0)
 })
 
-test('the install applied the WASM matmul patch to every jax-js backend file', () => {
+const haveNative = nativeGemmInfo() !== null
+
+test('native matmuls equal a float64 reference on every layout and shape, and every one ran natively', { skip: !haveNative && 'native addon not built (or INSTRUCT3_NATIVE=0)' }, () => {
+  assert.equal(checkWith(true, '', false), shapes.length)
+  // with the bias add fused into the kernel's epilogue
+  assert.equal(checkWith(true, '', true), shapes.length)
+})
+
+test('a native matmul with a corrupted descriptor is caught by the reference check', { skip: !haveNative && 'native addon not built' }, () => {
+  // wrong k stride of A (still inside the memory): every element is wrong
+  nativeGemmTesting.mutateDescriptor = (d) => {
+    if (d[3]! > 1 && d[5] === 1) d[5] = 0
+  }
+  try {
+    assert.throws(() => checkWith(true, '', false), /element \d+ is/)
+  } finally {
+    nativeGemmTesting.mutateDescriptor = null
+  }
+})
+
+test('the install applied the WASM matmul and native hook patches to every jax-js backend file', () => {
   const dist = join(dirname(createRequire(import.meta.url).resolve('@jax-js/jax')), '.')
   const files = readdirSync(dist).filter((f) => /^backend-.*\.c?js$/.test(f))
   assert.ok(files.length >= 2, `backend files: ${files.join(', ')}`)
-  for (const f of files) assert.ok(readFileSync(join(dist, f), 'utf8').includes('/* instruct3-patch: wasm gemm micro-kernel */'), `${f} is not patched (run npm install / scripts/postinstall.js)`)
+  for (const f of files) {
+    const src = readFileSync(join(dist, f), 'utf8')
+    for (const mark of ['/* instruct3-patch: wasm gemm micro-kernel */', '/* instruct3-patch: native kernel host hook */'])
+      assert.ok(src.includes(mark), `${f} lacks ${mark} (run npm install / scripts/postinstall.js)`)
+  }
 })

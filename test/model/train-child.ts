@@ -1,6 +1,6 @@
 /**
  * Child process for the worker-pool test: trains a small GPT a few steps and prints one JSON line
- * {threads, mode, workers, kernelMessages, losses}. INSTRUCT3_THREADS (read when src/model/jax.ts is
+ * {threads, mode, workers, kernelMessages, nativeCalls, losses}. INSTRUCT3_THREADS (read when src/model/jax.ts is
  * first imported) picks single-threaded WASM or the worker pool.
  *   node test/model/train-child.ts <steps> trainable   createTrainable (sync reads: loss.item())
  *   node test/model/train-child.ts <steps> trainable-async   createTrainable's accumulateAsync / updateAsync (the loop's path)
@@ -15,6 +15,7 @@ import { createTrainable, toBatch } from '../../src/model/trainable.ts'
 import { lmObjective } from '../../src/model/objectives.ts'
 import { initParams, lmLoss, toDevice, type Params } from '../../src/model/gpt.ts'
 import { randomLmBatch, tinyConfig } from './helpers.ts'
+import { nativeGemmInfo } from '../../src/model/native-gemm.ts'
 
 // Count the pool's workers and the kernels sent to them: jax-js creates its workers lazily, through the
 // global Worker that src/model/threads.ts installed, so wrapping it here (after import, before the first
@@ -81,4 +82,5 @@ if (mode === 'trainable') {
   }
   tree.dispose(p)
 }
-process.stdout.write(JSON.stringify({ threads: requestedThreads, mode, workers, kernelMessages, losses }) + '\n')
+const nativeCalls = nativeGemmInfo()?.calls ?? 0
+process.stdout.write(JSON.stringify({ threads: requestedThreads, mode, workers, kernelMessages, nativeCalls, losses }) + '\n')

@@ -97,8 +97,10 @@ test('determinism: the same seed and data give the same losses; dropout follows 
   assert.notDeepEqual(losses((s) => s + 100), a)
 })
 
-async function child(threads: number, mode: string): Promise<{ threads: number; workers: number; kernelMessages: number; losses: number[] }> {
-  const env = { ...process.env, INSTRUCT3_THREADS: String(threads) }
+type ChildResult = { threads: number; workers: number; kernelMessages: number; nativeCalls: number; losses: number[] }
+
+async function child(threads: number, mode: string, extraEnv: Record<string, string> = {}): Promise<ChildResult> {
+  const env = { ...process.env, INSTRUCT3_THREADS: String(threads), ...extraEnv }
   const { stdout } = await run(process.execPath, [join(here, 'train-child.ts'), mode === 'matmul' ? '1' : '4', mode], { env, timeout: 60_000 })
   return JSON.parse(stdout.trim().split('\n').at(-1)!)
 }
@@ -135,11 +137,36 @@ test('createTrainable runs its kernels on the worker pool through accumulateAsyn
 
 test('one large matmul is split across both workers of the pool (by output rows), with the numbers of one thread', async () => {
   // jax-js 0.1.25's pool dispatches a kernel as min(workers, size / minWorkPerWorker) chunks of output rows
-  const [one, two] = [await child(1, 'matmul'), await child(2, 'matmul')]
+  // (a WASM property: native matmuls are switched off here)
+  const wasm = { INSTRUCT3_NATIVE_GEMM: '0' }
+  const [one, two] = [await child(1, 'matmul', wasm), await child(2, 'matmul', wasm)]
+  assert.equal(one.nativeCalls + two.nativeCalls, 0)
   assert.equal(two.workers, 2)
   assert.equal(two.kernelMessages, 2, `the matmul went to the pool as ${two.kernelMessages} message(s)`)
   assert.equal(one.kernelMessages, 0)
   assert.deepEqual(two.losses, one.losses)
   const [sum, ref] = two.losses
   assert.ok(Math.abs(sum - ref) < 1e-5 * Math.abs(ref), `sum ${sum} vs float64 ${ref}`)
+})
+
+test('with the native addon, a matmul in a pooled process runs natively (queued behind the pool), with the same sum', async (t) => {
+  const wasmOne = await child(1, 'matmul', { INSTRUCT3_NATIVE_GEMM: '0' })
+  const two = await child(2, 'matmul')
+  if (two.nativeCalls === 0) return t.skip('native addon not built (or INSTRUCT3_NATIVE=0)')
+  assert.equal(two.nativeCalls, 1)
+  assert.equal(two.kernelMessages, 0, 'the matmul went to the WASM pool instead')
+  const [sum, ref] = two.losses
+  assert.ok(Math.abs(sum - ref) < 1e-5 * Math.abs(ref), `sum ${sum} vs float64 ${ref}`)
+  assert.ok(Math.abs(sum - wasmOne.losses[0]!) < 1e-5 * Math.abs(ref), `native ${sum} vs WASM ${wasmOne.losses[0]}`)
+})
+
+test('native matmuls interleaved with WASM kernels on the pool (training, async reads) give the WASM losses', async (t) => {
+  const mixed = await child(2, 'trainable-async')
+  if (mixed.nativeCalls === 0) return t.skip('native addon not built (or INSTRUCT3_NATIVE=0)')
+  const wasm = await child(2, 'trainable-async', { INSTRUCT3_NATIVE_GEMM: '0' })
+  assert.ok(mixed.kernelMessages > 0, 'no WASM kernel went to the pool')
+  assert.equal(wasm.nativeCalls, 0)
+  // the native sum over k is ordered differently (FMA, k blocks): float32 rounding, not a different result
+  for (let i = 0; i < wasm.losses.length; i++)
+    assert.ok(Math.abs(mixed.losses[i]! - wasm.losses[i]!) < 1e-4, `step ${i}: native ${mixed.losses[i]} vs WASM ${wasm.losses[i]}`)
 })
