@@ -273,17 +273,17 @@ function run(plan: GemmPlan, memory: WebAssembly.Memory, ptrs: number[]): void {
   d[5] = plan.sAk
   d[6] = plan.sBk
   d[7] = plan.sBn
-  d[8] = out >> 2
+  d[8] = out >>> 2
   f32view[0] = plan.alpha
   d[9] = f32bits[0]!
   d[10] = plan.dInput >= 0 ? 1 : 0
-  d[11] = (bias >> 2) + plan.dOff
+  d[11] = (bias >>> 2) + plan.dOff
   d[12] = plan.sDu
   d[13] = plan.sDm
   d[14] = plan.sDn
   for (let u = 0; u < plan.batch; u++) {
-    d[GEMM_HEADER + u] = (a >> 2) + plan.aOff[u]!
-    d[GEMM_HEADER + plan.batch + u] = (b >> 2) + plan.bOff[u]!
+    d[GEMM_HEADER + u] = (a >>> 2) + plan.aOff[u]!
+    d[GEMM_HEADER + plan.batch + u] = (b >>> 2) + plan.bOff[u]!
   }
   nativeGemmTesting.mutateDescriptor?.(d)
   const flops = 2 * plan.batch * plan.m * plan.n * plan.k

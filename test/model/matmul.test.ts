@@ -12,6 +12,8 @@ import assert from 'node:assert/strict'
 import { readFileSync, readdirSync } from 'node:fs'
 import { join, dirname } from 'node:path'
 import { createRequire } from 'node:module'
+import { execFileSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { np, jit, type JArray } from '../../src/model/jax.ts'
 import { createRng } from '../../src/model/rng.ts'
 import { nativeGemmInfo, nativeGemmTesting, setNativeGemm } from '../../src/model/native-gemm.ts'
@@ -158,4 +160,13 @@ test('the install applied the WASM matmul and native hook patches to every jax-j
     for (const mark of ['/* instruct3-patch: wasm gemm micro-kernel */', '/* instruct3-patch: native kernel host hook */'])
       assert.ok(src.includes(mark), `${f} lacks ${mark} (run npm install / scripts/postinstall.js)`)
   }
+})
+
+test('a native matmul on buffers above 2 GiB of WASM memory (pointers past 2^31) is right', { skip: !haveNative && 'native addon not built' }, () => {
+  // found by a d=96 demo's PPO scoring ("gemm: C leaves the memory"): `ptr >> 2` turned pointers past 2^31 negative
+  const child = fileURLToPath(new URL('./high-memory-child.ts', import.meta.url))
+  const out = execFileSync(process.execPath, [child], { encoding: 'utf8', maxBuffer: 1 << 20 })
+  const r = JSON.parse(out.trim().split('\n').at(-1)!) as { nativeCalls: number; maxErr: number }
+  assert.equal(r.nativeCalls, 1, 'the matmul ran natively')
+  assert.equal(r.maxErr, 0)
 })
