@@ -41,7 +41,7 @@ import { defaultPpoConfig, type PpoConfig } from './ppo-config.ts'
 import { bucketLength, scoreBatch, shuffled } from './collate.ts'
 import { randomWindows } from './lmdata.ts'
 import { gae, whiten } from './rl/advantages.ts'
-import { klK1, klK3, createAdaptiveKlController, createFixedKlController, type KlEstimator, type KlController } from './rl/kl.ts'
+import { klK1, klK3, approxKlK2, createAdaptiveKlController, createFixedKlController, type KlEstimator, type KlController } from './rl/kl.ts'
 import { createGuards, defaultGuardConfig, type GuardConfig, type GuardTrip } from './rl/guards.ts'
 import { layoutOf, sequenceBatch, gatherRows, scatterRows, selectRows, type Rollout } from './rl/rollout.ts'
 import { scoredSequence, penalizeMissingEos } from './rl/eos.ts'
@@ -358,12 +358,16 @@ async function updatePpo(run: PpoRun, r: ReturnType<typeof rolloutPpo>, rng: Rng
     for (let s = 0; s < rows.length; s += cfg.miniBatch) {
       const idx = order.slice(s, s + cfg.miniBatch)
       const mb = selectRows(full, idx, rows.length)
+      // TRL's approxkl (k2) needs the policy's log-probs before this minibatch's step; the objective only
+      // reports the k3 form, so score the minibatch once (a forward pass, no gradients)
+      const now = run.policyScorer.score(policy.deviceParams(), { inputs: mb.inputs, targets: mb.targets, ...run.tempBatch }).logprobs
+      push('approxkl', approxKlK2(now, mb.oldLogprobs.data as Float32Array, mb.mask.data as Float32Array))
       // async reads: the updates run on the WASM worker pool when there is one
       const pr = await policy.accumulateAsync({ inputs: mb.inputs, targets: mb.targets, mask: mb.mask, oldLogprobs: mb.oldLogprobs, advantages: mb.advantages, hyper: pHyper, ...ptxBatch(rng) })
       await policy.updateAsync(cfg.policyLr)
       const vr = await value.accumulateAsync({ inputs: mb.inputs, mask: mb.mask, oldValues: mb.oldValues, returns: mb.returns, hyper: vHyper })
       await value.updateAsync(cfg.valueLr)
-      push('approxkl', pr.metrics.approxkl)
+      push('approxkl_k3', pr.metrics.approxkl)
       push('clipfrac', pr.metrics.clipfrac)
       push('pg_loss', pr.metrics.pg_loss)
       push('entropy', pr.metrics.entropy)
@@ -401,6 +405,7 @@ function iterationRow(run: PpoRun, it: number, r: ReturnType<typeof rolloutPpo>,
     'objective/scores': scoreMean,
     'objective/kl_coef': coef,
     'policy/approxkl_avg': mean(acc.approxkl),
+    'policy/approxkl_k3_avg': mean(acc.approxkl_k3),
     'policy/clipfrac_avg': mean(acc.clipfrac),
     'policy/entropy_avg': mean(acc.entropy),
     'loss/policy_avg': mean(acc.pg_loss),

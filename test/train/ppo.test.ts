@@ -53,6 +53,13 @@ test('PPO raises a scripted reward (count of token 7) within 10 iterations while
   assert.ok(Math.max(...kls) < 10, `KL ${kls.map((k) => k.toFixed(2))}`)
   for (const k of ['objective/kl', 'objective/entropy', 'objective/non_score_reward', 'objective/rlhf_reward', 'objective/scores', 'policy/approxkl_avg', 'policy/clipfrac_avg', 'loss/policy_avg', 'loss/value_avg', 'val/clipfrac_avg', 'objective/kl_coef', 'ptx/loss', 'time/generation', 'time/scoring', 'time/training'])
     assert.equal(typeof r.history[9][k], 'number', k)
+  // TRL's approxkl (k2, 0.5 * mean(log ratio^2)) and the k3 form beside it: both about 0.5 * E[(log ratio)^2]
+  // for small ratios, never identical once the policy has moved (4 epochs: later minibatches see ratio != 1)
+  const k2s = r.history.map((h) => h['policy/approxkl_avg'] as number)
+  const k3s = r.history.map((h) => h['policy/approxkl_k3_avg'] as number)
+  assert.ok(k2s.every((x) => x >= 0) && k3s.every((x) => Number.isFinite(x)), `${k2s} ${k3s}`)
+  assert.ok(k2s.some((x, i) => x > 1e-6 && Math.abs(x - k3s[i]) > 1e-9), `k2 ${k2s} k3 ${k3s}`)
+  assert.ok(k2s.every((x, i) => x < 1e-6 || (k3s[i] / x > 0.3 && k3s[i] / x < 3)), `k2 ${k2s} k3 ${k3s}`)
   const last = r.history[9]
   assert.ok(Math.abs((last['objective/rlhf_reward'] as number) - ((last['objective/scores'] as number) + (last['objective/non_score_reward'] as number))) < 1e-9)
   assert.equal(readMetrics(r.metricsFile).length, 10)
