@@ -168,3 +168,38 @@ test('PPO refuses a reward model with another vocabulary and a prompt longer tha
   )
   assert.ok(!existsSync(join(dir, 'out', 'metrics.jsonl')))
 })
+
+test('valueWarmup: the first iterations train the value model only; the policy stays the initial one', async (t) => {
+  const dir = tempDir(t)
+  const c = tinyConfig(64, { nCtx: 32 })
+  await writeModel(join(dir, 'sft'), c, 5)
+  const r = await trainPpo({
+    policyDir: join(dir, 'sft'),
+    reward: { fn: (_p, resp) => resp.filter((x) => x === 7).length },
+    prompts,
+    outDir: join(dir, 'out'),
+    tokens: TOKENS,
+    iterations: 3,
+    valueWarmup: 2,
+    rolloutBatch: 16,
+    miniBatch: 8,
+    ppoEpochs: 2,
+    maxNewTokens: 8,
+    policyLr: 3e-3,
+    valueLr: 3e-3,
+    checkpointEvery: 0,
+    quiet: true,
+  })
+  const kls = r.history.map((h) => h['objective/kl_k1'] as number)
+  // iteration 3 samples from the policy after the two warm-up iterations: still the reference
+  assert.ok(kls.every((k) => Math.abs(k) < 1e-4), `KL ${kls}`)
+  assert.deepEqual(r.history.map((h) => h['loss/policy_avg'] === 0), [true, true, false])
+  assert.ok(r.history.every((h) => (h['loss/value_avg'] as number) > 0))
+  // the saved policy (after iteration 3) moved; a run of the warm-up alone leaves it as it was
+  const r2 = await trainPpo({ policyDir: join(dir, 'sft'), reward: { fn: () => 1 }, prompts, outDir: join(dir, 'out2'), tokens: TOKENS, iterations: 2, valueWarmup: 2, rolloutBatch: 16, miniBatch: 8, maxNewTokens: 8, policyLr: 3e-3, checkpointEvery: 0, quiet: true })
+  const before = loadCheckpoint(join(dir, 'sft')).params
+  const after = loadCheckpoint(r2.modelDir).params
+  for (const k of Object.keys(before)) assert.deepEqual(after[k], before[k], k)
+  const v0 = loadCheckpoint(r2.valueDir).extraTensors['score.bias'].data[0]
+  assert.notEqual(v0, 0, 'the value head learned during the warm-up')
+})
