@@ -230,7 +230,8 @@ export const STAGES: StageDef[] = [
     inputs: ['fit', 'pretrain', 'base'],
     outputs: ['model', 'metrics'],
     ...training(3),
-    config: (c) => c.sft,
+    // the run seed too: the stage's code reads cfg.seed, so a run with another seed must not be skipped
+    config: (c) => ({ sft: c.sft, seed: c.seed }),
     async run(ctx, dir) {
       const { trainSft } = await import('../train/sft.ts')
       const tasks = out(ctx, 'fit', 'tasks')
@@ -312,7 +313,8 @@ export const STAGES: StageDef[] = [
     inputs: ['fit', 'sft'],
     outputs: ['model', 'metrics'],
     ...training(3),
-    config: (c) => c.hh,
+    // the run seed too: the stage's code reads cfg.seed, so a run with another seed must not be skipped
+    config: (c) => ({ hh: c.hh, seed: c.seed }),
     async run(ctx, dir) {
       const tasks = out(ctx, 'fit', 'tasks')
       const { enabled: _e, maxComparisons, ...settings } = ctx.cfg.hh
@@ -330,7 +332,8 @@ export const STAGES: StageDef[] = [
     inputs: ['fit', 'pretrain', 'base', 'sft', 'reward'],
     outputs: ['model', 'value', 'metrics'],
     ...training(6, '12gb'),
-    config: (c) => c.ppo,
+    // the run seed too: the stage's code reads cfg.seed, so a run with another seed must not be skipped
+    config: (c) => ({ ppo: c.ppo, seed: c.seed }),
     async run(ctx, dir) {
       const { runPpoStage } = await import('./rl-stages.ts')
       return runPpoStage({
@@ -351,7 +354,8 @@ export const STAGES: StageDef[] = [
     inputs: ['fit', 'sft', 'samples'],
     outputs: ['model', 'metrics'],
     ...training(3),
-    config: (c) => c.dpo,
+    // the run seed too: the stage's code reads cfg.seed, so a run with another seed must not be skipped
+    config: (c) => ({ dpo: c.dpo, seed: c.seed }),
     async run(ctx, dir) {
       const { trainDpo } = await import('../train/dpo.ts')
       // fit has shortened every prompt to the context, so no comparison is left out here
@@ -382,7 +386,8 @@ export const STAGES: StageDef[] = [
     inputs: ['data', 'fit', 'pretrain', 'base', 'sft', 'samples', 'reward', 'judge', 'reward-hh', 'ppo', 'dpo'],
     outputs: ['eval'],
     ...training(1, '4gb'),
-    config: (c) => c.eval,
+    // the run seed too: the stage's code reads cfg.seed, so a run with another seed must not be skipped
+    config: (c) => ({ eval: c.eval, seed: c.seed }),
     async run(ctx, dir) {
       const { evaluate } = await import('./evaluate.ts')
       const { vsSftMetrics } = await import('./policy-compare.ts')

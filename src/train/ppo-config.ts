@@ -56,6 +56,13 @@ export type PpoConfig = {
   ptxLength?: number
   /** Whiten the per-token rewards before GAE (TRL's whiten_rewards, off by default). */
   whitenRewards: boolean
+  /**
+   * Iterations at the start in which only the value model learns (the policy is not updated, so those
+   * rollouts come from the initial policy). The value model starts from the reward model, whose head
+   * was trained on the score at EOS only: at other positions its values are not returns, and the GAE
+   * advantages built on them push the policy (e.g. toward not stopping) until the critic has caught up.
+   */
+  valueWarmup: number
   policyLr: number
   valueLr: number
   gradClip: number
@@ -87,6 +94,7 @@ export const defaultPpoConfig: Omit<PpoConfig, 'policyDir' | 'reward' | 'prompts
   ptxCoef: 1,
   ptxBatch: 4,
   whitenRewards: false,
+  valueWarmup: 0,
   // about a fifth to a tenth of the SFT learning rates our small models use (TRL's ratio is similar)
   policyLr: 1e-4,
   valueLr: 3e-4,

@@ -41,7 +41,7 @@ import { defaultPpoConfig, type PpoConfig } from './ppo-config.ts'
 import { bucketLength, scoreBatch, shuffled } from './collate.ts'
 import { randomWindows } from './lmdata.ts'
 import { gae, whiten } from './rl/advantages.ts'
-import { klK1, klK3, createAdaptiveKlController, createFixedKlController, type KlEstimator, type KlController } from './rl/kl.ts'
+import { klK1, klK3, approxKlK2, createAdaptiveKlController, createFixedKlController, type KlEstimator, type KlController } from './rl/kl.ts'
 import { createGuards, defaultGuardConfig, type GuardConfig, type GuardTrip } from './rl/guards.ts'
 import { layoutOf, sequenceBatch, gatherRows, scatterRows, selectRows, type Rollout } from './rl/rollout.ts'
 import { scoredSequence, penalizeMissingEos } from './rl/eos.ts'
@@ -96,7 +96,7 @@ function headParams(ck: LoadedCheckpoint, what: string): HostParams {
   return { ...ck.params, 'score.weight': w.data, 'score.bias': b.data }
 }
 
-const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0)
+const mean = (xs: number[] = []) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0)
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0)
 
 /**
@@ -334,8 +334,8 @@ function rolloutPpo(run: PpoRun, it: number, rng: Rng) {
   return { rows, seqBatch, layout, pol, scores, k1, k3, kl, entropy, values, nonScore, advW, returns, coef, tGen, tScore }
 }
 
-/** Step 4: `ppoEpochs` passes over shuffled minibatches of the rollout, a policy and a value step each. */
-async function updatePpo(run: PpoRun, r: ReturnType<typeof rolloutPpo>, rng: Rng): Promise<{ acc: Record<string, number[]>; tTrain: number }> {
+/** Step 4: `ppoEpochs` passes over shuffled minibatches of the rollout, a policy and a value step each (the value step only with `valueOnly`). */
+async function updatePpo(run: PpoRun, r: ReturnType<typeof rolloutPpo>, rng: Rng, valueOnly = false): Promise<{ acc: Record<string, number[]>; tTrain: number }> {
   const { cfg, T, usePtx, tempered, policy, value, ptxBatch } = run
   const { rows, seqBatch, layout, pol, values, advW, returns } = r
   // ---- 4. PPO epochs ----
@@ -358,16 +358,22 @@ async function updatePpo(run: PpoRun, r: ReturnType<typeof rolloutPpo>, rng: Rng
     for (let s = 0; s < rows.length; s += cfg.miniBatch) {
       const idx = order.slice(s, s + cfg.miniBatch)
       const mb = selectRows(full, idx, rows.length)
-      // async reads: the updates run on the WASM worker pool when there is one
-      const pr = await policy.accumulateAsync({ inputs: mb.inputs, targets: mb.targets, mask: mb.mask, oldLogprobs: mb.oldLogprobs, advantages: mb.advantages, hyper: pHyper, ...ptxBatch(rng) })
-      await policy.updateAsync(cfg.policyLr)
+      if (!valueOnly) {
+        // TRL's approxkl (k2) needs the policy's log-probs before this minibatch's step; the objective only
+        // reports the k3 form, so score the minibatch once (a forward pass, no gradients)
+        const now = run.policyScorer.score(policy.deviceParams(), { inputs: mb.inputs, targets: mb.targets, ...run.tempBatch }).logprobs
+        push('approxkl', approxKlK2(now, mb.oldLogprobs.data as Float32Array, mb.mask.data as Float32Array))
+        // async reads: the updates run on the WASM worker pool when there is one
+        const pr = await policy.accumulateAsync({ inputs: mb.inputs, targets: mb.targets, mask: mb.mask, oldLogprobs: mb.oldLogprobs, advantages: mb.advantages, hyper: pHyper, ...ptxBatch(rng) })
+        await policy.updateAsync(cfg.policyLr)
+        push('approxkl_k3', pr.metrics.approxkl)
+        push('clipfrac', pr.metrics.clipfrac)
+        push('pg_loss', pr.metrics.pg_loss)
+        push('entropy', pr.metrics.entropy)
+        push('ptx_loss', pr.metrics.ptx_loss)
+      }
       const vr = await value.accumulateAsync({ inputs: mb.inputs, mask: mb.mask, oldValues: mb.oldValues, returns: mb.returns, hyper: vHyper })
       await value.updateAsync(cfg.valueLr)
-      push('approxkl', pr.metrics.approxkl)
-      push('clipfrac', pr.metrics.clipfrac)
-      push('pg_loss', pr.metrics.pg_loss)
-      push('entropy', pr.metrics.entropy)
-      push('ptx_loss', pr.metrics.ptx_loss)
       push('vf_loss', vr.loss)
       push('vf_clipfrac', vr.metrics.vf_clipfrac)
     }
@@ -401,6 +407,7 @@ function iterationRow(run: PpoRun, it: number, r: ReturnType<typeof rolloutPpo>,
     'objective/scores': scoreMean,
     'objective/kl_coef': coef,
     'policy/approxkl_avg': mean(acc.approxkl),
+    'policy/approxkl_k3_avg': mean(acc.approxkl_k3),
     'policy/clipfrac_avg': mean(acc.clipfrac),
     'policy/entropy_avg': mean(acc.entropy),
     'loss/policy_avg': mean(acc.pg_loss),
@@ -424,7 +431,8 @@ export async function trainPpo(input: PpoInput): Promise<PpoResult> {
     for (let it = start; it < cfg.iterations; it++) {
       const rng = createRng(cfg.seed * 1_000_003 + it)
       const r = rolloutPpo(run, it, rng)
-      const u = await updatePpo(run, r, rng)
+      // the first valueWarmup iterations train the critic only (the policy stays the initial one)
+      const u = await updatePpo(run, r, rng, it < cfg.valueWarmup)
       const { row, k1Seq, entTok, scoreMean } = iterationRow(run, it, r, u)
       const { tGen, tScore } = r
       const { tTrain } = u

@@ -97,7 +97,7 @@ test("the pipeline's trainer sections keep the effective settings they had when 
   assert.deepEqual(pick({ ...defaultRewardSettings, ...d.hh }, ['epochs', 'batchSize', ...loopKeys, 'weightDecay', 'mode']), { epochs: 1, batchSize: 8, lr: 3e-4, minLr: 3e-5, warmup: 5, evalEvery: 0, checkpointEvery: 50, weightDecay: 0, mode: 'listwise' })
   assert.deepEqual(pick({ ...defaultDpoSettings, ...d.dpo }, ['beta', 'steps', 'batchPairs', ...loopKeys, 'weightDecay']), { beta: 0.1, steps: 200, batchPairs: 8, lr: 1e-4, minLr: 1e-5, warmup: 5, evalEvery: 50, checkpointEvery: 50, weightDecay: 0 })
   const demo = demoConfig()
-  assert.deepEqual(pick({ ...defaultDpoSettings, ...demo.dpo }, ['steps', ...loopKeys]), { steps: 30, lr: 5e-4, minLr: 5e-5, warmup: 5, evalEvery: 10, checkpointEvery: 50 })
+  assert.deepEqual(pick({ ...defaultDpoSettings, ...demo.dpo }, ['steps', ...loopKeys]), { steps: 150, lr: 5e-4, minLr: 5e-5, warmup: 5, evalEvery: 50, checkpointEvery: 50 })
   assert.deepEqual(pick({ ...defaultPretrainSettings, ...demo.pretrain }, ['steps', 'batchSize', ...loopKeys]), { steps: 550, batchSize: 16, lr: 4e-3, minLr: 4e-4, warmup: 40, evalEvery: 100, checkpointEvery: 100 })
   // what a config sets reaches the section
   const c = mergeConfig(demoConfig(), { sft: { weightDecay: 0.1, gradAccum: 2 }, pretrain: { seed: 3 } })

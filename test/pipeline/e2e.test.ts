@@ -25,7 +25,8 @@ test('tiny pipeline end to end: stages, report, skip on rerun, verified lineage'
       ...TINY_BASE,
       reward: { maxComparisons: 12, batchSize: 4 },
       hh: { enabled: false },
-      ppo: { iterations: 1, rolloutBatch: 4, miniBatch: 4, ppoEpochs: 1, maxNewTokens: 6, maxPrompts: 16 },
+      // ptxCoef 1: the demo has no pretraining mix; the mix's input by CID is part of what this checks
+      ppo: { iterations: 1, rolloutBatch: 4, miniBatch: 4, ppoEpochs: 1, maxNewTokens: 6, maxPrompts: 16, ptxCoef: 1 },
       dpo: { steps: 2, maxComparisons: 12, batchPairs: 2 },
       eval: { maxPrompts: 4, maxNewTokens: 4, swcChoice: true },
     })

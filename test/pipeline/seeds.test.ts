@@ -51,3 +51,13 @@ test('summarizeSeeds: mean and sd of each estimate, seeds whose interval clears 
   assert.match(md, /\| ppo \| 0\.620 ± 0\.040 \(2\/3\) \|/)
   assert.match(md, /\| reward \(web3\) \| summarize \| 0\.567 ± 0\.153 \(2\/3\) \|/)
 })
+
+test('stage keys: every stage whose code reads the run seed changes key with it; data, pretraining and fitting do not', async () => {
+  const { STAGES } = await import('../../src/pipeline/stages.ts')
+  const { stageKey } = await import('../../src/pipeline/stage.ts')
+  const a = demoConfig()
+  const b = { ...a, seed: a.seed + 1 }
+  const changed = STAGES.filter((s) => stageKey(s, a, []) !== stageKey(s, b, [])).map((s) => s.name)
+  for (const name of ['sft', 'samples', 'reward', 'reward-hh', 'ppo', 'dpo', 'eval']) assert.ok(changed.includes(name), `${name} keeps its key under another seed`)
+  for (const name of ['data', 'pretrain', 'fit']) assert.ok(!changed.includes(name), `${name} changed key with the run seed`)
+})

@@ -53,6 +53,13 @@ test('PPO raises a scripted reward (count of token 7) within 10 iterations while
   assert.ok(Math.max(...kls) < 10, `KL ${kls.map((k) => k.toFixed(2))}`)
   for (const k of ['objective/kl', 'objective/entropy', 'objective/non_score_reward', 'objective/rlhf_reward', 'objective/scores', 'policy/approxkl_avg', 'policy/clipfrac_avg', 'loss/policy_avg', 'loss/value_avg', 'val/clipfrac_avg', 'objective/kl_coef', 'ptx/loss', 'time/generation', 'time/scoring', 'time/training'])
     assert.equal(typeof r.history[9][k], 'number', k)
+  // TRL's approxkl (k2, 0.5 * mean(log ratio^2)) and the k3 form beside it: both about 0.5 * E[(log ratio)^2]
+  // for small ratios, never identical once the policy has moved (4 epochs: later minibatches see ratio != 1)
+  const k2s = r.history.map((h) => h['policy/approxkl_avg'] as number)
+  const k3s = r.history.map((h) => h['policy/approxkl_k3_avg'] as number)
+  assert.ok(k2s.every((x) => x >= 0) && k3s.every((x) => Number.isFinite(x)), `${k2s} ${k3s}`)
+  assert.ok(k2s.some((x, i) => x > 1e-6 && Math.abs(x - k3s[i]) > 1e-9), `k2 ${k2s} k3 ${k3s}`)
+  assert.ok(k2s.every((x, i) => x < 1e-6 || (k3s[i] / x > 0.3 && k3s[i] / x < 3)), `k2 ${k2s} k3 ${k3s}`)
   const last = r.history[9]
   assert.ok(Math.abs((last['objective/rlhf_reward'] as number) - ((last['objective/scores'] as number) + (last['objective/non_score_reward'] as number))) < 1e-9)
   assert.equal(readMetrics(r.metricsFile).length, 10)
@@ -160,4 +167,39 @@ test('PPO refuses a reward model with another vocabulary and a prompt longer tha
     (e: Error) => /exceeds the context/.test(e.message) && /prompts\[1\]/.test(e.message),
   )
   assert.ok(!existsSync(join(dir, 'out', 'metrics.jsonl')))
+})
+
+test('valueWarmup: the first iterations train the value model only; the policy stays the initial one', async (t) => {
+  const dir = tempDir(t)
+  const c = tinyConfig(64, { nCtx: 32 })
+  await writeModel(join(dir, 'sft'), c, 5)
+  const r = await trainPpo({
+    policyDir: join(dir, 'sft'),
+    reward: { fn: (_p, resp) => resp.filter((x) => x === 7).length },
+    prompts,
+    outDir: join(dir, 'out'),
+    tokens: TOKENS,
+    iterations: 3,
+    valueWarmup: 2,
+    rolloutBatch: 16,
+    miniBatch: 8,
+    ppoEpochs: 2,
+    maxNewTokens: 8,
+    policyLr: 3e-3,
+    valueLr: 3e-3,
+    checkpointEvery: 0,
+    quiet: true,
+  })
+  const kls = r.history.map((h) => h['objective/kl_k1'] as number)
+  // iteration 3 samples from the policy after the two warm-up iterations: still the reference
+  assert.ok(kls.every((k) => Math.abs(k) < 1e-4), `KL ${kls}`)
+  assert.deepEqual(r.history.map((h) => h['loss/policy_avg'] === 0), [true, true, false])
+  assert.ok(r.history.every((h) => (h['loss/value_avg'] as number) > 0))
+  // the saved policy (after iteration 3) moved; a run of the warm-up alone leaves it as it was
+  const r2 = await trainPpo({ policyDir: join(dir, 'sft'), reward: { fn: () => 1 }, prompts, outDir: join(dir, 'out2'), tokens: TOKENS, iterations: 2, valueWarmup: 2, rolloutBatch: 16, miniBatch: 8, maxNewTokens: 8, policyLr: 3e-3, checkpointEvery: 0, quiet: true })
+  const before = loadCheckpoint(join(dir, 'sft')).params
+  const after = loadCheckpoint(r2.modelDir).params
+  for (const k of Object.keys(before)) assert.deepEqual(after[k], before[k], k)
+  const v0 = loadCheckpoint(r2.valueDir).extraTensors['score.bias'].data[0]
+  assert.notEqual(v0, 0, 'the value head learned during the warm-up')
 })

@@ -2,7 +2,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { gae, whiten, raggedMoments } from '../../src/train/rl/advantages.ts'
-import { klK1, klK3, createAdaptiveKlController, createFixedKlController } from '../../src/train/rl/kl.ts'
+import { klK1, klK3, approxKlK2, createAdaptiveKlController, createFixedKlController } from '../../src/train/rl/kl.ts'
 import { createGuards, defaultGuardConfig } from '../../src/train/rl/guards.ts'
 
 const close = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b}`)
@@ -43,6 +43,17 @@ test('KL estimators k1 and k3 equal their formulas; k3 >= 0 where k1 < 0', () =>
   close(klK3(-2, -1), Math.E - 1 - 1)
   assert.ok(klK3(-2, -1) > 0)
   close(klK3(-1.3, -1.3), 0)
+})
+
+test("approxKlK2 is TRL's approxkl: 0.5 * mean((log ratio)^2) over masked tokens, not k3", () => {
+  const logp = [-1, -2, -0.5, -3]
+  const old = [-1.5, -1, -0.5, -9]
+  const mask = [1, 1, 1, 0]
+  // d = 0.5, -1, 0 on the masked tokens: 0.5 * (0.25 + 1 + 0) / 3
+  assert.ok(Math.abs(approxKlK2(logp, old, mask) - (0.5 * 1.25) / 3) < 1e-12)
+  const k3 = (0.5 * 0 + [0.5, -1, 0].reduce((a, d) => a + Math.exp(-d) - 1 + d, 0)) / 3
+  assert.ok(Math.abs(approxKlK2(logp, old, mask) - k3) > 1e-3, 'k2 and k3 differ at these ratios')
+  assert.equal(approxKlK2([1], [2], [0]), 0)
 })
 
 test('adaptive KL controller follows beta *= 1 + clip(KL/target - 1, -0.2, 0.2) * n / horizon; fixed stays fixed', () => {

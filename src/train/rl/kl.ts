@@ -16,6 +16,23 @@ export function klK3(logp: number, refLogp: number): number {
   return Math.exp(r) - r - 1
 }
 
+/**
+ * PPO's `policy/approxkl_avg` as TRL logs it: 0.5 * mean((log ratio)^2) over the response tokens of a
+ * minibatch (the k2 estimator of KL(old || new)), `logp` the current policy's log-probs of the sampled
+ * tokens, `oldLogp` the rollout's, `mask` 1 on response tokens. 0 when the mask is empty.
+ */
+export function approxKlK2(logp: ArrayLike<number>, oldLogp: ArrayLike<number>, mask: ArrayLike<number>): number {
+  let s = 0
+  let n = 0
+  for (let i = 0; i < mask.length; i++) {
+    if (!mask[i]) continue
+    const d = logp[i] - oldLogp[i]
+    s += d * d
+    n++
+  }
+  return n ? (0.5 * s) / n : 0
+}
+
 export function klEstimate(kind: KlEstimator, logp: number, refLogp: number): number {
   return kind === 'k3' ? klK3(logp, refLogp) : klK1(logp, refLogp)
 }
