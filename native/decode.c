@@ -391,14 +391,6 @@ static Decoder *getDecoder(napi_env env, napi_value v) {
 }
 
 /* A typed array argument of the expected type; its data and element count. */
-static int typedArg(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len) {
-  bool is = false;
-  napi_typedarray_type type;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return 0;
-  if (napi_get_typedarray_info(env, v, &type, len, data, NULL, NULL) != napi_ok || type != want) return 0;
-  return 1;
-}
-
 static napi_value jsCreate(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -463,7 +455,7 @@ static napi_value jsSetWeights(napi_env env, napi_callback_info info) {
     napi_value e;
     size_t len;
     void *data;
-    if (napi_get_element(env, argv[1], i, &e) != napi_ok || !typedArg(env, e, napi_float32_array, &data, &len)) {
+    if (napi_get_element(env, argv[1], i, &e) != napi_ok || !i3_typed_array(env, e, napi_float32_array, &data, &len)) {
       char msg[96];
       snprintf(msg, sizeof msg, "decodeSetWeights: weight %u is not a Float32Array", i);
       I3_THROW(env, msg);
@@ -529,7 +521,7 @@ static napi_value jsForward(napi_env env, napi_callback_info info) {
   size_t m = 0, len;
   static const char *names[4] = {"tok", "row", "pos", "emit"};
   for (int i = 0; i < 4; i++) {
-    if (!typedArg(env, argv[1 + i], napi_int32_array, (void **)&a[i], &len)) {
+    if (!i3_typed_array(env, argv[1 + i], napi_int32_array, (void **)&a[i], &len)) {
       char msg[64];
       snprintf(msg, sizeof msg, "decodeForward: %s must be an Int32Array", names[i]);
       I3_THROW(env, msg);
@@ -543,7 +535,7 @@ static napi_value jsForward(napi_env env, napi_callback_info info) {
   }
   float *logits;
   size_t nLogits;
-  if (!typedArg(env, argv[5], napi_float32_array, (void **)&logits, &nLogits)) I3_THROW(env, "decodeForward: logits must be a Float32Array");
+  if (!i3_typed_array(env, argv[5], napi_float32_array, (void **)&logits, &nLogits)) I3_THROW(env, "decodeForward: logits must be a Float32Array");
   for (size_t i = 0; i < m; i++) {
     char msg[112];
     const char *bad = NULL;

@@ -386,14 +386,6 @@ static atomic_long gemmCalls;
  */
 enum { D_BATCH, D_M, D_N, D_K, D_SAM, D_SAK, D_SBK, D_SBN, D_COFF, D_ALPHA, D_BIAS, D_DOFF, D_SDU, D_SDM, D_SDN, D_HEADER };
 
-static int typed_array(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len) {
-  napi_typedarray_type type;
-  napi_value ab;
-  size_t offset;
-  if (napi_get_typedarray_info(env, v, &type, len, data, &ab, &offset) != napi_ok || type != want) return 0;
-  return 1;
-}
-
 /* Largest element index touched by an operand at base + (rows-1)*s1 + (cols-1)*s2 (strides are >= 0). */
 static int in_bounds(int64_t base, int64_t rows, int64_t s1, int64_t cols, int64_t s2, int64_t len) {
   return base >= 0 && base + (rows - 1) * s1 + (cols - 1) * s2 < len;
@@ -412,8 +404,8 @@ static napi_value js_gemm(napi_env env, napi_callback_info info) {
   size_t memLen, descLen;
   int32_t *d;
   int32_t threads;
-  if (!typed_array(env, argv[0], napi_float32_array, (void **)&mem, &memLen)) I3_THROW(env, "gemm: mem must be a Float32Array");
-  if (!typed_array(env, argv[1], napi_int32_array, (void **)&d, &descLen)) I3_THROW(env, "gemm: desc must be an Int32Array");
+  if (!i3_typed_array(env, argv[0], napi_float32_array, (void **)&mem, &memLen)) I3_THROW(env, "gemm: mem must be a Float32Array");
+  if (!i3_typed_array(env, argv[1], napi_int32_array, (void **)&d, &descLen)) I3_THROW(env, "gemm: desc must be an Int32Array");
   I3_CHECK(env, napi_get_value_int32(env, argv[2], &threads));
   if (descLen < D_HEADER) I3_THROW(env, "gemm: descriptor too short");
   gemm_task t = {.mem = mem, .memLen = (int64_t)memLen, .batch = d[D_BATCH], .M = d[D_M], .N = d[D_N], .K = d[D_K],

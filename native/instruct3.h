@@ -8,6 +8,7 @@
 #ifndef INSTRUCT3_NATIVE_H
 #define INSTRUCT3_NATIVE_H
 #include <node_api.h>
+#include <stdbool.h>
 
 /* gemm.c: matmul kernels that jax-js's WASM backend dispatches to (scripts/patches/jax-native-gemm.js). */
 void i3_register_gemm(napi_env env, napi_value exports);
@@ -18,5 +19,13 @@ void i3_register_decode(napi_env env, napi_value exports);
 #define I3_THROW(env, msg) do { napi_throw_error((env), "EINSTRUCT3_NATIVE", (msg)); return NULL; } while (0)
 /* Evaluate a napi call; on failure throw naming the call. */
 #define I3_CHECK(env, call) do { if ((call) != napi_ok) I3_THROW((env), "native: " #call " failed"); } while (0)
+
+/* A typed array argument of type `want`: its data pointer and element count; 0 when `v` is anything else. */
+static inline int i3_typed_array(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len) {
+  bool is = false;
+  napi_typedarray_type type;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return 0;
+  return napi_get_typedarray_info(env, v, &type, len, data, NULL, NULL) == napi_ok && type == want;
+}
 
 #endif

@@ -89,14 +89,3 @@ export const edits = [
     1,
   ],
 ]
-
-/** Apply the edits to one file's text; returns the new text or throws naming the missing target. */
-export function applyEdits(src, file) {
-  let out = src
-  for (const [find, replace, count] of edits) {
-    const n = out.split(find).length - 1
-    if (n !== count) throw new Error(`${file}: expected ${count} occurrence(s) of patch target, found ${n}: ${find.slice(0, 80)}`)
-    out = out.split(find).join(replace)
-  }
-  return out
-}
