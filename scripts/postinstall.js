@@ -5,6 +5,7 @@ import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as gemm from './patches/jax-wasm-gemm.js'
 import * as nativeGemm from './patches/jax-native-gemm.js'
+import { applyEdits } from './patches/apply-edits.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -52,7 +53,7 @@ if (existsSync(jaxDir)) {
         const src = readFileSync(file, 'utf8')
         if (src.includes(patch.MARK)) continue
         try {
-          writeFileSync(file, patch.applyEdits(src, file))
+          writeFileSync(file, applyEdits(patch.edits, src, file))
           console.log(`postinstall: patched ${f} (${what})`)
         } catch (e) {
           console.error(`postinstall: ${e.message}`)
