@@ -168,9 +168,9 @@ export async function createCampaign(ctx: LabelingContext, by: Principal, spec: 
         tasks.push({ kind: 'prompt', prompt: instruction, payload: { prompt: instruction, style, category: ux.category, n: i }, overlap: demoOverlap, gold: null })
       }
   // Gold tasks look exactly like ranking tasks to labelers; every labeler may get each one once.
-  // Each goes in at a random position (CSPRNG), so gold task ids are spread among the normal ones.
+  // Each goes in at a random position (CSPRNG; ctx.randomInt in tests), so gold task ids are spread among the normal ones.
   for (const g of gold)
-    tasks.splice(randomInt(tasks.length + 1), 0, { kind: 'ranking', prompt: g.prompt, payload: { prompt: g.prompt, outputs: g.responses }, overlap: 1_000_000, gold: JSON.stringify({ ranking: g.ranking }) })
+    tasks.splice((ctx.randomInt ?? randomInt)(tasks.length + 1), 0, { kind: 'ranking', prompt: g.prompt, payload: { prompt: g.prompt, outputs: g.responses }, overlap: 1_000_000, gold: JSON.stringify({ ranking: g.ranking }) })
   await ctx.db.transaction().execute(async (trx) => {
     await trx.insertInto('campaigns').values(campaign).execute()
     await publishGuidelines(ctx, by, id, ux.guidelines, trx)

@@ -92,6 +92,8 @@ export type LoopOptions = {
   syntheticVal?: Comparison[]
   seed: number
   quiet?: boolean
+  /** Test hook: gold placement's random source for the round's labeling service (default crypto randomInt). */
+  goldRandom?: (max: number) => number
   /** Test hook: stop after this step's effects, before its record is written (as a kill would), to test resume. */
   crashAfter?: { round: number; step: RoundStep }
 }
@@ -207,6 +209,7 @@ export async function runLoop(opts: LoopOptions): Promise<LoopResult> {
     membership: createMembershipCheck({ deployment: d }),
     // the simulated crowd labels in milliseconds: the too-fast flags are for people
     spam: { minMsDemonstration: 0, minMsRanking: 0, minMsReview: 0, constantRun: 1000 },
+    ...(opts.goldRandom ? { randomInt: opts.goldRandom } : {}),
   })
   const { url } = await server.listen(0)
   const requesterApi = createApiClient(url)

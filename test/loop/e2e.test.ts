@@ -31,6 +31,7 @@ import { defaultCrowd } from '../../src/loop/crowd.ts'
 import { runLoop, type LoopOptions } from '../../src/loop/run.ts'
 import { verifyLabelLineage } from '../../src/loop/lineage.ts'
 import { TINY_BASE } from '../pipeline/tiny.ts'
+import { mulberry32 } from '../../src/util/rng.ts'
 
 const skip = !existsSync(sharedDataDir()) && 'shared data not found'
 let root: string
@@ -95,6 +96,10 @@ test('two rounds with the simulated crowd: paid once, cheater slashed, RM on bot
     ppo: { iterations: 1, rolloutBatch: 4, miniBatch: 4, ppoEpochs: 1, maxNewTokens: 6, maxPrompts: 8 },
     seed: 1,
     quiet: true,
+    // gold placement seeded (crypto-random by default): with it random, careful vs careless quality on 6 gold
+    // tasks per round came out the wrong way in one of three full test runs here. Round 2's qualities still
+    // vary a little between runs (by ~1%), from a source not yet found
+    goldRandom: ((r) => (max: number) => Math.floor(r() * max))(mulberry32(7)),
   }
   // killed right after round 1's on-chain campaign was created and funded, before the loop wrote it down
   await assert.rejects(runLoop({ ...opts, crashAfter: { round: 1, step: 'chain-campaign' } }), /crash injected in round 1 after step chain-campaign/)
