@@ -57,6 +57,15 @@ export type PpoConfig = {
   /** Whiten the per-token rewards before GAE (TRL's whiten_rewards, off by default). */
   whitenRewards: boolean
   /**
+   * Normalise the reward model's scores before training (rl/score-norm.ts): sample this many responses
+   * from the initial policy, and set the scores' mean to 0 and standard deviation to 1 on them; a value
+   * model initialised from the reward model gets the same gain and bias. 0 = raw scores (TRL).
+   * lm-human-preferences uses 256. Applied before the missing-EOS penalty.
+   */
+  scoreNormSamples: number
+  /** With scoreNormSamples: also remove the reward model's linear trend in response length on those samples. */
+  scoreNormLength: boolean
+  /**
    * Iterations at the start in which only the value model learns (the policy is not updated, so those
    * rollouts come from the initial policy). The value model starts from the reward model, whose head
    * was trained on the score at EOS only: at other positions its values are not returns, and the GAE
@@ -94,6 +103,8 @@ export const defaultPpoConfig: Omit<PpoConfig, 'policyDir' | 'reward' | 'prompts
   ptxCoef: 1,
   ptxBatch: 4,
   whitenRewards: false,
+  scoreNormSamples: 0,
+  scoreNormLength: false,
   valueWarmup: 0,
   // about a fifth to a tenth of the SFT learning rates our small models use (TRL's ratio is similar)
   policyLr: 1e-4,

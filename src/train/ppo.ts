@@ -45,6 +45,7 @@ import { klK1, klK3, approxKlK2, createAdaptiveKlController, createFixedKlContro
 import { createGuards, defaultGuardConfig, type GuardConfig, type GuardTrip } from './rl/guards.ts'
 import { layoutOf, sequenceBatch, gatherRows, scatterRows, selectRows, type Rollout } from './rl/rollout.ts'
 import { scoredSequence, penalizeMissingEos } from './rl/eos.ts'
+import { applyScoreNorm, fitScoreNorm, normalizeHead, type ScoreNorm } from './rl/score-norm.ts'
 
 /** Where rewards come from: a trained reward model, or a scripted scorer (tests, toy tasks). */
 export { defaultPpoConfig, checkPpoSettings, type PpoConfig, type PpoSettings, type PpoSettingsPatch, type RewardSource } from './ppo-config.ts'
@@ -63,7 +64,7 @@ export type PpoResult = {
 export type PpoInput = Partial<Omit<PpoConfig, 'kl' | 'guards'>> &
   Pick<PpoConfig, 'policyDir' | 'reward' | 'prompts' | 'outDir'> & { kl?: Partial<PpoConfig['kl']>; guards?: Partial<GuardConfig> }
 
-type State = { iteration: number; iterations: number; kl: { value: number }; guards: { kls: number[]; ents: number[] } }
+type State = { iteration: number; iterations: number; kl: { value: number }; guards: { kls: number[]; ents: number[] }; scoreNorm?: ScoreNorm }
 
 function tokenizerOf(dir: string): Tokenizer | undefined {
   try {
@@ -96,6 +97,28 @@ function headParams(ck: LoadedCheckpoint, what: string): HostParams {
   return { ...ck.params, 'score.weight': w.data, 'score.bias': b.data }
 }
 
+/** Response tokens without the EOS (a cut response: all of them). */
+const responseLength = (r: Rollout): number => (r.finished ? r.response.length - 1 : r.response.length)
+
+/**
+ * Sample `scoreNormSamples` responses from the initial policy (prompts in a seeded order of their own,
+ * batches of `rolloutBatch`) and fit the score normalisation on their raw scores.
+ */
+function measureScoreNorm(cfg: PpoConfig, prompts: number[][], sample: (batch: number[][], rng: Rng) => Rollout[], rawScores: (rows: Rollout[]) => number[]): ScoreNorm {
+  const r = createRng(cfg.seed * 7919 + 104_729)
+  const order = shuffled(prompts.map((_, i) => i), () => r.next())
+  const scores: number[] = []
+  const lengths: number[] = []
+  for (let done = 0; done < cfg.scoreNormSamples; done += cfg.rolloutBatch) {
+    const batch = Array.from({ length: cfg.rolloutBatch }, (_, j) => prompts[order[(done + j) % order.length]])
+    const rows = sample(batch, createRng(cfg.seed * 1_000_003 - 1 - done))
+    const n = Math.min(cfg.rolloutBatch, cfg.scoreNormSamples - done)
+    scores.push(...rawScores(rows).slice(0, n))
+    lengths.push(...rows.slice(0, n).map(responseLength))
+  }
+  return fitScoreNorm(scores, lengths, cfg.scoreNormLength)
+}
+
 const mean = (xs: number[] = []) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0)
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0)
 
@@ -114,6 +137,8 @@ async function setupPpo(input: PpoInput) {
   const bad = (field: string, why: string) => new Instruct3Error(why, { code: 'ECONFIG', details: { field } })
   for (const k of ['iterations', 'rolloutBatch', 'miniBatch', 'ppoEpochs', 'maxNewTokens', 'ptxBatch'] as const)
     if (!Number.isInteger(cfg[k]) || cfg[k] <= 0) throw bad(k, `must be a positive integer, got ${cfg[k]}`)
+  if (!Number.isInteger(cfg.scoreNormSamples) || cfg.scoreNormSamples < 0 || cfg.scoreNormSamples === 1)
+    throw bad('scoreNormSamples', `must be 0 (off) or an integer >= 2, got ${cfg.scoreNormSamples}`)
   if (cfg.rolloutBatch % cfg.miniBatch !== 0) throw bad('miniBatch', `rolloutBatch (${cfg.rolloutBatch}) must be a multiple of miniBatch (${cfg.miniBatch})`)
   if (!(cfg.kl.coef >= 0)) throw bad('kl.coef', `must be >= 0, got ${cfg.kl.coef}`)
   if (cfg.kl.estimator !== 'k1' && cfg.kl.estimator !== 'k3') throw bad('kl.estimator', `must be "k1" or "k3", got ${String(cfg.kl.estimator)}`)
@@ -199,7 +224,6 @@ async function setupPpo(input: PpoInput) {
   const tempered = cfg.temperature !== 1
   const tempBatch: HostBatch = tempered ? { temperature: { data: Float32Array.of(cfg.temperature), shape: [1] } } : {}
   const policy = createTrainable({ config, params: policyInit, objective: tempered ? temperedPpoPolicyObjective : ppoPolicyObjective, adamw, optimizer: policyOpt })
-  const value = createTrainable({ config: valueConfig, params: valueInit, objective: ppoValueObjective, adamw, optimizer: valueOpt })
   const refParams: Params = uploadParams(refCk.config, refCk.params)
   const rmParams: Params | undefined = rmCk ? uploadParams(rmCk.config, headParams(rmCk, 'the reward model')) : undefined
   const scoreFn = tempered ? temperedTokenScore : tokenScore
@@ -208,6 +232,32 @@ async function setupPpo(input: PpoInput) {
   const valueScorer = createScorer(valueConfig, valueScore)
   const rmScorer = rmCk ? createScorer(rmCk.config, rewardScore) : undefined
   const gen = createGenerator(config)
+  // the reward model's (or the scripted reward's) score of each row, raw; normalised when scoreNorm is set
+  const rawScores = (rows: Rollout[]): number[] => {
+    if (rmScorer && rmParams && rmCk) {
+      const rmT = bucketLength(maxPrompt + cfg.maxNewTokens, rmCk.config.nCtx)
+      return Array.from(rmScorer.score(rmParams, scoreBatch(rows.map((x) => scoredSequence(x.prompt, x.response)), rmT, padId)).rewards)
+    }
+    const fn = (cfg.reward as { fn: (p: number[], r: number[]) => number }).fn
+    return rows.map((x) => fn(x.prompt, x.finished ? x.response.slice(0, -1) : x.response))
+  }
+  let scoreNorm = state?.scoreNorm
+  if (!state && cfg.scoreNormSamples > 0) {
+    scoreNorm = measureScoreNorm(cfg, prompts, (batch, rng) => {
+      const g = gen.generate(policy.deviceParams(), batch, { maxNewTokens: cfg.maxNewTokens, temperature: cfg.temperature, topK: cfg.topK, topP: cfg.topP, eosId, rng })
+      return batch.map((p, i) => ({ prompt: p, response: g.tokens[i], finished: g.finished[i] }))
+    }, rawScores)
+    // a value model that starts from the reward model starts in the normalised units too
+    if (valueCk === rmCk) {
+      const h = normalizeHead(valueInit['score.weight'], valueInit['score.bias'], scoreNorm)
+      valueInit = { ...valueInit, 'score.weight': h.weight, 'score.bias': h.bias }
+    }
+  }
+  const scoresOf = (rows: Rollout[]): { raw: number[]; scores: number[] } => {
+    const raw = rawScores(rows)
+    return { raw, scores: scoreNorm ? applyScoreNorm(scoreNorm, raw, rows.map(responseLength)) : raw }
+  }
+  const value = createTrainable({ config: valueConfig, params: valueInit, objective: ppoValueObjective, adamw, optimizer: valueOpt })
   const klCtl: KlController = cfg.kl.adaptive
     ? createAdaptiveKlController(cfg.kl.coef, cfg.kl.adaptive.target, cfg.kl.adaptive.horizon)
     : createFixedKlController(cfg.kl.coef)
@@ -266,12 +316,12 @@ async function setupPpo(input: PpoInput) {
     await writeDirAtomic(paths.checkpoint, async (tmp) => {
       await saveCheckpoint(join(tmp, 'policy'), config, policyHost, { meta: { ...meta, iteration }, optimizer: policy.optimizerState() })
       await saveCheckpoint(join(tmp, 'value'), valueConfig, valueTrunk, { extraTensors: head, optimizer: value.optimizerState() })
-      const st: State = { iteration, iterations: cfg.iterations, kl: klCtl.state(), guards: guards.state() }
+      const st: State = { iteration, iterations: cfg.iterations, kl: klCtl.state(), guards: guards.state(), ...(scoreNorm ? { scoreNorm } : {}) }
       writeFileAtomicSync(join(tmp, 'ppo_state.json'), JSON.stringify(st, null, 2) + '\n')
     })
   }
 
-  return { cfg, prompts, promptFile, T, maxPrompt, usePtx, eosId, padId, tempered, tempBatch, config, valueConfig, valueCk, rmCk, policy, value, refParams, rmParams, policyScorer, refScorer, valueScorer, rmScorer, gen, klCtl, guards, metrics, timing, progress, history, paths, state, start, promptOrder, ptxBatch, saveAll }
+  return { cfg, prompts, promptFile, T, maxPrompt, usePtx, eosId, padId, tempered, tempBatch, config, valueConfig, valueCk, rmCk, policy, value, refParams, rmParams, policyScorer, refScorer, valueScorer, rmScorer, gen, klCtl, guards, metrics, timing, progress, history, paths, state, start, promptOrder, ptxBatch, saveAll, scoresOf, scoreNorm }
 }
 
 /** One PPO run's parts, as `setupPpo` builds them. */
@@ -282,7 +332,7 @@ type PpoRun = Awaited<ReturnType<typeof setupPpo>>
  * log-probs, values, reward), and turn the scores into per-token rewards, advantages and returns.
  */
 function rolloutPpo(run: PpoRun, it: number, rng: Rng) {
-  const { cfg, T, maxPrompt, eosId, padId, tempBatch, policy, value, refParams, rmParams, policyScorer, refScorer, valueScorer, rmScorer, gen, klCtl, rmCk, promptOrder } = run
+  const { cfg, T, eosId, padId, tempBatch, policy, value, refParams, policyScorer, refScorer, valueScorer, gen, klCtl, promptOrder } = run
   // ---- 1. rollouts ----
   let t0 = performance.now()
   const batchPrompts = promptOrder(it)
@@ -304,16 +354,8 @@ function rolloutPpo(run: PpoRun, it: number, rng: Rng) {
   const pol = policyScorer.score(policy.deviceParams(), { inputs: seqBatch.inputs, targets: seqBatch.targets, ...tempBatch })
   const ref = refScorer.score(refParams, { inputs: seqBatch.inputs, targets: seqBatch.targets, ...tempBatch })
   const vals = valueScorer.score(value.deviceParams(), { inputs: seqBatch.inputs }).values
-  let scores: number[]
-  if (rmScorer && rmParams && rmCk) {
-    const rmT = bucketLength(maxPrompt + cfg.maxNewTokens, rmCk.config.nCtx)
-    const r = rmScorer.score(rmParams, scoreBatch(rows.map((x) => scoredSequence(x.prompt, x.response)), rmT, padId)).rewards
-    scores = Array.from(r)
-  } else {
-    const fn = (cfg.reward as { fn: (p: number[], r: number[]) => number }).fn
-    scores = rows.map((x) => fn(x.prompt, x.finished ? x.response.slice(0, -1) : x.response))
-  }
-  scores = penalizeMissingEos(scores, rows.map((x) => x.finished), cfg.missingEosPenalty)
+  const { raw: rawScores, scores: normScores } = run.scoresOf(rows)
+  const scores = penalizeMissingEos(normScores, rows.map((x) => x.finished), cfg.missingEosPenalty)
   const logp = gatherRows(pol.logprobs, layout)
   const refLogp = gatherRows(ref.logprobs, layout)
   const entropy = gatherRows(pol.entropy, layout)
@@ -331,7 +373,7 @@ function rolloutPpo(run: PpoRun, it: number, rng: Rng) {
   const advW = whiten(advantages)
   const tScore = (performance.now() - t0) / 1000
 
-  return { rows, seqBatch, layout, pol, scores, k1, k3, kl, entropy, values, nonScore, advW, returns, coef, tGen, tScore }
+  return { rows, seqBatch, layout, pol, scores, rawScores, k1, k3, kl, entropy, values, nonScore, advW, returns, coef, tGen, tScore }
 }
 
 /** Step 4: `ppoEpochs` passes over shuffled minibatches of the rollout, a policy and a value step each (the value step only with `valueOnly`). */
@@ -386,7 +428,7 @@ async function updatePpo(run: PpoRun, r: ReturnType<typeof rolloutPpo>, rng: Rng
 /** Step 5's metrics row (TRL's names); it also moves the KL controller on. */
 function iterationRow(run: PpoRun, it: number, r: ReturnType<typeof rolloutPpo>, u: { acc: Record<string, number[]>; tTrain: number }): { row: MetricsRow; k1Seq: number; entTok: number; scoreMean: number } {
   const { klCtl, usePtx } = run
-  const { rows, scores, k1, k3, kl, entropy, nonScore, coef, tGen, tScore } = r
+  const { rows, scores, rawScores, k1, k3, kl, entropy, nonScore, coef, tGen, tScore } = r
   const { acc, tTrain } = u
   // ---- 5. bookkeeping ----
   const klSeq = mean(kl.map(sum))
@@ -405,6 +447,8 @@ function iterationRow(run: PpoRun, it: number, r: ReturnType<typeof rolloutPpo>,
     'objective/non_score_reward': nonScoreSeq,
     'objective/rlhf_reward': scoreMean + nonScoreSeq,
     'objective/scores': scoreMean,
+    // the reward model's own units, before normalisation and the missing-EOS penalty (equal to scores without either)
+    'objective/scores_raw': mean(rawScores),
     'objective/kl_coef': coef,
     'policy/approxkl_avg': mean(acc.approxkl),
     'policy/approxkl_k3_avg': mean(acc.approxkl_k3),
@@ -465,6 +509,7 @@ export async function trainPpo(input: PpoInput): Promise<PpoResult> {
           requested: cfg.iterations,
           resumedFrom: state ? start : null,
           stopped: stopped ?? null,
+          scoreNorm: run.scoreNorm ?? null,
           first: all.length ? withoutTimes(all[0]) : null,
           last: all.length ? withoutTimes(all[all.length - 1]) : null,
           config: { ...cfg, ptxTokens: cfg.ptxTokens ? cfg.ptxTokens.length : null, prompts: prompts.length, reward: 'fn' in cfg.reward ? 'fn' : cfg.reward, onIteration: undefined },

@@ -127,6 +127,7 @@ test('PPO with a reward model, chat prompts, value from the RM, ptx and temperat
     temperature: 0.8,
     missingEosPenalty: 1,
     kl: { coef: 0.1, adaptive: { target: 1, horizon: 100 } },
+    scoreNormSamples: 8,
     checkpointEvery: 1,
     quiet: true,
   }
@@ -140,7 +141,11 @@ test('PPO with a reward model, chat prompts, value from the RM, ptx and temperat
     /simulated kill/,
   )
   assert.ok(existsSync(join(dir, 'out', 'checkpoint', 'ppo_state.json')))
+  const saved = JSON.parse(readFileSync(join(dir, 'out', 'checkpoint', 'ppo_state.json'), 'utf8'))
+  assert.equal(saved.scoreNorm.samples, 8)
   const r = await trainPpo(base)
+  // the resumed run keeps the normalisation measured on the initial policy (not re-measured on the trained one)
+  assert.deepEqual(JSON.parse(readFileSync(r.summaryFile, 'utf8')).scoreNorm, saved.scoreNorm)
   assert.equal(r.resumedFrom, 1)
   assert.equal(r.history.length, 2)
   const rows = readMetrics(r.metricsFile)
@@ -202,4 +207,30 @@ test('valueWarmup: the first iterations train the value model only; the policy s
   for (const k of Object.keys(before)) assert.deepEqual(after[k], before[k], k)
   const v0 = loadCheckpoint(r2.valueDir).extraTensors['score.bias'].data[0]
   assert.notEqual(v0, 0, 'the value head learned during the warm-up')
+})
+
+test('scoreNormSamples: scores normalised on the initial policy\'s samples; scoreNormLength removes a length-only reward', async (t) => {
+  const dir = tempDir(t)
+  const c = tinyConfig(64, { nCtx: 32 })
+  await writeModel(join(dir, 'sft'), c, 5)
+  // a reward that is length alone (plus an offset): after the length fit nothing is left of it
+  const lengthOnly = { fn: (_p: number[], resp: number[]) => 10 + 2 * resp.length }
+  const common = { policyDir: join(dir, 'sft'), prompts, tokens: TOKENS, iterations: 2, rolloutBatch: 16, miniBatch: 8, maxNewTokens: 8, checkpointEvery: 0, quiet: true, scoreNormSamples: 32 }
+  const a = await trainPpo({ ...common, reward: lengthOnly, outDir: join(dir, 'a'), scoreNormLength: true })
+  for (const h of a.history) {
+    assert.ok((h['objective/scores_raw'] as number) > 10, 'raw scores are logged in the reward\'s own units')
+    assert.ok(Math.abs(h['objective/scores'] as number) < 1e-9, `length-neutral score ${h['objective/scores']}`)
+  }
+  const norm = JSON.parse(readFileSync(a.summaryFile, 'utf8')).scoreNorm
+  assert.ok(Math.abs(norm.slope - 2) < 1e-9 && Math.abs(norm.intercept - 10) < 1e-9, JSON.stringify(norm))
+  // without the length term: centred and scaled (the first iteration samples from the initial policy too)
+  const reward = { fn: (_p: number[], resp: number[]) => 100 + 5 * resp.filter((x) => x === 7).length + resp.length }
+  const b = await trainPpo({ ...common, reward, outDir: join(dir, 'b') })
+  const nb = JSON.parse(readFileSync(b.summaryFile, 'utf8')).scoreNorm
+  assert.equal(nb.slope, 0)
+  assert.ok(nb.intercept > 100 && nb.scale > 0)
+  const h1 = b.history[0]
+  assert.ok(Math.abs((h1['objective/scores'] as number) - ((h1['objective/scores_raw'] as number) - nb.intercept) / nb.scale) < 1e-6)
+  assert.ok(Math.abs(h1['objective/scores'] as number) < 1.5, `first iteration's normalised mean ${h1['objective/scores']}`)
+  await assert.rejects(trainPpo({ ...common, reward, outDir: join(dir, 'c'), scoreNormSamples: 1 }), /scoreNormSamples/)
 })

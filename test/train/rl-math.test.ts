@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { gae, whiten, raggedMoments } from '../../src/train/rl/advantages.ts'
 import { klK1, klK3, approxKlK2, createAdaptiveKlController, createFixedKlController } from '../../src/train/rl/kl.ts'
 import { createGuards, defaultGuardConfig } from '../../src/train/rl/guards.ts'
+import { applyScoreNorm, fitScoreNorm, normalizeHead } from '../../src/train/rl/score-norm.ts'
 
 const close = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b}`)
 const closeAll = (a: number[][], b: number[][], tol = 1e-9) => {
@@ -89,4 +90,23 @@ test('guard rails: negative KL, exploding KL and collapsed entropy trip only ove
   assert.equal(h.observe(1, 0.2), null) // mean 0.105
   assert.equal(h.observe(1, 0.001), null) // mean 0.1005
   assert.equal(h.observe(1, 0.001)?.reason, 'entropy_collapse') // mean 0.001
+})
+
+test('score normalisation: mean 0 / sd 1 on the samples; the length fit is least squares; the head carries the same gain and bias', () => {
+  const scores = [1, 3, 5, 7], lengths = [2, 2, 6, 6]
+  const n = fitScoreNorm(scores, lengths, false)
+  const z = applyScoreNorm(n, scores, lengths)
+  close(z.reduce((a, b) => a + b, 0), 0)
+  close(z.reduce((a, b) => a + b * b, 0) / 3, 1) // unbiased variance 1
+  // scores = 0 + 1 * length + (-1, 1, -1, 1): slope 1, intercept 0, residual sd sqrt(4/3)
+  const m = fitScoreNorm(scores, lengths, true)
+  close(m.slope, 1)
+  close(m.intercept, 0)
+  close(m.scale, Math.sqrt(4 / 3))
+  closeAll([applyScoreNorm(m, scores, lengths)], [[-1, 1, -1, 1].map((x) => x / Math.sqrt(4 / 3))])
+  // the head: w.h + b -> (w.h + b - centre) / scale, centre = the fitted score at the mean length (4)
+  const h = normalizeHead(Float32Array.of(2, -4), Float32Array.of(7), m)
+  closeAll([Array.from(h.weight), Array.from(h.bias)], [[2 / m.scale, -4 / m.scale], [(7 - 4) / m.scale]], 1e-6)
+  // every sample scored the same: shift only
+  close(fitScoreNorm([2, 2, 2], [1, 2, 3], true).scale, 1)
 })
