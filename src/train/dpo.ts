@@ -73,6 +73,7 @@ function pairBatch(pairs: Pair[], refLogps: Float32Array | null, idx: number[], 
     idx.forEach((i, j) => {
       r[j] = refLogps[2 * i]
       r[idx.length + j] = refLogps[2 * i + 1]
+      if (Number.isNaN(r[j]) || Number.isNaN(r[idx.length + j])) throw new Error(`DPO: pair ${i} has no reference log-probability (not among the pairs drawn)`)
     })
     b.refLogps = { data: r, shape: [ex.length] }
   }
@@ -80,14 +81,19 @@ function pairBatch(pairs: Pair[], refLogps: Float32Array | null, idx: number[], 
   return b
 }
 
-/** Summed response log-probabilities under the reference: [2 * pairs] (chosen, rejected interleaved). */
-function referenceLogps(ref: LoadedCheckpoint, pairs: Pair[], B: number, T: number, padId: number): Float32Array {
+/**
+ * Summed response log-probabilities under the reference: [2 * pairs] (chosen, rejected interleaved), for
+ * the pairs in `which` (default all); the others stay NaN. Training draws `steps x batchPairs` pairs, often
+ * a fraction of the comparisons' pairs, and this forward pass over every pair cost more than training.
+ */
+function referenceLogps(ref: LoadedCheckpoint, pairs: Pair[], B: number, T: number, padId: number, which?: number[]): Float32Array {
   const scorer = createScorer(ref.config, tokenScore)
   const params = uploadParams(ref.config, ref.params)
-  const out = new Float32Array(2 * pairs.length)
+  const out = new Float32Array(2 * pairs.length).fill(NaN)
+  const todo = which ?? pairs.map((_, i) => i)
   try {
-    for (let s = 0; s < pairs.length; s += B) {
-      const idx = Array.from({ length: B }, (_, j) => Math.min(s + j, pairs.length - 1)) // last batch repeats a pair (same shape)
+    for (let s = 0; s < todo.length; s += B) {
+      const idx = Array.from({ length: B }, (_, j) => todo[Math.min(s + j, todo.length - 1)]) // last batch repeats a pair (same shape)
       const b = pairBatch(pairs, null, idx, T, padId, 0)
       const lp = scorer.score(params, { inputs: b.inputs, targets: b.targets }).logprobs
       const mask = b.mask.data
@@ -96,9 +102,9 @@ function referenceLogps(ref: LoadedCheckpoint, pairs: Pair[], B: number, T: numb
         for (let t = 0; t < T; t++) sum += lp[row * T + t] * mask[row * T + t]
         return sum
       }
-      for (let j = 0; j < Math.min(B, pairs.length - s); j++) {
-        out[2 * (s + j)] = rowSum(j)
-        out[2 * (s + j) + 1] = rowSum(B + j)
+      for (let j = 0; j < Math.min(B, todo.length - s); j++) {
+        out[2 * idx[j]] = rowSum(j)
+        out[2 * idx[j] + 1] = rowSum(B + j)
       }
     }
   } finally {
@@ -143,9 +149,6 @@ export async function trainDpo(input: DpoInput): Promise<DpoResult> {
   const padId = tok.padId
   mkdirSync(cfg.outDir, { recursive: true })
 
-  const refTrain = referenceLogps(ref, pairs, B, T, padId)
-  const refEval = evalPairs.length ? referenceLogps(ref, evalPairs, B, T, padId) : null
-
   // Epoch-wise shuffled order, a pure function of the step: resume replays the same pairs.
   const perms = new Map<number, number[]>()
   const order = (epoch: number) => {
@@ -165,6 +168,12 @@ export async function trainDpo(input: DpoInput): Promise<DpoResult> {
       return order(Math.floor(g / pairs.length))[g % pairs.length]
     })
   }
+
+  // the reference scores only the pairs training will draw (pickPairs is a pure function of step and micro-batch)
+  const drawn = new Set<number>()
+  for (let step = 0; step < loop.steps; step++) for (let micro = 0; micro < loop.gradAccum; micro++) for (const i of pickPairs(step, micro)) drawn.add(i)
+  const refTrain = referenceLogps(ref, pairs, B, T, padId, [...drawn].sort((a, b) => a - b))
+  const refEval = evalPairs.length ? referenceLogps(ref, evalPairs, B, T, padId) : null
 
   const params: HostParams = { ...policy.params }
   const result = await runTrainingLoop({
