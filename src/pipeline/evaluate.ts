@@ -29,6 +29,7 @@ import { meanInterval, type Interval } from './bootstrap.ts'
 import { checkEvalSettings, defaultEvalSettings } from './eval-config.ts'
 import { samplePairAccuracy, type SamplePairAccuracy } from './sample-pairs.ts'
 import { summarize, versusSft, type PolicySamples, type PolicySummary, type VersusSft } from './policy-compare.ts'
+import { rewardJudgeAgreement, type RewardJudgeAgreement } from './reward-judge.ts'
 
 export type PolicyEval = {
   name: string
@@ -57,6 +58,8 @@ export type PolicyEval = {
 export type EvalReport = {
   rewardModels: Array<{ name: string; dir: string; data: string; accuracy: number; margin: number; pairs: number; byKind: PairKindAccuracy[]; byTask: TaskAccuracy[]; byOrigin: OriginAccuracy[]; samplePairs?: SamplePairAccuracy[] }>
   policies: PolicyEval[]
+  /** The policies' reward model against the judge on SFT samples (reward-judge.ts); with `policyReward`. */
+  rewardJudge?: RewardJudgeAgreement
 }
 
 export type EvalConfig = {
@@ -64,6 +67,8 @@ export type EvalConfig = {
   policies: Record<string, string>
   /** The judge: a reward model not used in training the policies (needed when there are policies). */
   judge?: string
+  /** The reward model the policies were trained on: compared with the judge on SFT's samples. */
+  policyReward?: string
   /** Reward models to score on held-out comparisons: name -> {dir, comparisons file}. */
   rewardModels: Record<string, { dir: string; data: string }>
   /** Held-out prompts for win rate / KL (prompts JSONL; needed when there are policies). */
@@ -161,7 +166,19 @@ export async function evaluate(cfg: EvalConfig): Promise<EvalReport> {
           summary,
           samples: prompts.slice(0, 3).map((p, i) => ({ prompt: p.prompt, response: ps.texts[i][0], reward: ps.rewards[i][0] })),
         }
-        if (name === 'sft') sftSamples = ps
+        if (name === 'sft') {
+          sftSamples = ps
+          if (cfg.policyReward) {
+            const rm = loadRewardModel(cfg.policyReward)
+            try {
+              const rs = rm.scoreIds(seqs)
+              const agreement = rewardJudgeAgreement(rows((k) => rs[k]), ps.rewards, boot)
+              if (agreement) report.rewardJudge = agreement
+            } finally {
+              rm.dispose()
+            }
+          }
+        }
         else if (sftSamples) {
           ev.vsSft = versusSft(ps, sftSamples, references, boot)
           ev.winRateVsSft = ev.vsSft.winRate.value

@@ -24,6 +24,16 @@ export function samplePairTable(rms: EvalReport['rewardModels']): string[] {
   return md
 }
 
+/** Markdown lines: the policies' reward model against the judge on SFT's own samples (reward-judge.ts). */
+export function rewardJudgeLines(a: EvalReport['rewardJudge']): string[] {
+  if (!a) return []
+  return [
+    `Reward model vs judge on SFT's own samples (what PPO climbs, seen by what evaluates it): they order ${ci(a.agreement)} of ${a.pairs} untied sample pairs alike (${a.prompts} prompts; 0.5 = unrelated)` +
+      (a.bestOfWinRate ? `; the judge prefers the reward model's best of ${a.bestOf} samples to another sample ${ci(a.bestOfWinRate)}.` : '.'),
+    '',
+  ]
+}
+
 /** Markdown lines of the two tables (empty when there are no policies). */
 export function policyTables(policies: PolicyEval[]): string[] {
   if (!policies.length) return []

@@ -10,7 +10,7 @@ import { formatDuration } from '../util/progress.ts'
 import type { PipelineConfig } from './config.ts'
 import type { StageRecord } from './stage.ts'
 import type { EvalReport } from './evaluate.ts'
-import { policyTables, samplePairTable } from './report-policies.ts'
+import { policyTables, rewardJudgeLines, samplePairTable } from './report-policies.ts'
 import { barChartSvg, lineChartSvg, writePng, type Series } from './plot.ts'
 
 const fmt = (v: number | undefined, d = 3) => (v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d))
@@ -119,6 +119,7 @@ export async function writeReport(cfg: PipelineConfig, records: Map<string, Stag
       md.push('')
     }
     md.push(...samplePairTable(ev.rewardModels))
+    md.push(...rewardJudgeLines(ev.rewardJudge))
     // per task: where the accuracy is lost (a cell holds each multi-task reward model's number, in column
     // order; a single-task model's one row would repeat its line above)
     const withTasks = ev.rewardModels.filter((r) => (r.byTask?.length ?? 0) > 1)
