@@ -53,7 +53,7 @@ export type PipelineConfig = {
    * perPrompt SFT samples added to every web3 comparison (ranked with the wrong answers) before the reward
    * models and DPO; with >= 2, a row ranking them among themselves by closeness to the reference (samples.ts).
    */
-  samples: { enabled: boolean; maxNewTokens: number; perPrompt: number }
+  samples: { enabled: boolean; maxNewTokens: number; perPrompt: number; /** ranking rows as length-balanced pairs (samples.ts) */ balanceLength: boolean }
   reward: Partial<RewardSettings> & { maxComparisons: number }
   /**
    * A second reward model, trained on the other half of the comparisons with another seed: the judge.
@@ -109,7 +109,7 @@ export function defaultPipelineConfig(): PipelineConfig {
     // the trainer sections name only where the pipeline differs from the trainer's defaults
     pretrain: { steps: 2000, warmup: 100, evalEvery: 200, checkpointEvery: 200 },
     sft: { maxNewTokens: 32, maxDemonstrations: 0, maxEvalDemonstrations: 0, selectByReward: false },
-    samples: { enabled: true, maxNewTokens: 32, perPrompt: 2 },
+    samples: { enabled: true, maxNewTokens: 32, perPrompt: 2, balanceLength: false },
     reward: { warmup: 5, maxComparisons: 0 },
     judge: { seed: 7, init: 'base' },
     hh: { enabled: true, epochs: 1, batchSize: 8, warmup: 5, evalEvery: 0, maxComparisons: 0 },
@@ -142,7 +142,7 @@ export function demoConfig(): PipelineConfig {
     model: { nCtx: 128, nEmbd: 64, nLayer: 2, nHead: 2, dropout: 0 },
     pretrain: { ...c.pretrain, steps: 550, batchSize: 16, lr: 4e-3, minLr: 4e-4, warmup: 40, evalEvery: 100, checkpointEvery: 100 },
     sft: { ...c.sft, epochs: 2, batchSize: 16, lr: 2e-3, minLr: 2e-4, maxDemonstrations: 1200 },
-    samples: { enabled: true, maxNewTokens: 24, perPrompt: 2 },
+    samples: { enabled: true, maxNewTokens: 24, perPrompt: 2, balanceLength: false },
     reward: { ...c.reward, epochs: 1, batchSize: 8, lr: 1e-3, minLr: 1e-4, maxComparisons: 1000 },
     hh: { ...c.hh, epochs: 1, batchSize: 8, lr: 1e-3, minLr: 1e-4, maxComparisons: 800 },
     // the trainer's ratios (64 episodes, minibatches of 8, one epoch). No pretraining mix (ptxCoef 0) and 16 iterations (1,024 episodes): over 3 seeds ROUGE-L / token F1 above SFT on

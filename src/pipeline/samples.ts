@@ -5,6 +5,13 @@
  * + `#sft-ranking`) that ranks the samples among themselves by the simulated crowd's rule, closeness to
  * the reference (`crowdScore`, src/data/text-match.ts); samples with equal scores tie.
  *
+ * With `balanceLength`, the ranking rows are pairs (K = 2, same id), chosen so that in each set the
+ * longer sample wins exactly as often as the shorter one: the crowd's closeness is an F1 to a short
+ * reference, and on the SFT model's samples the longer one is the closer in about 70% of pairs, so
+ * unbalanced rows teach a reward model length before content (issue 18). Pairs where the longer sample
+ * wins are dropped at random (seeded) down to the count of those where the shorter one wins (or the
+ * other way round); pairs of equal length are kept.
+ *
  * InstructGPT's labelers ranked *model outputs*. A reward model that has only seen references and
  * their corruptions has never seen what the policy writes, and PPO optimises exactly there. With the
  * samples it learns that the reference beats the policy's own attempt (the signal PPO climbs), and the
@@ -17,6 +24,7 @@ import { toJsonl } from '../util/jsonl.ts'
 import { MAX_K, type Comparison } from '../data/formats.ts'
 import { loadPolicy } from '../model/policy.ts'
 import { createRng } from '../model/rng.ts'
+import { shuffled } from '../train/collate.ts'
 import { fitPrompt, formatPrompt } from '../tokenizer/index.ts'
 import { crowdScore } from '../data/text-match.ts'
 import { SAMPLE_RANKING_SUFFIX } from './ranking-rows.ts'
@@ -32,6 +40,8 @@ export type AddSamplesInit = {
   /** Prompts generated per batch (one compiled shape). */
   batchSize?: number
   origin?: string
+  /** Length-balanced ranking pairs (above). */
+  balanceLength?: boolean
 }
 
 /**
@@ -39,7 +49,18 @@ export type AddSamplesInit = {
  * fit. `rankingRows`: rows added that rank two or more samples (`tiedRankings` of them tie them all and
  * are left out).
  */
-export type AddSamplesResult = { comparisons: number; added: number; emptyOrDuplicate: number; meanTokens: number; rankingRows: number; tiedRankings: number }
+export type AddSamplesResult = {
+  comparisons: number
+  added: number
+  emptyOrDuplicate: number
+  meanTokens: number
+  rankingRows: number
+  tiedRankings: number
+  /** With balanceLength: ranking pairs the longer / the shorter sample won before balancing, and pairs dropped. */
+  longerWins?: number
+  shorterWins?: number
+  droppedForBalance?: number
+}
 
 export async function addPolicySamples(init: AddSamplesInit): Promise<AddSamplesResult> {
   const policy = await loadPolicy(init.policyDir)
@@ -74,6 +95,8 @@ export async function addPolicySamples(init: AddSamplesInit): Promise<AddSamples
           }
         }
       const out: Comparison[] = []
+      // ranking rows, each to go right after the comparison at out[pos]
+      const ranking: Array<{ pos: number; rows: Comparison[] }> = []
       for (const [i, row] of rows.entries()) {
         let c = row
         const kept: string[] = []
@@ -99,15 +122,21 @@ export async function addPolicySamples(init: AddSamplesInit): Promise<AddSamples
           c = { ...c, prompt, responses: [...c.responses, text], ranking: [...c.ranking, Math.max(worst, 1)], origins: [...origins, origin] }
         }
         out.push(c)
-        const ranked = kept.length >= 2 ? rankingRow(c, kept, origin) : undefined
-        if (ranked === null) res.tiedRankings++
-        else if (ranked) {
-          res.rankingRows++
-          out.push(ranked)
-        }
+        if (kept.length < 2) continue
+        const ranked = init.balanceLength ? rankingPairs(c, kept, origin) : rankingRow(c, kept, origin)
+        if (ranked === null || (Array.isArray(ranked) && ranked.length === 0)) res.tiedRankings++
+        else if (ranked) ranking.push({ pos: out.length - 1, rows: Array.isArray(ranked) ? ranked : [ranked] })
       }
+      if (init.balanceLength) balanceByLength(ranking, (t) => tok.encode(t).length, createRng(init.seed * 7919 + 31), res)
+      const merged: Comparison[] = []
+      let next = 0
+      out.forEach((c, pos) => {
+        merged.push(c)
+        for (; next < ranking.length && ranking[next].pos === pos; next++) merged.push(...ranking[next].rows)
+      })
+      res.rankingRows += ranking.reduce((n, r) => n + r.rows.length, 0)
       res.comparisons += rows.length
-      writeFileAtomicSync(f.to, toJsonl(out))
+      writeFileAtomicSync(f.to, toJsonl(merged))
     }
   } finally {
     policy.dispose()
@@ -136,4 +165,35 @@ export function rankingRow(c: Comparison, samples: string[], origin: string): Co
     origins: samples.map(() => origin),
     ...(c.task !== undefined ? { task: c.task } : {}),
   }
+}
+
+/** The comparison's samples as ranking pairs (K = 2, untied, winner first), or null when all tie. */
+export function rankingPairs(c: Comparison, samples: string[], origin: string): Comparison[] | null | undefined {
+  const row = rankingRow(c, samples, origin)
+  if (!row) return row
+  const pairs: Comparison[] = []
+  for (let a = 0; a < samples.length; a++)
+    for (let b = a + 1; b < samples.length; b++) {
+      const [ra, rb] = [row.ranking[a], row.ranking[b]]
+      if (ra === rb) continue
+      const [w, l] = ra < rb ? [a, b] : [b, a]
+      pairs.push({ ...row, responses: [samples[w], samples[l]], ranking: [0, 1], origins: [origin, origin] })
+    }
+  return pairs
+}
+
+/**
+ * Drop ranking pairs at random until the longer response wins as often as the shorter one (pairs of
+ * equal length stay). Counts go to `res`; the groups are edited in place.
+ */
+export function balanceByLength(groups: Array<{ rows: Comparison[] }>, length: (text: string) => number, rng: { next(): number }, res: Pick<AddSamplesResult, 'longerWins' | 'shorterWins' | 'droppedForBalance'>): void {
+  const side = (r: Comparison) => Math.sign(length(r.responses[0]) - length(r.responses[1])) // +1: the longer won
+  const longer: Comparison[] = [], shorter: Comparison[] = []
+  for (const g of groups) for (const r of g.rows) (side(r) > 0 ? longer : side(r) < 0 ? shorter : []).push(r)
+  const [major, minor] = longer.length > shorter.length ? [longer, shorter] : [shorter, longer]
+  const drop = new Set(shuffled(major, () => rng.next()).slice(minor.length))
+  for (const g of groups) g.rows = g.rows.filter((r) => !drop.has(r))
+  res.longerWins = (res.longerWins ?? 0) + longer.length
+  res.shorterWins = (res.shorterWins ?? 0) + shorter.length
+  res.droppedForBalance = (res.droppedForBalance ?? 0) + drop.size
 }

@@ -260,7 +260,8 @@ export const STAGES: StageDef[] = [
     // 2: perPrompt samples and the rows ranking them
     version: 2,
     // the selection of comparisons depends on the learners' caps
-    config: (c) => ({ ...c.samples, seed: c.seed, reward: c.reward.maxComparisons, dpo: c.dpo.maxComparisons }),
+    // (balanceLength only when on, so runs from before it existed keep their key)
+    config: ({ samples: { balanceLength, ...samples }, ...c }) => ({ ...samples, ...(balanceLength ? { balanceLength } : {}), seed: c.seed, reward: c.reward.maxComparisons, dpo: c.dpo.maxComparisons }),
     async run(ctx, dir) {
       const { addPolicySamples } = await import('./samples.ts')
       const { loadComparisons } = await import('../data/formats.ts')
@@ -273,15 +274,19 @@ export const STAGES: StageDef[] = [
         { rows: all.filter((r) => used.has(r)), to: join(dir, 'comparisons.train.jsonl') },
         { rows: await loadComparisons(join(tasks, 'val', 'comparisons.jsonl')), to: join(dir, 'comparisons.val.jsonl') },
       ]
-      const r = await addPolicySamples({ policyDir: out(ctx, 'sft', 'model'), sets, maxNewTokens: ctx.cfg.samples.maxNewTokens, perPrompt: ctx.cfg.samples.perPrompt, seed: ctx.cfg.seed })
+      const { maxNewTokens, perPrompt, balanceLength } = ctx.cfg.samples
+      const r = await addPolicySamples({ policyDir: out(ctx, 'sft', 'model'), sets, maxNewTokens, perPrompt, balanceLength, seed: ctx.cfg.seed })
       ctx.log(`samples: ${r.added} SFT samples added to ${r.comparisons} comparisons (${r.emptyOrDuplicate} empty, duplicate or too long, left out), ${r.meanTokens.toFixed(1)} tokens on average; ${r.rankingRows} rows rank samples among themselves (${r.tiedRankings} all tied, left out)`)
+      if (balanceLength) ctx.log(`samples: length balance: the longer sample won ${r.longerWins} ranking pairs, the shorter ${r.shorterWins}; ${r.droppedForBalance} dropped`)
       return { outputs: { train: sets[0].to, val: sets[1].to }, metrics: { added: r.added, comparisons: r.comparisons, mean_tokens: r.meanTokens, ranking_rows: r.rankingRows } }
     },
   },
   ...(['reward', 'judge'] as const).map(
     (which): StageDef => ({
       name: which,
-      version: 2,
+      // 3: the rows comparisonsFor picked, as they are (version 2 capped them a second time, which cut
+      // most of the SFT-sample ranking rows appended after the capped comparisons)
+      version: 3,
       inputs: ['fit', 'pretrain', 'base', 'sft', 'samples'],
       outputs: ['model', 'metrics'],
       ...training(3),
@@ -289,11 +294,12 @@ export const STAGES: StageDef[] = [
       async run(ctx, dir) {
         const tasks = out(ctx, 'fit', 'tasks')
         const cmp = comparisonFiles(ctx)
+        // already capped (maxComparisons) by comparisonsFor, with their ranking rows: not capped again
         const rows = comparisonsFor(which, await readRows<{ task?: string; id?: string }>(cmp.train), ctx.cfg)
-        const { maxComparisons, ...settings } = ctx.cfg.reward
+        const { maxComparisons: _capped, ...settings } = ctx.cfg.reward
         return rewardStage(ctx, dir, {
           rows,
-          maxComparisons,
+          maxComparisons: 0,
           val: cmp.val,
           demonstrations: join(tasks, 'val', 'demonstrations.jsonl'),
           settings,
@@ -403,6 +409,7 @@ export const STAGES: StageDef[] = [
       const report = await evaluate({
         policies,
         judge: out(ctx, 'judge', 'model'),
+        policyReward: out(ctx, 'reward', 'model'),
         rewardModels,
         prompts: join(tasks, 'val', 'prompts.jsonl'),
         swcPrompts: join(tasks, 'val', 'prompts.jsonl'),

@@ -47,6 +47,17 @@ test('tiny pipeline end to end: stages, report, skip on rerun, verified lineage'
     const pngs = readdirSync(join(cfg.workDir, 'report')).filter((f) => f.endsWith('.png'))
     for (const p of ['pretrain_loss.png', 'sft_loss.png', 'reward_accuracy.png', 'ppo_reward.png', 'ppo_kl.png', 'judge_reward.png', 'win_rate.png'])
       assert.ok(pngs.includes(p), `${p} written`)
+    // the reward model and the judge learn from their capped comparisons *and* every row ranking those comparisons' SFT samples
+    const jsonl = (f: string) => readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string })
+    const sampled = jsonl(join(cfg.workDir, 'samples', 'comparisons.train.jsonl'))
+    for (const which of ['reward', 'judge']) {
+      const seen = jsonl(join(cfg.workDir, which, 'comparisons.train.jsonl'))
+      const main = seen.filter((r) => !r.id.endsWith('#sft-ranking'))
+      assert.equal(main.length, 12, `${which}: capped at maxComparisons`)
+      const want = sampled.filter((r) => r.id.endsWith('#sft-ranking') && main.some((m) => m.id + '#sft-ranking' === r.id)).length
+      assert.ok(want > 0, 'some ranking rows to check')
+      assert.equal(seen.length - main.length, want, `${which}: every ranking row of its comparisons`)
+    }
     const ev = JSON.parse(readFileSync(join(cfg.workDir, 'eval', 'eval.json'), 'utf8'))
     assert.deepEqual(ev.policies.map((p: { name: string }) => p.name).sort(), ['base', 'dpo', 'ppo', 'sft'])
     // reward-model accuracy is broken down by the kind of pair (from the comparisons' origins)

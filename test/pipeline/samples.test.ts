@@ -4,7 +4,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { addPolicySamples, rankingRow } from '../../src/pipeline/samples.ts'
+import { addPolicySamples, balanceByLength, rankingPairs, rankingRow } from '../../src/pipeline/samples.ts'
+import { createRng } from '../../src/model/rng.ts'
 import { SAMPLE_RANKING_SUFFIX, splitRankingRows } from '../../src/pipeline/ranking-rows.ts'
 import { crowdScore } from '../../src/data/text-match.ts'
 import { samplePairAccuracy, accuracyByTask } from '../../src/pipeline/sample-pairs.ts'
@@ -107,4 +108,30 @@ test('splitRankingRows: a ranking row follows its comparison when picked, and on
   const { main, follow } = splitRankingRows(rows)
   assert.deepEqual(main.map((r) => r.id), ['a', 'b', 'c'])
   assert.deepEqual(follow([main[1], main[2]]).map((r) => r.id), ['b', 'c', 'b' + SAMPLE_RANKING_SUFFIX])
+})
+
+test('balanceLength: ranking pairs (winner first); as many pairs won by the longer sample as by the shorter, equal lengths kept', () => {
+  const c = { id: 'x', prompt: 'p', responses: ['the answer is good', 'other'], ranking: [0, 1], task: 't' }
+  const pairs = rankingPairs(c, ['zzz', 'the answer is good too', 'the answer'], 'sft-sample')!
+  assert.equal(pairs.length, 3)
+  for (const p of pairs) {
+    assert.deepEqual(p.ranking, [0, 1])
+    assert.equal(p.id, 'x' + SAMPLE_RANKING_SUFFIX)
+    assert.ok(crowdScore(p.responses[0], c.responses[0]) > crowdScore(p.responses[1], c.responses[0]))
+  }
+  assert.equal(rankingPairs(c, ['same', 'same'], 'sft-sample'), null)
+  // 7 pairs won by the longer response, 2 by the shorter, 1 of equal length
+  const pair = (w: string, l: string) => ({ id: 'y#sft-ranking', prompt: 'p', responses: [w, l], ranking: [0, 1] })
+  const groups = [
+    { rows: Array.from({ length: 4 }, (_, i) => pair('long answer ' + i, 's')) },
+    { rows: [...Array.from({ length: 3 }, (_, i) => pair('longer one ' + i, 's')), pair('s', 'long loser'), pair('t', 'long loser 2'), pair('ab', 'cd')] },
+  ]
+  const res: { longerWins?: number; shorterWins?: number; droppedForBalance?: number } = {}
+  balanceByLength(groups, (t) => t.length, createRng(3), res)
+  const kept = groups.flatMap((g) => g.rows)
+  const side = (r: { responses: string[] }) => Math.sign(r.responses[0].length - r.responses[1].length)
+  assert.equal(kept.filter((r) => side(r) > 0).length, 2)
+  assert.equal(kept.filter((r) => side(r) < 0).length, 2)
+  assert.equal(kept.filter((r) => side(r) === 0).length, 1)
+  assert.deepEqual(res, { longerWins: 7, shorterWins: 2, droppedForBalance: 5 })
 })
