@@ -29,6 +29,8 @@ export type SeedSummary = {
   policies: Array<{ name: string; klToSft?: OverSeeds; metrics: Record<string, OverSeeds> }>
   /** Held-out accuracy of each reward model on `sft-sample > sft-sample` pairs, per task, over seeds. */
   sampleVsSample: Array<{ model: string; task: string; accuracy: OverSeeds }>
+  /** The policies' reward model vs the judge on SFT samples (reward-judge.ts); cleared = interval above 0.5. */
+  rewardJudge?: { agreement: OverSeeds; bestOfWinRate?: OverSeeds }
 }
 
 const NULLS: Array<[keyof VersusSft, number]> = [
@@ -67,7 +69,11 @@ export function summarizeSeeds(runs: Array<{ seed: number; report: EvalReport }>
       .filter((a): a is Interval => a !== undefined)
     sampleVsSample.push({ model, task, accuracy: over(accs.map((a) => a.value), accs.filter((a) => a.lo > 0.5).length) })
   }
-  return { seeds: runs.map((r) => r.seed), policies, sampleVsSample }
+  const rj = runs.map((r) => r.report.rewardJudge).filter((a) => a !== undefined)
+  const overHalf = (xs: Interval[]) => over(xs.map((x) => x.value), xs.filter((x) => x.lo > 0.5).length)
+  const bests = rj.map((a) => a.bestOfWinRate).filter((x): x is Interval => x !== undefined)
+  const rewardJudge = rj.length ? { agreement: overHalf(rj.map((a) => a.agreement)), ...(bests.length ? { bestOfWinRate: overHalf(bests) } : {}) } : undefined
+  return { seeds: runs.map((r) => r.seed), policies, sampleVsSample, ...(rewardJudge ? { rewardJudge } : {}) }
 }
 
 /** The summary as Markdown: mean ± sd over seeds, and "k/n" seeds whose interval clears the null. */
@@ -90,6 +96,13 @@ export function seedsMarkdown(s: SeedSummary): string {
     md.push('', 'Reward-model accuracy on held-out SFT sample vs SFT sample pairs, per task (in brackets: seeds whose interval is above 0.5):', '', '| reward model | task | accuracy |', '|---|---|---:|')
     for (const r of s.sampleVsSample) md.push(`| ${r.model} | ${r.task} | ${cell(r.accuracy)} |`)
   }
+  if (s.rewardJudge)
+    md.push(
+      '',
+      `Reward model vs judge on SFT's samples: pair agreement ${cell(s.rewardJudge.agreement)}` +
+        (s.rewardJudge.bestOfWinRate ? `; judge win rate of the reward model's best-of-n ${cell(s.rewardJudge.bestOfWinRate)}` : '') +
+        ' (in brackets: seeds whose interval is above 0.5).',
+    )
   return md.join('\n') + '\n'
 }
 

@@ -47,9 +47,22 @@ test('summarizeSeeds: mean and sd of each estimate, seeds whose interval clears 
   assert.equal(s.sampleVsSample.length, 1)
   assert.ok(Math.abs(s.sampleVsSample[0].accuracy.mean - 17 / 30) < 1e-12)
   assert.equal(s.sampleVsSample[0].accuracy.cleared, 2)
+  assert.equal(s.rewardJudge, undefined, 'no reward-vs-judge numbers in these reports')
   const md = seedsMarkdown(s)
   assert.match(md, /\| ppo \| 0\.620 ± 0\.040 \(2\/3\) \|/)
   assert.match(md, /\| reward \(web3\) \| summarize \| 0\.567 ± 0\.153 \(2\/3\) \|/)
+})
+
+test('summarizeSeeds: the reward model vs judge agreement over seeds', () => {
+  const withAgreement = (a: [number, number, number], b: [number, number, number]) => ({ ...report([0.6, 0.55, 0.65], [0.01, 0, 0.02], [0.6, 0.5, 0.7]), rewardJudge: { agreement: iv(...a), bestOfWinRate: iv(...b), bestOf: 3, prompts: 10, pairs: 60 } })
+  const s = summarizeSeeds([
+    { seed: 1, report: withAgreement([0.6, 0.55, 0.65], [0.52, 0.48, 0.56]) },
+    { seed: 2, report: withAgreement([0.5, 0.45, 0.55], [0.58, 0.52, 0.64]) },
+  ])
+  assert.ok(Math.abs(s.rewardJudge!.agreement.mean - 0.55) < 1e-12)
+  assert.equal(s.rewardJudge!.agreement.cleared, 1)
+  assert.equal(s.rewardJudge!.bestOfWinRate!.cleared, 1)
+  assert.match(seedsMarkdown(s), /pair agreement 0\.550 ± 0\.071 \(1\/2\)/)
 })
 
 test('stage keys: every stage whose code reads the run seed changes key with it; data, pretraining and fitting do not', async () => {
