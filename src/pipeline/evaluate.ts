@@ -141,13 +141,16 @@ export async function evaluate(cfg: EvalConfig): Promise<EvalReport> {
       try {
         const tok = policy.tokenizer
         const T = policy.checkpoint.config.nCtx
-        const promptIds = prompts.map((p) => clip(formatPrompt(tok, p.prompt), T - cfg.maxNewTokens))
+        // room for the response and the EOS a cut one is scored with (rl/eos.ts)
+        const promptIds = prompts.map((p) => clip(formatPrompt(tok, p.prompt), T - cfg.maxNewTokens - 1))
         // S sampled responses per prompt (temperature 1): judge reward, win rate and KL are measured on
-        // the policy's distribution; scored as PPO scores its rollouts (nothing appended, rl/eos.ts)
+        // the policy's distribution; the judge scores them as PPO scores its rollouts (closed by EOS,
+        // rl/eos.ts), the KL below sums over sampled tokens only
         const g = sampleResponses(policy, promptIds, S, cfg.maxNewTokens, cfg.batchSize ?? defaultEvalSettings.batchSize, cfg.seed)
         const flat = g.flatMap((row) => row)
-        const seqs = flat.map((r) => scoredSequence(promptIds[r.prompt], r.tokens))
-        const scores = penalizeMissingEos(judge.scoreIds(seqs), flat.map((r) => r.finished), cfg.missingEosPenalty)
+        const seqs = flat.map((r) => promptIds[r.prompt].concat(r.tokens))
+        const scored = flat.map((r) => scoredSequence(promptIds[r.prompt], r.tokens, tok.eosId))
+        const scores = penalizeMissingEos(judge.scoreIds(scored), flat.map((r) => r.finished), cfg.missingEosPenalty)
         const rows = <T,>(f: (k: number) => T): T[][] => promptIds.map((_, i) => Array.from({ length: S }, (_, s) => f(i * S + s)))
         const ps: PolicySamples = {
           rewards: rows((k) => scores[k]),
@@ -171,7 +174,7 @@ export async function evaluate(cfg: EvalConfig): Promise<EvalReport> {
           if (cfg.policyReward) {
             const rm = loadRewardModel(cfg.policyReward)
             try {
-              const rs = rm.scoreIds(seqs)
+              const rs = rm.scoreIds(scored)
               const agreement = rewardJudgeAgreement(rows((k) => rs[k]), ps.rewards, boot)
               if (agreement) report.rewardJudge = agreement
             } finally {

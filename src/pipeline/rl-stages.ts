@@ -38,7 +38,8 @@ export async function runPpoStage(init: PpoStageInit): Promise<{ outputs: Record
   const rows = await loadPrompts(join(init.tasksDir, 'train', 'prompts.jsonl'))
   const prompts = rows
     .map((r) => formatPrompt(tok, r.prompt))
-    .filter((ids) => ids.length + maxNew <= nCtx)
+    // + 1: the EOS the reward model scores a cut response with (train/rl/eos.ts)
+    .filter((ids) => ids.length + maxNew + 1 <= nCtx)
     .slice(0, maxPrompts)
   const b = readFileSync(init.ptxTokensFile)
   const ptxTokens = new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength))

@@ -170,10 +170,12 @@ async function setupPpo(input: PpoInput) {
   } else prompts = cfg.prompts.map((p) => Array.from(p))
   if (prompts.length === 0) throw new Instruct3Error('no prompts', { code: 'EEMPTY', details: { file: promptFile } })
   const nCtx = Math.min(config.nCtx, refCk.config.nCtx, rmCk?.config.nCtx ?? Infinity, valueCk?.config.nCtx ?? Infinity)
+  // a reward model scores a cut response with an EOS appended (rl/eos.ts): one token more
+  const room = rmCk ? 1 : 0
   prompts.forEach((p, i) => {
     if (p.length < 1) throw new Instruct3Error('empty prompt', { code: 'EFORMAT', details: { file: promptFile, field: `prompts[${i}]` } })
-    if (p.length + cfg.maxNewTokens > nCtx)
-      throw new Instruct3Error(`prompt of ${p.length} tokens + maxNewTokens ${cfg.maxNewTokens} exceeds the context (${nCtx})`, {
+    if (p.length + cfg.maxNewTokens + room > nCtx)
+      throw new Instruct3Error(`prompt of ${p.length} tokens + maxNewTokens ${cfg.maxNewTokens}${room ? ' + the EOS the reward model scores' : ''} exceeds the context (${nCtx})`, {
         code: 'ECONTEXT',
         details: { file: promptFile, field: `prompts[${i}]` },
       })
@@ -235,8 +237,9 @@ async function setupPpo(input: PpoInput) {
   // the reward model's (or the scripted reward's) score of each row, raw; normalised when scoreNorm is set
   const rawScores = (rows: Rollout[]): number[] => {
     if (rmScorer && rmParams && rmCk) {
-      const rmT = bucketLength(maxPrompt + cfg.maxNewTokens, rmCk.config.nCtx)
-      return Array.from(rmScorer.score(rmParams, scoreBatch(rows.map((x) => scoredSequence(x.prompt, x.response)), rmT, padId)).rewards)
+      // + 1: a cut response is scored with an EOS appended (rl/eos.ts)
+      const rmT = bucketLength(maxPrompt + cfg.maxNewTokens + 1, rmCk.config.nCtx)
+      return Array.from(rmScorer.score(rmParams, scoreBatch(rows.map((x) => scoredSequence(x.prompt, x.response, eosId)), rmT, padId)).rewards)
     }
     const fn = (cfg.reward as { fn: (p: number[], r: number[]) => number }).fn
     return rows.map((x) => fn(x.prompt, x.finished ? x.response.slice(0, -1) : x.response))

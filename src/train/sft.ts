@@ -112,11 +112,12 @@ export async function trainSft(cfg: SftConfig): Promise<LoopResult> {
           if (rm && gen) {
             const prompts = selectPrompts.map((p) => {
               const ids = formatPrompt(tok, p)
-              return ids.slice(Math.max(0, ids.length - (T - cfg.maxNewTokens)))
+              // room for the response and the EOS a cut one is scored with
+              return ids.slice(Math.max(0, ids.length - (T - cfg.maxNewTokens - 1)))
             })
             const g = gen.generate(t.deviceParams(), prompts, { maxNewTokens: cfg.maxNewTokens, temperature: 0, eosId: tok.eosId })
-            // scored as PPO scores its rollouts (rl/eos.ts): as sampled, no EOS appended
-            const seqs = prompts.map((p, i) => scoredSequence(p, g.tokens[i]))
+            // scored as PPO scores its rollouts (rl/eos.ts): closed by EOS, truncation priced by the penalty
+            const seqs = prompts.map((p, i) => scoredSequence(p, g.tokens[i], tok.eosId))
             const rewards = penalizeMissingEos(rm.scoreIds(seqs), g.finished, cfg.missingEosPenalty)
             out['eval/reward'] = rewards.reduce((a, b) => a + b, 0) / rewards.length
             out['eval/response_length'] = g.tokens.reduce((a, r) => a + r.length, 0) / g.tokens.length
