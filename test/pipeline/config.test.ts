@@ -83,7 +83,7 @@ test("a mistyped key or a wrong type in any trainer's section is an error naming
   // settings the trainer has are accepted, optional ones too, and reach the config
   const c = mergeConfig(demoConfig(), { ppo: { topK: 5, kl: { coef: 0.2 } }, jobs: { resources: { ppo: { gpu: 1 } } } })
   assert.equal(c.ppo.topK, 5)
-  assert.deepEqual(c.ppo.kl, { coef: 0.2, estimator: 'k1', adaptive: { target: 4, horizon: 512 } })
+  assert.deepEqual(c.ppo.kl, { coef: 0.2, estimator: 'k1', adaptive: { target: 4, horizon: 128 } })
   assert.deepEqual(c.jobs.resources.ppo, { gpu: 1 })
 })
 
