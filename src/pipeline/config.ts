@@ -128,7 +128,7 @@ export function defaultPipelineConfig(): PipelineConfig {
 }
 
 /**
- * The small configuration `instruct3 demo` runs end to end on 2 cores in about 7 minutes (native kernels; 9 on WASM): a 2-layer,
+ * The small configuration `instruct3 demo` runs end to end on 2 cores in about 8 minutes (native kernels): a 2-layer,
  * d=64 GPT with a 2,048-token vocabulary, short training runs, small reward-model and RL budgets. Its
  * report shows each stage doing its job; the quality of a larger run needs a larger config.
  */
