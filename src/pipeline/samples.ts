@@ -124,7 +124,7 @@ export async function addPolicySamples(init: AddSamplesInit): Promise<AddSamples
         out.push(c)
         if (kept.length < 2) continue
         const ranked = init.balanceLength ? rankingPairs(c, kept, origin) : rankingRow(c, kept, origin)
-        if (ranked === null || (Array.isArray(ranked) && ranked.length === 0)) res.tiedRankings++
+        if (ranked === null) res.tiedRankings++
         else if (ranked) ranking.push({ pos: out.length - 1, rows: Array.isArray(ranked) ? ranked : [ranked] })
       }
       if (init.balanceLength) balanceByLength(ranking, (t) => tok.encode(t).length, createRng(init.seed * 7919 + 31), res)

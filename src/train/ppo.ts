@@ -234,6 +234,11 @@ async function setupPpo(input: PpoInput) {
   const valueScorer = createScorer(valueConfig, valueScore)
   const rmScorer = rmCk ? createScorer(rmCk.config, rewardScore) : undefined
   const gen = createGenerator(config)
+  // responses of the current policy to a batch of prompts, as PPO samples them (rollouts and the score normalisation)
+  const sample = (batch: number[][], rng: Rng): Rollout[] => {
+    const g = gen.generate(policy.deviceParams(), batch, { maxNewTokens: cfg.maxNewTokens, temperature: cfg.temperature, topK: cfg.topK, topP: cfg.topP, eosId, rng })
+    return batch.map((p, i) => ({ prompt: p, response: g.tokens[i], finished: g.finished[i] }))
+  }
   // the reward model's (or the scripted reward's) score of each row, raw; normalised when scoreNorm is set
   const rawScores = (rows: Rollout[]): number[] => {
     if (rmScorer && rmParams && rmCk) {
@@ -246,10 +251,7 @@ async function setupPpo(input: PpoInput) {
   }
   let scoreNorm = state?.scoreNorm
   if (!state && cfg.scoreNormSamples > 0) {
-    scoreNorm = measureScoreNorm(cfg, prompts, (batch, rng) => {
-      const g = gen.generate(policy.deviceParams(), batch, { maxNewTokens: cfg.maxNewTokens, temperature: cfg.temperature, topK: cfg.topK, topP: cfg.topP, eosId, rng })
-      return batch.map((p, i) => ({ prompt: p, response: g.tokens[i], finished: g.finished[i] }))
-    }, rawScores)
+    scoreNorm = measureScoreNorm(cfg, prompts, sample, rawScores)
     // a value model that starts from the reward model starts in the normalised units too
     if (valueCk === rmCk) {
       const h = normalizeHead(valueInit['score.weight'], valueInit['score.bias'], scoreNorm)
@@ -324,7 +326,7 @@ async function setupPpo(input: PpoInput) {
     })
   }
 
-  return { cfg, prompts, promptFile, T, maxPrompt, usePtx, eosId, padId, tempered, tempBatch, config, valueConfig, valueCk, rmCk, policy, value, refParams, rmParams, policyScorer, refScorer, valueScorer, rmScorer, gen, klCtl, guards, metrics, timing, progress, history, paths, state, start, promptOrder, ptxBatch, saveAll, scoresOf, scoreNorm }
+  return { cfg, prompts, promptFile, T, maxPrompt, usePtx, eosId, padId, tempered, tempBatch, config, valueConfig, valueCk, rmCk, policy, value, refParams, rmParams, policyScorer, refScorer, valueScorer, rmScorer, gen, klCtl, guards, metrics, timing, progress, history, paths, state, start, promptOrder, ptxBatch, saveAll, sample, scoresOf, scoreNorm }
 }
 
 /** One PPO run's parts, as `setupPpo` builds them. */
@@ -335,19 +337,11 @@ type PpoRun = Awaited<ReturnType<typeof setupPpo>>
  * log-probs, values, reward), and turn the scores into per-token rewards, advantages and returns.
  */
 function rolloutPpo(run: PpoRun, it: number, rng: Rng) {
-  const { cfg, T, eosId, padId, tempBatch, policy, value, refParams, policyScorer, refScorer, valueScorer, gen, klCtl, promptOrder } = run
+  const { cfg, T, padId, tempBatch, policy, value, refParams, policyScorer, refScorer, valueScorer, klCtl, promptOrder } = run
   // ---- 1. rollouts ----
   let t0 = performance.now()
   const batchPrompts = promptOrder(it)
-  const g = gen.generate(policy.deviceParams(), batchPrompts, {
-    maxNewTokens: cfg.maxNewTokens,
-    temperature: cfg.temperature,
-    topK: cfg.topK,
-    topP: cfg.topP,
-    eosId,
-    rng,
-  })
-  const rows: Rollout[] = batchPrompts.map((p, i) => ({ prompt: p, response: g.tokens[i], finished: g.finished[i] }))
+  const rows = run.sample(batchPrompts, rng)
   const tGen = (performance.now() - t0) / 1000
 
   // ---- 2. scoring ----
